@@ -1,0 +1,66 @@
+"""The typed facade over ``pm.hook``: the only module that calls hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pluggy
+
+from .cart import Cart
+from .conditions import ConditionType
+from .errors import PluginError
+from .guards import Guard
+from .kinds import DiscountKind
+from .result import PriceResult
+
+
+class Hooks:
+    """Typed calls into a plugin manager's hooks, errors naming the plugin."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+
+    def _declarations(self, hook_name: str, expected: type) -> Iterator[tuple[str, Any]]:
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # registration order
+            try:
+                declared = impl.function()
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} raised in {hook_name}: {error}",
+                    plugin_name=impl.plugin_name, hook=hook_name,
+                ) from error
+            for item in declared or ():
+                if not isinstance(item, expected):
+                    raise PluginError(
+                        f"plugin {impl.plugin_name!r} returned {item!r} from {hook_name}; "
+                        f"expected {expected.__name__} instances",
+                        plugin_name=impl.plugin_name, hook=hook_name,
+                    )
+                yield impl.plugin_name, item
+
+    def kinds(self) -> Iterator[tuple[str, DiscountKind]]:
+        """``(plugin name, kind)`` for every declared discount kind."""
+        return self._declarations("promokit_register_kinds", DiscountKind)
+
+    def conditions(self) -> Iterator[tuple[str, ConditionType]]:
+        """``(plugin name, condition)`` for every declared condition."""
+        return self._declarations("promokit_register_conditions", ConditionType)
+
+    def guards(self) -> Iterator[tuple[str, Guard]]:
+        """``(plugin name, guard)`` for every declared guard."""
+        return self._declarations("promokit_register_guards", Guard)
+
+    def evaluated(self, cart: Cart, result: PriceResult) -> None:
+        """Tell observers an evaluation finished."""
+        caller = self.pm.hook.promokit_evaluated
+        for impl in caller.get_hookimpls():
+            kwargs = {name: {"cart": cart, "result": result}[name] for name in impl.argnames}
+            try:
+                impl.function(**kwargs)
+            except Exception as error:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} raised in promokit_evaluated: {error}",
+                    plugin_name=impl.plugin_name, hook="promokit_evaluated",
+                ) from error

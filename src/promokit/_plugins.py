@@ -1,0 +1,73 @@
+"""Building a plugin manager: built-ins, entry points, blocking."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+ENTRY_POINT_GROUP = "promokit"
+DISABLE_AUTOLOAD_ENV = "PROMOKIT_DISABLE_PLUGIN_AUTOLOAD"
+
+#: Built-in plugins, registered exactly like third-party ones.
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "promokit.plugins.conditions",
+    "promokit.plugins.kinds.amount_off",
+    "promokit.plugins.kinds.fixed_price",
+    "promokit.plugins.kinds.free_shipping",
+    "promokit.plugins.kinds.member_price",
+    "promokit.plugins.kinds.order_amount_off",
+    "promokit.plugins.kinds.percent_off",
+    "promokit.plugins.kinds.tiered_threshold",
+)
+
+
+def make_plugin_manager(
+    plugins: Iterable[object] = (),
+    *,
+    load_entry_points: bool = True,
+    blocked: Iterable[str] = (),
+) -> pluggy.PluginManager:
+    """A plugin manager with promokit's hooks, built-ins and installed plugins.
+
+    ``plugins`` are extra plugin objects (modules or instances) to register.
+    Third-party plugins come from the ``promokit`` entry point group unless
+    ``load_entry_points`` is false or the environment variable
+    ``PROMOKIT_DISABLE_PLUGIN_AUTOLOAD`` is set. ``blocked`` names plugins
+    (built-in module names such as ``promokit.plugins.kinds.percent_off``, or
+    entry point names) that must not be registered. A hook implementation that
+    matches no spec fails here, naming the plugin.
+    """
+    pm = pluggy.PluginManager("promokit")
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in BUILTIN_PLUGINS:
+        if not pm.is_blocked(module_name):
+            pm.register(importlib.import_module(module_name), name=module_name)
+    if load_entry_points and not os.environ.get(DISABLE_AUTOLOAD_ENV):
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for plugin in plugins:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(
+            f"plugin {error.plugin!r} implements an unknown hook: {error}",
+            plugin_name=pm.get_name(error.plugin),
+        ) from error
+    return pm
+
+
+def distribution_of(pm: pluggy.PluginManager, plugin_name: str) -> str | None:
+    """The installed distribution a plugin came from, if it came from one."""
+    plugin = pm.get_plugin(plugin_name)
+    for candidate, dist in pm.list_plugin_distinfo():
+        if candidate is plugin:
+            return f"{dist.project_name} {dist.version}"
+    return None

@@ -1,0 +1,225 @@
+"""Campaigns and promotions as loaded from a campaign file (DESIGN §5).
+
+These are frozen value objects built by :mod:`promokit.loader` once every
+problem in the file has been ruled out; the engine only reads them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from .cart import Line
+from .kinds import Stage
+from .money import Currency
+
+if TYPE_CHECKING:
+    from .conditions import ConditionType
+    from .kinds import DiscountKind
+
+__all__ = [
+    "Campaign",
+    "CampaignSet",
+    "Condition",
+    "Funding",
+    "Limits",
+    "Promotion",
+    "Schedule",
+    "Scope",
+    "Window",
+]
+
+
+def _frozen(values: Any) -> frozenset[str]:
+    return frozenset(values or ())
+
+
+@attrs.frozen(kw_only=True)
+class Scope:
+    """Which lines a promotion covers.
+
+    A line is in scope when, for every dimension that lists values, it matches
+    one of them (categories by path prefix: ``apparel`` covers
+    ``apparel/shoes``), and it matches no ``exclude_*`` value. A scope that
+    lists nothing covers every line.
+    """
+
+    skus: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    brands: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    shops: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    exclude_skus: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    exclude_categories: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    exclude_brands: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    exclude_shops: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    exclude_tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+
+    def matches(self, line: Line) -> bool:
+        """Whether ``line`` is in this scope."""
+        if self.skus and line.sku not in self.skus:
+            return False
+        if self.categories and not _in_categories(line.category, self.categories):
+            return False
+        if self.brands and line.brand not in self.brands:
+            return False
+        if self.shops and line.shop not in self.shops:
+            return False
+        if self.tags and not (self.tags & line.tags):
+            return False
+        return not (
+            line.sku in self.exclude_skus
+            or (self.exclude_categories
+                and _in_categories(line.category, self.exclude_categories))
+            or (line.brand is not None and line.brand in self.exclude_brands)
+            or (line.shop is not None and line.shop in self.exclude_shops)
+            or (self.exclude_tags & line.tags)
+        )
+
+
+def category_prefixes(category: str) -> list[str]:
+    """``"a/b/c"`` → ``["a", "a/b", "a/b/c"]``."""
+    parts = [part for part in category.split("/") if part]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _in_categories(category: str, wanted: frozenset[str]) -> bool:
+    return any(prefix in wanted for prefix in category_prefixes(category))
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """A daily window, start inclusive, end exclusive; may cross midnight."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        """Whether a local time of day falls in the window."""
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@attrs.frozen(kw_only=True)
+class Schedule:
+    """When a promotion runs: an inclusive ``start``/``end`` and daily windows."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    windows: tuple[Window, ...] = ()
+
+    def reason_at(self, now: datetime) -> str | None:
+        """``None`` if running at ``now`` (local time), else the reason code."""
+        if self.start is not None and now < self.start:
+            return "not_started"
+        if self.end is not None and now > self.end:
+            return "ended"
+        if self.windows:
+            moment = now.timetz().replace(tzinfo=None)
+            if not any(window.contains(moment) for window in self.windows):
+                return "out_of_window"
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """Caps on a promotion's use; ``None`` means unlimited."""
+
+    per_customer: int | None = None
+    per_customer_daily: int | None = None
+    total: int | None = None
+    stock: int | None = None
+    per_order_units: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Funding:
+    """Who pays a discount: ``(party, share)`` pairs adding up to 1, in file order."""
+
+    shares: tuple[tuple[str, Decimal], ...]
+
+
+@attrs.frozen(kw_only=True)
+class Condition:
+    """One node of a promotion's condition tree.
+
+    Leaves name a registered :class:`~promokit.conditions.ConditionType`;
+    ``all``/``any``/``not`` nodes have ``children`` instead.
+    """
+
+    rule: str
+    params: Any = None
+    type: ConditionType | None = attrs.field(default=None, eq=False, repr=False)
+    children: tuple[Condition, ...] = ()
+
+    @property
+    def uses_amounts(self) -> bool:
+        """Whether any leaf reads line amounts."""
+        if self.type is not None:
+            return self.type.uses_amounts
+        return any(child.uses_amounts for child in self.children)
+
+
+@attrs.frozen(kw_only=True)
+class Promotion:
+    """One promotion rule: scope + conditions + benefit + limits."""
+
+    id: str
+    name: str
+    kind: str
+    stage: Stage
+    params: Any
+    kind_impl: DiscountKind = attrs.field(eq=False, repr=False)
+    campaign: str | None = None
+    scope: Scope = Scope()
+    conditions: tuple[Condition, ...] = ()
+    schedule: Schedule = Schedule()
+    channels: frozenset[str] | None = None
+    codes: frozenset[str] = frozenset()
+    exclusive: bool = False
+    group: str | None = None
+    priority: int = 0
+    limits: Limits = Limits()
+    budget: int | None = None
+    """Money budget in minor units (DESIGN §4.9 consumes it at checkout)."""
+    funding: Funding | None = None
+    base: Literal["stage", "list"] = "stage"
+    source: Any = attrs.field(default=None, eq=False, repr=False)
+    """The promotion's table as written in the file (for rule text)."""
+
+
+@attrs.frozen(kw_only=True)
+class Campaign:
+    """A named set of promotions sharing a schedule, a budget and funding."""
+
+    id: str
+    name: str
+    schedule: Schedule = Schedule()
+    budget: int | None = None
+    funding: Funding | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CampaignSet:
+    """Everything one campaign file (or several merged) defines."""
+
+    currency: Currency
+    timezone: ZoneInfo
+    jurisdiction: str = "none"
+    hint_within: Decimal = Decimal("0.5")
+    campaigns: tuple[Campaign, ...] = ()
+    promotions: tuple[Promotion, ...] = ()
+    version: str = ""
+    """SHA-256 of the canonical content: changes whenever any rule changes."""
+
+    def campaign(self, campaign_id: str | None) -> Campaign | None:
+        """The campaign with that id, if any."""
+        for campaign in self.campaigns:
+            if campaign.id == campaign_id:
+                return campaign
+        return None

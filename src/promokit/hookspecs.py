@@ -1,0 +1,95 @@
+"""Every hook promokit calls, grouped by lifecycle.
+
+Plugins implement them with :data:`promokit.hookimpl`. An implementation may
+accept fewer arguments than the spec lists, so specs can gain parameters
+without breaking plugins. Registration hooks return declarations; the kernel
+collects them into one :class:`~promokit.registry.Registry` and rejects a name
+declared twice, naming both plugins. docs/hooks.md has a section per hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .cart import Cart
+    from .conditions import ConditionType
+    from .guards import Guard
+    from .kinds import DiscountKind
+    from .result import PriceResult
+
+hookspec = pluggy.HookspecMarker("promokit")
+
+# -- registration ----------------------------------------------------------
+
+
+@hookspec
+def promokit_register_kinds() -> Sequence[DiscountKind]:
+    """Declare discount kinds.
+
+    Called once when a :class:`~promokit.registry.Registry` is built. Return
+    instances of :class:`~promokit.kinds.DiscountKind` subclasses; ``None`` or
+    an empty list declares none. Every implementation's results are collected;
+    a kind name declared by two plugins is an error naming both.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_kinds():
+            return [RoundDown()]
+    """
+
+
+@hookspec
+def promokit_register_conditions() -> Sequence[ConditionType]:
+    """Declare eligibility conditions (campaign files name them by ``rule``).
+
+    Called once when a registry is built. Return instances of
+    :class:`~promokit.conditions.ConditionType` subclasses; ``None`` declares
+    none. ``all``, ``any`` and ``not`` are reserved for the kernel.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_conditions():
+            return [Weekday()]
+    """
+
+
+@hookspec
+def promokit_register_guards() -> Sequence[Guard]:
+    """Declare guards: vetoes on promotions, reported as ``guard:<name>``.
+
+    Called once when a registry is built. Return instances of
+    :class:`~promokit.guards.Guard` subclasses; ``None`` declares none. Every
+    registered guard checks every promotion that is otherwise eligible.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_guards():
+            return [NoTobaccoDiscounts()]
+    """
+
+
+# -- evaluation --------------------------------------------------------------
+
+
+@hookspec
+def promokit_evaluated(cart: Cart, result: PriceResult) -> None:
+    """Observe every evaluation after it completes (metrics, tracing, audit).
+
+    Called by ``Engine.evaluate`` with the input cart and the frozen result,
+    in every plugin that implements it; return values are ignored. It must not
+    change anything the result depends on. An exception raised here
+    propagates as :class:`~promokit.errors.PluginError` naming the plugin.
+
+    Example::
+
+        @hookimpl
+        def promokit_evaluated(cart, result):
+            metrics.observe("discount", result.discount_total)
+    """

@@ -1,0 +1,71 @@
+"""Campaigns compiled for look-up: promotions indexed by what their scope names.
+
+A promotion is indexed under one dimension of its scope, the most selective
+it lists (skus, then brands, tags, categories, shops); a promotion whose scope
+lists nothing is indexed under "everywhere". :meth:`CompiledCampaigns.candidates`
+returns the promotions that may touch a cart, so evaluation cost follows the
+promotions that could apply, not all that exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from .campaign import CampaignSet, Promotion, category_prefixes
+from .cart import Cart
+
+__all__ = ["CompiledCampaigns"]
+
+_DIMENSIONS = ("skus", "brands", "tags", "categories", "shops")
+
+
+class CompiledCampaigns:
+    """An immutable look-up structure over one :class:`CampaignSet`."""
+
+    def __init__(self, campaigns: CampaignSet) -> None:
+        self.campaigns = campaigns
+        self._order = {p.id: n for n, p in enumerate(campaigns.promotions)}
+        self._index: dict[str, dict[str, list[Promotion]]] = {
+            dimension: defaultdict(list) for dimension in _DIMENSIONS}
+        self._everywhere: list[Promotion] = []
+        self._by_code: dict[str, list[Promotion]] = defaultdict(list)
+        for promotion in campaigns.promotions:
+            for code in promotion.codes:
+                self._by_code[code].append(promotion)
+            for dimension in _DIMENSIONS:
+                values = getattr(promotion.scope, dimension)
+                if values:
+                    for value in values:
+                        self._index[dimension][value].append(promotion)
+                    break
+            else:
+                self._everywhere.append(promotion)
+
+    def codes(self) -> frozenset[str]:
+        """Every code some promotion accepts."""
+        return frozenset(self._by_code)
+
+    def candidates(self, cart: Cart) -> list[Promotion]:
+        """Promotions whose scope may touch the cart, or that a code in it names,
+        in file order."""
+        found: dict[str, Promotion] = {p.id: p for p in self._everywhere}
+        skus, brands, tags, categories, shops = self._index.values()
+
+        def add(promotions: Iterable[Promotion]) -> None:
+            for promotion in promotions:
+                found.setdefault(promotion.id, promotion)
+
+        for line in cart.lines:
+            add(skus.get(line.sku, ()))
+            if line.brand is not None:
+                add(brands.get(line.brand, ()))
+            for tag in line.tags:
+                add(tags.get(tag, ()))
+            for prefix in category_prefixes(line.category):
+                add(categories.get(prefix, ()))
+            if line.shop is not None:
+                add(shops.get(line.shop, ()))
+        for code in cart.codes:
+            add(self._by_code.get(code, ()))
+        return sorted(found.values(), key=lambda p: self._order[p.id])

@@ -1,0 +1,200 @@
+"""The interface a discount kind implements, built-in or third-party.
+
+Plugins compute, the kernel applies. A kind receives an :class:`Application`
+(the frozen lines of one promotion's scope with their current net amounts, in
+integer minor units) and returns a proposal: per-line amounts
+(:class:`PerLine`), one amount for the kernel to spread over the lines by net
+(:class:`Total`), a shipping discount (:class:`ShippingOff`), or a reason it
+does not apply (:class:`NoDeal`). Stacking, the best-deal search, capping,
+allocation, rounding, funding, explanations and hints happen once, in the
+kernel, so a third-party kind keeps every money invariant.
+
+A minimal kind, "round the order down to whole yuan" (抹零)::
+
+    class RoundDown(DiscountKind):
+        name = "round_down"
+        default_stage = "platform"
+
+        def parse(self, params: Params) -> None:
+            return None
+
+        def compute(self, params: None, app: Application) -> Outcome:
+            cents = sum(line.net for line in app.lines) % app.currency.scale
+            return Total(cents) if cents else NoDeal("no_saving", "already whole yuan")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+import attrs
+
+from .cart import Customer, Line
+from .money import Currency
+from .params import Params
+
+__all__ = [
+    "STAGES",
+    "Application",
+    "DiscountKind",
+    "HintProposal",
+    "LineView",
+    "NoDeal",
+    "Outcome",
+    "PerLine",
+    "ShippingOff",
+    "Stage",
+    "Total",
+]
+
+Stage = Literal["item", "shop", "platform", "shipping"]
+STAGES: tuple[Stage, ...] = ("item", "shop", "platform", "shipping")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class LineView:
+    """The units of one cart line that a promotion covers, in minor units."""
+
+    index: int
+    """Position of the line in the cart."""
+    line: Line
+    """The cart line (sku, category, brand, shop, tags …)."""
+    quantity: int
+    """Units covered (fewer than the line's when a unit limit applies)."""
+    unit_price: int
+    subtotal: int
+    """List price of the covered units."""
+    net: int
+    """Net amount of the covered units after the promotions before this one."""
+    base: int
+    """The amount thresholds measure: the stage's starting net, or the list price."""
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Application:
+    """One promotion about to act on its lines (per shop at the shop stage)."""
+
+    promotion_id: str
+    params: Any
+    lines: tuple[LineView, ...]
+    currency: Currency
+    customer: Customer
+    channel: str | None
+    now: datetime
+    shipping: int = 0
+    """Shipping still charged (the shipping stage)."""
+
+    @property
+    def spend(self) -> int:
+        """What thresholds measure: Σ ``base`` of the lines in scope."""
+        return sum(line.base for line in self.lines)
+
+    @property
+    def net(self) -> int:
+        """Σ current net of the lines in scope."""
+        return sum(line.net for line in self.lines)
+
+    @property
+    def quantity(self) -> int:
+        """Σ units in scope."""
+        return sum(line.quantity for line in self.lines)
+
+
+def _amounts(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
+@attrs.frozen(slots=True)
+class PerLine:
+    """A discount per line, aligned with ``Application.lines`` (minor units)."""
+
+    amounts: tuple[int, ...] = attrs.field(converter=_amounts)
+
+
+@attrs.frozen(slots=True)
+class Total:
+    """One discount the kernel spreads over the lines by net (largest remainder)."""
+
+    amount: int
+
+
+@attrs.frozen(slots=True)
+class ShippingOff:
+    """A discount on the shipping charge."""
+
+    amount: int
+
+
+@attrs.frozen(slots=True)
+class NoDeal:
+    """The promotion does not apply here: a reason code of DESIGN §7 and a message."""
+
+    reason: str
+    message: str
+
+
+Outcome = PerLine | Total | ShippingOff | NoDeal
+
+
+@attrs.frozen(slots=True)
+class HintProposal:
+    """"Add ``missing`` more to save ``saving`` more" (minor units); ``target`` is the
+    threshold being aimed at, for the within-reach test."""
+
+    missing: int
+    saving: int
+    target: int
+
+
+class DiscountKind:
+    """Base class of discount kinds. Subclass it and register an instance.
+
+    Class attributes:
+
+    ``name``
+        The short stable name campaign files use (``kind = "percent_off"``).
+    ``default_stage``
+        The stage a promotion of this kind runs at unless it says ``stage``.
+    ``monotone``
+        ``True`` promises that, apart from the spends where
+        :meth:`threshold_between` reports a step, a lower net never makes this
+        kind save more, and never makes the price after it higher. The
+        best-deal search then knows that applying an earlier discount cannot
+        cost the customer through this kind, and needs to weigh fewer
+        combinations. Leave it ``False`` if unsure: results stay exact, the
+        search just considers more.
+    """
+
+    name: ClassVar[str]
+    default_stage: ClassVar[Stage] = "item"
+    monotone: ClassVar[bool] = False
+
+    def parse(self, params: Params) -> Any:
+        """Read this kind's parameters from the promotion table.
+
+        Use ``params``' typed accessors: they record problems with their
+        path. Keys not read here or by the kernel are reported as unknown.
+        Return any value; it is handed back to :meth:`compute` as ``params``.
+        """
+        raise NotImplementedError
+
+    def precheck(self, params: Any, app: Application) -> NoDeal | None:
+        """A reason this promotion cannot apply to this cart at all, checked once
+        before the best-deal search (``app`` holds the lines at list price).
+        ``None`` (the default) lets the search consider it."""
+        return None
+
+    def compute(self, params: Any, app: Application) -> Outcome:
+        """Propose this promotion's discount on ``app.lines``."""
+        raise NotImplementedError
+
+    def threshold_between(self, params: Any, low: int, high: int) -> bool:
+        """Whether the outcome steps (a tier is reached or lost) for a spend in
+        ``(low, high]``. Only consulted for ``monotone`` kinds."""
+        return False
+
+    def hint(self, params: Any, app: Application) -> HintProposal | None:
+        """What more spend in scope would save more, if anything ("湊單提示")."""
+        return None

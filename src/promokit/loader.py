@@ -1,0 +1,326 @@
+"""Campaign files (TOML or JSON) → a validated :class:`CampaignSet`.
+
+The whole input is read before anything is built: every problem is collected
+with its path (``promotion[2].tiers[0].spend: must be > 0``) and reported in
+one :class:`~promokit.errors.ConfigError`. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .campaign import (
+    Campaign,
+    CampaignSet,
+    Condition,
+    Funding,
+    Limits,
+    Promotion,
+    Schedule,
+    Scope,
+    Window,
+)
+from .errors import ConfigError, Problem
+from .kinds import STAGES
+from .money import currency
+from .params import Params
+from .registry import Registry
+
+__all__ = ["load_campaigns", "parse_campaigns", "read_campaign_source"]
+
+_SCOPE_KEYS = ("skus", "categories", "brands", "shops", "tags")
+_LIMIT_KEYS = ("per_customer", "per_customer_daily", "total", "stock", "per_order_units")
+JURISDICTIONS = ("cn", "eu", "none")
+
+
+def read_campaign_source(path: str | Path) -> dict[str, Any]:
+    """Read one TOML or JSON file (by extension; TOML otherwise) into a dict."""
+    file = Path(path)
+    try:
+        text = file.read_bytes()
+    except OSError as error:
+        raise ConfigError([Problem(path="", message=f"cannot read {file}: {error.strerror}")],
+                          source=str(file)) from None
+    try:
+        if file.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = tomllib.loads(text.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError([Problem(path="", message=f"not valid {file.suffix[1:] or 'TOML'}: "
+                                                    f"{error}")], source=str(file)) from None
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(path="", message="a campaign file must be a table")],
+                          source=str(file))
+    return data
+
+
+def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry) -> CampaignSet:
+    """Load and validate one or more campaign files as one set.
+
+    Several files are merged: their ``campaign`` and ``promotion`` lists are
+    concatenated, and their top-level settings must agree.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    sources = [read_campaign_source(path) for path in paths]
+    if not sources:
+        raise ConfigError([Problem(path="", message="no campaign file given")])
+    merged: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for path, data in zip(paths, sources, strict=True):
+        for key, value in data.items():
+            if isinstance(value, list) and isinstance(merged.get(key), list):
+                merged[key] = merged[key] + value
+            elif key in merged and merged[key] != value:
+                problems.append(Problem(path=key, message=f"{path} says {value!r} but an "
+                                                          f"earlier file says {merged[key]!r}"))
+            else:
+                merged[key] = value
+    if problems:
+        raise ConfigError(problems)
+    source = ", ".join(str(p) for p in paths)
+    return parse_campaigns(merged, registry, source=source)
+
+
+def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
+                    source: str | None = None) -> CampaignSet:
+    """Validate the parsed content of a campaign file and build the set."""
+    problems: list[Problem] = []
+    top = Params(data, "", problems)
+    code = top.string("currency")
+    money = None
+    if code is not None:
+        try:
+            money = currency(code)
+        except ValueError as error:
+            top.problem(str(error), "currency")
+    if money is not None:
+        top.currency = money
+    tz_name = top.string("timezone", required=False, default="UTC") or "UTC"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        top.problem(f"unknown timezone {tz_name!r}", "timezone")
+        tz = ZoneInfo("UTC")
+    jurisdiction = top.string("jurisdiction", required=False, default="none",
+                              choices=JURISDICTIONS) or "none"
+    hint_within = top.decimal("hint_within", required=False, maximum=Decimal(1))
+    campaigns = [_campaign(p, tz) for p in top.tables("campaign") or []]
+    _unique_ids(top, "campaign", campaigns)
+    known_campaigns = {c.id: c for c in campaigns if c is not None}
+    promotions = [_promotion(p, tz, registry, known_campaigns)
+                  for p in top.tables("promotion") or []]
+    _unique_ids(top, "promotion", promotions)
+    top.finish()
+    if problems:
+        raise ConfigError(problems, source=source)
+    assert money is not None
+    return CampaignSet(
+        currency=money,
+        timezone=tz,
+        jurisdiction=jurisdiction,
+        hint_within=hint_within if hint_within is not None else Decimal("0.5"),
+        campaigns=tuple(c for c in campaigns if c is not None),
+        promotions=tuple(p for p in promotions if p is not None),
+        version=_version(data),
+    )
+
+
+def _version(data: Mapping[str, Any]) -> str:
+    def default(value: object) -> str:
+        if isinstance(value, (datetime, date, time)):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=default)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _unique_ids(top: Params, what: str, items: Iterable[Campaign | Promotion | None]) -> None:
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item is None:
+            continue
+        if item.id in seen:
+            top.problem(f"id {item.id!r} is used twice (also {what}[{seen[item.id]}])",
+                        f"{what}[{index}].id")
+        seen.setdefault(item.id, index)
+
+
+def _schedule(p: Params, tz: ZoneInfo, *, windows: bool) -> Schedule:
+    start = p.datetime("start", tz)
+    end = p.datetime("end", tz)
+    if start is not None and end is not None and end <= start:
+        p.problem(f"must be after start ({start.isoformat()})", "end")
+    parsed: list[Window] = []
+    for wp in (p.tables("windows") or []) if windows else []:
+        begin, finish = wp.clock("from"), wp.clock("to")
+        wp.finish()
+        if begin is None or finish is None:
+            continue
+        if begin == finish:
+            wp.problem("from and to are equal: an empty window (leave windows out for all day)")
+            continue
+        parsed.append(Window(start=begin, end=finish))
+    return Schedule(start=start, end=end, windows=tuple(parsed))
+
+
+def _funding(p: Params) -> Funding | None:
+    table = p.table("funding")
+    if table is None:
+        return None
+    shares: list[tuple[str, Decimal]] = []
+    for party in list(table):
+        share = table.decimal(party, maximum=Decimal(1))
+        if share is not None:
+            shares.append((party, share))
+    table.finish()
+    if not shares:
+        table.problem("must name at least one party")
+        return None
+    total = sum((share for _, share in shares), Decimal(0))
+    if total != 1:
+        table.problem(f"shares must add up to 1, they add up to {total}")
+        return None
+    return Funding(shares=tuple(shares))
+
+
+def _campaign(p: Params, tz: ZoneInfo) -> Campaign | None:
+    before = len(p.problems)
+    campaign_id = p.string("id")
+    name = p.string("name", required=False)
+    schedule = _schedule(p, tz, windows=False)
+    budget = p.money("budget", required=False, positive=True)
+    funding = _funding(p)
+    p.finish()
+    if len(p.problems) > before or campaign_id is None:
+        return None
+    return Campaign(id=campaign_id, name=name or campaign_id, schedule=schedule,
+                    budget=budget, funding=funding)
+
+
+def _scope(p: Params) -> Scope:
+    table = p.table("scope")
+    if table is None:
+        return Scope()
+    values = {key: table.strings(key) or () for key in _SCOPE_KEYS}
+    values |= {f"exclude_{key}": table.strings(f"exclude_{key}") or () for key in _SCOPE_KEYS}
+    table.finish()
+    return Scope(**values)
+
+
+def _limits(p: Params) -> Limits:
+    table = p.table("limits")
+    if table is None:
+        return Limits()
+    values = {key: table.integer(key, required=False, minimum=1) for key in _LIMIT_KEYS}
+    table.finish()
+    return Limits(**values)
+
+
+def _conditions(p: Params, key: str, registry: Registry) -> tuple[Condition, ...]:
+    parsed = []
+    for cp in p.tables(key) or []:
+        condition = _condition(cp, registry)
+        if condition is not None:
+            parsed.append(condition)
+    return tuple(parsed)
+
+
+def _condition(p: Params, registry: Registry) -> Condition | None:
+    rule = p.string("rule")
+    if rule is None:
+        p.finish()
+        return None
+    if rule in ("all", "any", "not"):
+        tables = p.tables("of", required=True, non_empty=True) or []
+        children = tuple(c for c in (_condition(cp, registry) for cp in tables) if c is not None)
+        p.finish()
+        return Condition(rule=rule, children=children)
+    impl = registry.conditions.get(rule)
+    if impl is None:
+        p.problem(f"unknown condition {rule!r}; known: {', '.join(sorted(registry.conditions))}",
+                  "rule")
+        p.finish()
+        return None
+    params = impl.parse(p)
+    p.finish()
+    return Condition(rule=rule, params=params, type=impl)
+
+
+def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
+               campaigns: Mapping[str, Campaign]) -> Promotion | None:
+    before = len(p.problems)
+    promotion_id = p.string("id")
+    name = p.string("name", required=False)
+    campaign_id = p.string("campaign", required=False)
+    campaign = None
+    if campaign_id is not None:
+        campaign = campaigns.get(campaign_id)
+        if campaign is None:
+            p.problem(f"no campaign with id {campaign_id!r}", "campaign")
+    kind_name = p.string("kind")
+    kind = registry.kinds.get(kind_name) if kind_name else None
+    if kind_name is not None and kind is None:
+        p.problem(f"unknown kind {kind_name!r}; known: {', '.join(sorted(registry.kinds))}",
+                  "kind")
+    stage = p.string("stage", required=False, choices=STAGES)
+    scope = _scope(p)
+    conditions = _conditions(p, "conditions", registry)
+    schedule = _schedule(p, tz, windows=True)
+    if campaign is not None:
+        schedule = _within(schedule, campaign.schedule)
+    channels = p.strings("channels")
+    codes = p.strings("codes")
+    if codes == ():
+        p.problem("must not be empty (leave codes out for a promotion without codes)", "codes")
+    exclusive = p.boolean("exclusive")
+    group = p.string("group", required=False)
+    priority = p.integer("priority", required=False, default=0)
+    limits = _limits(p)
+    budget = p.money("budget", required=False, positive=True)
+    funding = _funding(p)
+    base = p.string("base", required=False, default="stage", choices=("stage", "list"))
+    params = kind.parse(p) if kind is not None else None
+    p.finish()
+    if len(p.problems) > before or kind is None or promotion_id is None:
+        return None
+    return Promotion(
+        id=promotion_id,
+        name=name or promotion_id,
+        kind=kind.name,
+        stage=stage or kind.default_stage,  # type: ignore[arg-type]  # checked by choices
+        params=params,
+        kind_impl=kind,
+        campaign=campaign_id,
+        scope=scope,
+        conditions=conditions,
+        schedule=schedule,
+        channels=frozenset(channels) if channels is not None else None,
+        codes=frozenset(codes or ()),
+        exclusive=exclusive,
+        group=group,
+        priority=priority or 0,
+        limits=limits,
+        budget=budget,
+        funding=funding if funding is not None else (campaign.funding if campaign else None),
+        base=base,  # type: ignore[arg-type]  # checked by choices
+        source=dict(p.data),
+    )
+
+
+def _within(own: Schedule, campaign: Schedule) -> Schedule:
+    """A promotion runs only while its campaign runs too."""
+    starts = [s for s in (own.start, campaign.start) if s is not None]
+    ends = [e for e in (own.end, campaign.end) if e is not None]
+    return Schedule(start=max(starts) if starts else None, end=min(ends) if ends else None,
+                    windows=own.windows)

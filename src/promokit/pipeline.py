@@ -1,0 +1,260 @@
+"""Running the stages: each chosen promotion acting, in order, on the nets left.
+
+Everything here is in integer minor units. A :class:`Unit` is one promotion
+acting on its lines (one per shop at the shop stage); a :class:`State` is the
+priced cart part-way through. ``run_stage`` returns a new state and never
+mutates its input, so the best-deal search can branch from any stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from .allocation import allocate
+from .campaign import Condition, Promotion
+from .cart import Cart, Line
+from .conditions import ConditionContext
+from .errors import PluginError
+from .kinds import STAGES, Application, LineView, NoDeal, Outcome, PerLine, ShippingOff, Total
+from .money import Currency
+
+
+@attrs.define(slots=True, eq=False)
+class Unit:
+    """One promotion acting on its lines; the unit of choice of the best-deal search."""
+
+    number: int
+    promotion: Promotion
+    stage_no: int
+    lines: tuple[int, ...]
+    shop: str | None = None
+    unit_cap: int | None = None
+    """Units it may discount in this order (per-order limit, stock left)."""
+    budget_pools: tuple[tuple[str, int], ...] = ()
+    """``(pool key, money left)`` for the promotion's and its campaign's budgets."""
+    standalone: tuple[int, ...] = ()
+    """Its saving per line (aligned with ``lines``) acting alone at list price."""
+    order_key: tuple[int, str, str] = (0, "", "")
+    """Acting order within a stage: higher priority first, then id, then shop."""
+
+
+@attrs.define(slots=True, eq=False)
+class Acted:
+    """What one unit did in a state: its discount per line, or why it did not apply."""
+
+    amount: int
+    per_line: dict[int, int]
+    shipping: int
+    no_deal: NoDeal | None
+    app: Application | None
+
+
+@attrs.define(slots=True, eq=False)
+class State:
+    """A cart priced part-way: nets per line, discounts so far, what each unit did."""
+
+    nets: list[int]
+    shipping: int
+    saving: int = 0
+    acted: dict[int, Acted] = attrs.field(factory=dict)
+    budget_used: dict[str, int] = attrs.field(factory=dict)
+
+    def copy(self) -> State:
+        return State(nets=list(self.nets), shipping=self.shipping, saving=self.saving,
+                     acted=dict(self.acted), budget_used=dict(self.budget_used))
+
+
+@attrs.frozen(kw_only=True)
+class Context:
+    """What does not change during one evaluation."""
+
+    cart: Cart
+    lines: tuple[Line, ...]
+    unit_prices: tuple[int, ...]
+    subtotals: tuple[int, ...]
+    currency: Currency
+    now: datetime
+
+
+def failed_condition(conditions: Sequence[Condition], ctx: ConditionContext, *,
+                     amounts: bool | None = None) -> Condition | None:
+    """The first condition that does not hold, or ``None``.
+
+    ``amounts`` selects the conditions checked: ``False`` only those that do
+    not read amounts, ``True`` only those that do, ``None`` all.
+    """
+    for condition in conditions:
+        if amounts is not None and condition.uses_amounts != amounts:
+            continue
+        failed = _failed(condition, ctx)
+        if failed is not None:
+            return failed
+    return None
+
+
+def _failed(condition: Condition, ctx: ConditionContext) -> Condition | None:
+    if condition.type is not None:
+        return None if condition.type.check(condition.params, ctx) else condition
+    if condition.rule == "all":
+        for child in condition.children:
+            failed = _failed(child, ctx)
+            if failed is not None:
+                return failed
+        return None
+    holds = any(_failed(child, ctx) is None for child in condition.children)
+    if condition.rule == "not":
+        holds = not all(_failed(child, ctx) is None for child in condition.children)
+    return None if holds else condition
+
+
+def views(ctx: Context, unit: Unit, nets: Sequence[int], bases: Sequence[int]) -> list[LineView]:
+    """The unit's lines as a kind sees them; ``bases`` is what thresholds measure."""
+    list_base = unit.promotion.base == "list"
+    return [LineView(index=i, line=ctx.lines[i], quantity=ctx.lines[i].quantity,
+                     unit_price=ctx.unit_prices[i], subtotal=ctx.subtotals[i], net=nets[i],
+                     base=ctx.subtotals[i] if list_base else bases[i])
+            for i in unit.lines]
+
+
+def application(ctx: Context, unit: Unit, lines: Sequence[LineView], shipping: int) -> Application:
+    return Application(promotion_id=unit.promotion.id, params=unit.promotion.params,
+                       lines=tuple(lines), currency=ctx.currency, customer=ctx.cart.customer,
+                       channel=ctx.cart.channel, now=ctx.now, shipping=shipping)
+
+
+def _compute(unit: Unit, app: Application) -> Outcome:
+    promotion = unit.promotion
+    try:
+        outcome = promotion.kind_impl.compute(promotion.params, app)
+    except Exception as error:
+        raise PluginError(f"kind {promotion.kind!r} raised computing promotion "
+                          f"{promotion.id!r}: {error!r}", hook="compute") from error
+    if not isinstance(outcome, (PerLine, Total, ShippingOff, NoDeal)):
+        raise PluginError(f"kind {promotion.kind!r} returned {outcome!r} for promotion "
+                          f"{promotion.id!r}; expected PerLine, Total, ShippingOff or NoDeal")
+    return outcome
+
+
+def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
+           shipping: int) -> tuple[dict[int, int], int] | NoDeal:
+    """Turn a kind's proposal into capped per-line amounts and a shipping discount."""
+    if isinstance(outcome, NoDeal):
+        return outcome
+    per_line: dict[int, int] = {}
+    shipping_off = 0
+    if isinstance(outcome, PerLine):
+        if len(outcome.amounts) != len(lines):
+            raise PluginError(f"kind {unit.promotion.kind!r} returned {len(outcome.amounts)} "
+                              f"amounts for {len(lines)} lines")
+        for view, amount in zip(lines, outcome.amounts, strict=True):
+            _check_amount(unit, amount)
+            if amount:
+                per_line[view.index] = per_line.get(view.index, 0) + min(amount, view.net)
+    elif isinstance(outcome, Total):
+        _check_amount(unit, outcome.amount)
+        nets = [view.net for view in lines]
+        amount = min(outcome.amount, sum(nets))
+        for view, share in zip(lines, allocate(amount, nets), strict=True):
+            if share:
+                per_line[view.index] = per_line.get(view.index, 0) + share
+    else:
+        _check_amount(unit, outcome.amount)
+        shipping_off = min(outcome.amount, shipping)
+    return per_line, shipping_off
+
+
+def _check_amount(unit: Unit, amount: object) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise PluginError(f"kind {unit.promotion.kind!r} proposed {amount!r} for promotion "
+                          f"{unit.promotion.id!r}; amounts are whole minor units >= 0")
+
+
+def unit_shares(amount: int, quantity: int) -> list[int]:
+    """An amount spread over ``quantity`` units, the earlier units taking odd cents."""
+    return allocate(amount, [1] * quantity)
+
+
+def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> list[LineView]:
+    """Cut ``lines`` to the units the unit may discount, keeping those that save most
+    (ties to the earlier line)."""
+    cap = unit.unit_cap
+    if cap is None or sum(view.quantity for view in lines) <= cap:
+        return lines
+
+    def first_units(view: LineView, count: int) -> LineView:
+        return attrs.evolve(
+            view, quantity=count, subtotal=ctx.unit_prices[view.index] * count,
+            net=sum(unit_shares(view.net, view.quantity)[:count]),
+            base=sum(unit_shares(view.base, view.quantity)[:count]))
+
+    def saving_per_unit(view: LineView) -> int:
+        one = first_units(view, 1)
+        settled = settle(unit, _compute(unit, application(ctx, unit, [one], shipping)), [one],
+                         shipping)
+        return 0 if isinstance(settled, NoDeal) else sum(settled[0].values()) + settled[1]
+
+    ranked = sorted(lines, key=lambda view: (-saving_per_unit(view), view.index))
+    taken: dict[int, int] = {}
+    left = cap
+    for view in ranked:
+        if left == 0:
+            break
+        taken[view.index] = min(view.quantity, left)
+        left -= taken[view.index]
+    return [view if taken[view.index] == view.quantity else first_units(view, taken[view.index])
+            for view in lines if view.index in taken]
+
+
+def act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
+    """What ``unit`` does on ``state`` (``bases``: the nets at the stage's start)."""
+    lines = views(ctx, unit, state.nets, bases)
+    promotion = unit.promotion
+    if any(condition.uses_amounts for condition in promotion.conditions):
+        condition_ctx = ConditionContext(customer=ctx.cart.customer, channel=ctx.cart.channel,
+                                         now=ctx.now, currency=ctx.currency, lines=tuple(lines))
+        failed = failed_condition(promotion.conditions, condition_ctx, amounts=True)
+        if failed is not None:
+            message = failed.type.message(failed.params) if failed.type else failed.rule
+            return Acted(0, {}, 0, NoDeal(f"not_eligible:{failed.rule}", message), None)
+    lines = limited(ctx, unit, lines, state.shipping)
+    app = application(ctx, unit, lines, state.shipping)
+    settled = settle(unit, _compute(unit, app), lines, state.shipping)
+    if isinstance(settled, NoDeal):
+        return Acted(0, {}, 0, settled, app)
+    per_line, shipping_off = settled
+    amount = sum(per_line.values()) + shipping_off
+    if amount == 0:
+        return Acted(0, {}, 0, NoDeal("no_saving", "would not lower the price"), app)
+    for pool, left in unit.budget_pools:
+        if state.budget_used.get(pool, 0) + amount > left:
+            return Acted(0, {}, 0, NoDeal("budget_exhausted",
+                                          "the promotion's budget is used up"), app)
+    return Acted(amount, per_line, shipping_off, None, app)
+
+
+def run_stage(ctx: Context, state: State, units: Sequence[Unit]) -> State:
+    """Apply ``units`` (already in acting order) to a copy of ``state``."""
+    new = state.copy()
+    bases = tuple(state.nets)
+    for unit in units:
+        acted = act(ctx, unit, new, bases)
+        new.acted[unit.number] = acted
+        if acted.no_deal is None:
+            for index, amount in acted.per_line.items():
+                new.nets[index] -= amount
+            new.shipping -= acted.shipping
+            new.saving += acted.amount
+            for pool, _ in unit.budget_pools:
+                new.budget_used[pool] = new.budget_used.get(pool, 0) + acted.amount
+    return new
+
+
+STAGE_NUMBERS = {stage: number for number, stage in enumerate(STAGES)}
+
+
+def stage_no(promotion: Promotion) -> int:
+    return STAGE_NUMBERS[promotion.stage]
+

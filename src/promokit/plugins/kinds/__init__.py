@@ -1,0 +1,1 @@
+"""Built-in discount kinds: one module each, registered like any plugin."""

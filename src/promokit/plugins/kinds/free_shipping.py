@@ -1,0 +1,63 @@
+"""``free_shipping`` (包郵): a discount on the shipping charge.
+
+Campaign keys: optional ``threshold`` (spend in scope, at or above which it
+applies), optional ``max_off`` (the most it takes off shipping).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from promokit import hookimpl
+from promokit.kinds import (
+    Application,
+    DiscountKind,
+    HintProposal,
+    NoDeal,
+    Outcome,
+    ShippingOff,
+)
+from promokit.params import Params
+
+
+@attrs.frozen
+class FreeShippingParams:
+    threshold: int | None
+    max_off: int | None
+
+
+class FreeShipping(DiscountKind):
+    name = "free_shipping"
+    default_stage = "shipping"
+    monotone = True
+
+    def parse(self, params: Params) -> FreeShippingParams:
+        return FreeShippingParams(params.money("threshold", required=False, positive=True),
+                                  params.money("max_off", required=False, positive=True))
+
+    def _off(self, params: FreeShippingParams, shipping: int) -> int:
+        return shipping if params.max_off is None else min(shipping, params.max_off)
+
+    def compute(self, params: FreeShippingParams, app: Application) -> Outcome:
+        if params.threshold is not None and app.spend < params.threshold:
+            money = app.currency
+            return NoDeal("below_threshold",
+                          f"free shipping from {money.format(params.threshold)} "
+                          f"{money.code} in eligible items")
+        if app.shipping == 0:
+            return NoDeal("no_saving", "no shipping is charged")
+        return ShippingOff(self._off(params, app.shipping))
+
+    def threshold_between(self, params: FreeShippingParams, low: int, high: int) -> bool:
+        return params.threshold is not None and low < params.threshold <= high
+
+    def hint(self, params: FreeShippingParams, app: Application) -> HintProposal | None:
+        if params.threshold is None or app.spend >= params.threshold or app.shipping == 0:
+            return None
+        return HintProposal(missing=params.threshold - app.spend,
+                            saving=self._off(params, app.shipping), target=params.threshold)
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [FreeShipping()]

@@ -1,0 +1,51 @@
+"""``member_price`` (會員價): a percent off by the customer's member tier.
+
+Campaign keys: ``percent_by_tier`` = {tier: percent}, e.g.
+``{ silver = "5", gold = "10" }``. A customer whose tier is not listed is
+reported as ``not_eligible:member_tier``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from promokit import hookimpl
+from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine
+from promokit.params import Params
+
+from ._util import percent_of
+
+
+class MemberPrice(DiscountKind):
+    name = "member_price"
+    default_stage = "item"
+    monotone = True
+
+    def parse(self, params: Params) -> Mapping[str, Decimal]:
+        table = params.table("percent_by_tier", required=True)
+        if table is None:
+            return {}
+        tiers = {tier: table.percent(tier) for tier in list(table)}
+        table.finish()
+        if not tiers:
+            table.problem("must list at least one tier")
+        return {tier: percent for tier, percent in tiers.items() if percent is not None}
+
+    def precheck(self, params: Mapping[str, Decimal], app: Application) -> NoDeal | None:
+        if app.customer.tier not in params:
+            listed = ", ".join(sorted(params))
+            return NoDeal("not_eligible:member_tier", f"only for members of tier {listed}")
+        return None
+
+    def compute(self, params: Mapping[str, Decimal], app: Application) -> Outcome:
+        percent = params[app.customer.tier or ""]
+        amounts = tuple(percent_of(line.net, percent) for line in app.lines)
+        if not any(amounts):
+            return NoDeal("no_saving", "the discount rounds to nothing")
+        return PerLine(amounts)
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [MemberPrice()]

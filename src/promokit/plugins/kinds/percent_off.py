@@ -1,0 +1,47 @@
+"""``percent_off`` (打折): a percent off each line in scope.
+
+Campaign keys: ``percent`` ("5" = 5% off = 95折), optional ``max_off`` (a cap
+on the promotion's whole discount in the order, spread over its lines by net).
+Each line's discount is computed on the whole line and rounded once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from promokit import hookimpl
+from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine, Total
+from promokit.params import Params
+
+from ._util import percent_of
+
+
+@attrs.frozen
+class PercentOffParams:
+    percent: Decimal
+    max_off: int | None
+
+
+class PercentOff(DiscountKind):
+    name = "percent_off"
+    default_stage = "item"
+    monotone = True
+
+    def parse(self, params: Params) -> PercentOffParams:
+        return PercentOffParams(params.percent("percent") or Decimal(0),
+                                params.money("max_off", required=False, positive=True))
+
+    def compute(self, params: PercentOffParams, app: Application) -> Outcome:
+        amounts = tuple(percent_of(line.net, params.percent) for line in app.lines)
+        if not any(amounts):
+            return NoDeal("no_saving", "the discount rounds to nothing")
+        if params.max_off is not None and sum(amounts) > params.max_off:
+            return Total(params.max_off)
+        return PerLine(amounts)
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [PercentOff()]

@@ -1,0 +1,157 @@
+"""``tiered_threshold`` (滿減, 每滿減, 滿X元打Y折, 跨店滿減 at stage ``platform``).
+
+Campaign keys:
+
+- ``tiers``: ``[{ spend, off }]`` (滿300減50、滿500減100) or ``[{ spend, percent }]``
+  (滿500打9折: ``percent = "10"``), strictly ascending by ``spend``; a higher
+  tier must give more;
+- ``every``: ``true`` for 每滿X減Y (one ``{ spend, off }`` tier, repeated);
+- ``cap``: the most the promotion takes off in one application.
+
+Spend is measured at the stage's base (after earlier stages) unless
+``base = "list"``. At the shop stage each shop's lines are measured apart.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from promokit import hookimpl
+from promokit.kinds import (
+    Application,
+    DiscountKind,
+    HintProposal,
+    NoDeal,
+    Outcome,
+    Total,
+)
+from promokit.params import Params
+
+from ._util import percent_of
+
+
+@attrs.frozen
+class Tier:
+    spend: int
+    off: int | None = None
+    percent: Decimal | None = None
+
+
+@attrs.frozen
+class TieredParams:
+    tiers: tuple[Tier, ...]
+    every: bool
+    cap: int | None
+
+
+class TieredThreshold(DiscountKind):
+    name = "tiered_threshold"
+    default_stage = "shop"
+    monotone = True
+
+    def parse(self, params: Params) -> TieredParams:
+        every = params.boolean("every")
+        cap = params.money("cap", required=False, positive=True)
+        tiers: list[Tier] = []
+        tables = params.tables("tiers", required=True, non_empty=True) or []
+        for tp in tables:
+            spend = tp.money("spend", positive=True)
+            has_off, has_percent = tp.has("off"), tp.has("percent")
+            off = percent = None
+            if has_off == has_percent:
+                tp.problem("give either off (money) or percent, not both" if has_off
+                           else "needs off (money) or percent")
+            elif has_off:
+                off = tp.money("off", positive=True)
+                if off is not None and spend is not None and off > spend:
+                    tp.problem("is more than the tier's spend", "off")
+            else:
+                percent = tp.percent("percent")
+            tp.finish()
+            if spend is None or (off is None and percent is None):
+                continue
+            tier = Tier(spend=spend, off=off, percent=percent)
+            if tiers:
+                previous = tiers[-1]
+                if (previous.off is None) != (tier.off is None):
+                    tp.problem("mixes off and percent tiers")
+                elif tier.spend <= previous.spend:
+                    tp.problem("spend must be above the previous tier's "
+                               "(tiers overlap or are not in ascending order)", "spend")
+                elif (tier.off or tier.percent or 0) <= (previous.off or previous.percent or 0):
+                    tp.problem("must give more than the previous tier")
+            tiers.append(tier)
+        if every and len(tables) != 1:
+            params.problem("every = true takes exactly one tier", "tiers")
+        elif every and tiers and tiers[0].off is None:
+            params.problem("every = true takes an off amount, not a percent", "tiers")
+        return TieredParams(tiers=tuple(tiers), every=every, cap=cap)
+
+    # -- the discount as a function of spend ---------------------------------
+
+    def _tier_index(self, params: TieredParams, spend: int) -> int:
+        """Index of the highest tier reached, -1 if none."""
+        reached = -1
+        for index, tier in enumerate(params.tiers):
+            if spend >= tier.spend:
+                reached = index
+        return reached
+
+    def _off(self, params: TieredParams, spend: int, net: int) -> int:
+        index = self._tier_index(params, spend)
+        if index < 0:
+            return 0
+        tier = params.tiers[index]
+        if params.every:
+            assert tier.off is not None
+            off = spend // tier.spend * tier.off
+        elif tier.off is not None:
+            off = tier.off
+        else:
+            assert tier.percent is not None
+            off = percent_of(net, tier.percent)
+        return off if params.cap is None else min(off, params.cap)
+
+    def compute(self, params: TieredParams, app: Application) -> Outcome:
+        spend = app.spend
+        off = self._off(params, spend, app.net)
+        if off == 0:
+            first = params.tiers[0].spend
+            if spend < first:
+                money = app.currency
+                return NoDeal("below_threshold",
+                              f"needs {money.format(first)} {money.code} in eligible items; "
+                              f"they come to {money.format(spend)}")
+            return NoDeal("no_saving", "the discount rounds to nothing")
+        return Total(off)
+
+    def threshold_between(self, params: TieredParams, low: int, high: int) -> bool:
+        if params.every:
+            return self._off(params, low, low) != self._off(params, high, high)
+        return self._tier_index(params, low) != self._tier_index(params, high)
+
+    def hint(self, params: TieredParams, app: Application) -> HintProposal | None:
+        spend, net = app.spend, app.net
+        current = self._off(params, spend, net)
+        if params.cap is not None and current >= params.cap:
+            return None
+        if params.every:
+            step = params.tiers[0].spend
+            target = (spend // step + 1) * step
+        else:
+            index = self._tier_index(params, spend)
+            if index + 1 >= len(params.tiers):
+                return None
+            target = params.tiers[index + 1].spend
+        missing = target - spend
+        saving = self._off(params, target, net + missing) - current
+        if saving <= 0:
+            return None
+        return HintProposal(missing=missing, saving=saving, target=target)
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [TieredThreshold()]

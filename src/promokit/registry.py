@@ -1,0 +1,82 @@
+"""One registry of what the plugins declared: kinds, conditions, guards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import pluggy
+
+from ._hooks import Hooks
+from ._plugins import distribution_of, make_plugin_manager
+from .conditions import ConditionType
+from .errors import PluginError
+from .guards import Guard
+from .kinds import STAGES, DiscountKind
+
+__all__ = ["RESERVED_RULES", "Registry"]
+
+#: Condition names the kernel keeps for its combinators.
+RESERVED_RULES = frozenset({"all", "any", "not"})
+
+
+@attrs.frozen(kw_only=True)
+class Registry:
+    """Name → implementation for every kind, condition and guard, and who declared it."""
+
+    kinds: Mapping[str, DiscountKind]
+    conditions: Mapping[str, ConditionType]
+    guards: tuple[Guard, ...]
+    origins: Mapping[tuple[str, str], str]
+    """``(what, name)`` → plugin name, e.g. ``("kind", "percent_off")``."""
+    hooks: Hooks = attrs.field(eq=False, repr=False)
+
+    @classmethod
+    def from_plugin_manager(cls, pm: pluggy.PluginManager) -> Registry:
+        """Collect every declaration; a name declared twice is a :class:`PluginError`."""
+        hooks = Hooks(pm)
+        origins: dict[tuple[str, str], str] = {}
+
+        def collect(what: str, items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            for plugin_name, item in items:
+                name = getattr(item, "name", None)
+                if not isinstance(name, str) or not name:
+                    raise PluginError(f"plugin {plugin_name!r} declared a {what} without a name",
+                                      plugin_name=plugin_name)
+                if (what, name) in origins:
+                    first = origins[(what, name)]
+                    raise PluginError(
+                        f"{what} {name!r} is declared by two plugins: {_who(pm, first)} "
+                        f"and {_who(pm, plugin_name)}; block one of them",
+                        plugin_name=plugin_name,
+                    )
+                if what == "condition" and name in RESERVED_RULES:
+                    raise PluginError(f"plugin {plugin_name!r} declared the reserved condition "
+                                      f"{name!r}", plugin_name=plugin_name)
+                if what == "kind" and item.default_stage not in STAGES:
+                    raise PluginError(f"kind {name!r} of plugin {plugin_name!r} has an unknown "
+                                      f"default_stage {item.default_stage!r}",
+                                      plugin_name=plugin_name)
+                origins[(what, name)] = plugin_name
+                found[name] = item
+            return found
+
+        kinds = collect("kind", hooks.kinds())
+        conditions = collect("condition", hooks.conditions())
+        guards = collect("guard", hooks.guards())
+        return cls(kinds=kinds, conditions=conditions, guards=tuple(guards.values()),
+                   origins=origins, hooks=hooks)
+
+    @classmethod
+    def default(cls, plugins: Iterable[object] = (), *, load_entry_points: bool = True,
+                blocked: Iterable[str] = ()) -> Registry:
+        """The registry of a fresh :func:`make_plugin_manager`."""
+        return cls.from_plugin_manager(make_plugin_manager(
+            plugins, load_entry_points=load_entry_points, blocked=blocked))
+
+
+def _who(pm: pluggy.PluginManager, plugin_name: str) -> str:
+    dist = distribution_of(pm, plugin_name)
+    return f"{plugin_name!r} ({dist})" if dist else repr(plugin_name)

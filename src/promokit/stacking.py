@@ -1,0 +1,222 @@
+"""Stacking rules and the best-deal search (DESIGN §4.2–4.3).
+
+The search weighs every combination of units the stacking rules allow, but
+only over the units whose inclusion can matter:
+
+- a unit in conflict with another (``exclusive`` overlapping lines; the same
+  ``group`` on a line at the item stage, in a shop at the shop stage, in the
+  order at the platform and shipping stages) is *competing*;
+- so is a unit acting before a later unit whose outcome could step down when
+  earlier discounts lower the spend it measures (a 滿減 tier within reach of
+  being lost, a ``min_spend`` condition, any kind not declared ``monotone``),
+  and units sharing a budget that cannot pay for all of them.
+
+Every other unit is always applied: with monotone kinds, a discount that
+conflicts with nothing and cannot push a later threshold below its tier never
+makes the order dearer. Among the competing units the search is exhaustive
+(depth-first, stage by stage, skipping combinations the rules forbid) up to
+:data:`EXACT_LIMIT` competing units; beyond that it falls back to a greedy
+choice improved by single swaps, and the result says ``optimal: false``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from .kinds import STAGES
+from .pipeline import Context, State, Unit, run_stage
+
+__all__ = ["EXACT_LIMIT", "Choice", "conflicts", "search"]
+
+#: Competing units up to which the best-deal search is exhaustive.
+EXACT_LIMIT = 12
+
+
+class Choice:
+    """The outcome of the search: the final state, the units chosen, exactness."""
+
+    __slots__ = ("chosen", "competing", "optimal", "state")
+
+    def __init__(self, state: State, chosen: frozenset[int], competing: frozenset[int],
+                 optimal: bool) -> None:
+        self.state = state
+        self.chosen = chosen
+        self.competing = competing
+        self.optimal = optimal
+
+
+def conflicts(units: Sequence[Unit]) -> dict[int, set[int]]:
+    """Unit number → numbers of the units it may not be combined with."""
+    found: dict[int, set[int]] = {unit.number: set() for unit in units}
+    for position, first in enumerate(units):
+        a = first.promotion
+        first_lines = set(first.lines)
+        for second in units[position + 1:]:
+            b = second.promotion
+            if first.stage_no != second.stage_no or a.id == b.id:
+                continue
+            overlap = not first_lines.isdisjoint(second.lines)
+            clash = (a.exclusive or b.exclusive) and overlap
+            if not clash and a.group is not None and a.group == b.group:
+                stage = STAGES[first.stage_no]
+                clash = (overlap if stage == "item"
+                         else first.shop == second.shop if stage == "shop" else True)
+            if clash:
+                found[first.number].add(second.number)
+                found[second.number].add(first.number)
+    return found
+
+
+def _acts_before(first: Unit, second: Unit) -> bool:
+    return (first.stage_no, first.order_key) < (second.stage_no, second.order_key)
+
+
+def competing(ctx: Context, units: Sequence[Unit],
+              clashes: dict[int, set[int]]) -> frozenset[int]:
+    """The units whose inclusion the search must weigh."""
+    found = {number for number, others in clashes.items() if others}
+    # Budgets that cannot pay every unit drawing on them.
+    demand: dict[str, int] = {}
+    left: dict[str, int] = {}
+    members: dict[str, list[int]] = {}
+    for unit in units:
+        for pool, money_left in unit.budget_pools:
+            demand[pool] = demand.get(pool, 0) + sum(unit.standalone)
+            left[pool] = money_left
+            members.setdefault(pool, []).append(unit.number)
+    for pool, wanted in demand.items():
+        if wanted > left[pool] and len(members[pool]) > 1:
+            found.update(members[pool])
+    # Earlier discounts that could cost a later promotion its tier.
+    for later in units:
+        promotion = later.promotion
+        monotone = promotion.kind_impl.monotone
+        earlier = [unit for unit in units
+                   if (unit.stage_no < later.stage_no
+                       or (not monotone and _acts_before(unit, later)))
+                   and not set(unit.lines).isdisjoint(later.lines)]
+        if earlier and _sensitive(ctx, later, earlier):
+            found.update(unit.number for unit in earlier)
+    return frozenset(found)
+
+
+def _sensitive(ctx: Context, later: Unit, earlier: Sequence[Unit]) -> bool:
+    promotion = later.promotion
+    kind = promotion.kind_impl
+    if not kind.monotone or later.unit_cap is not None:
+        return True
+    if promotion.base == "list":
+        return False
+    lowered = dict.fromkeys(later.lines, 0)
+    for unit in earlier:
+        for index, saving in zip(unit.lines, unit.standalone, strict=True):
+            if index in lowered:
+                lowered[index] += saving
+    high = sum(ctx.subtotals[index] for index in later.lines)
+    low = high - sum(min(ctx.subtotals[index], cut) for index, cut in lowered.items())
+    if kind.threshold_between(promotion.params, low, high):
+        return True
+    return any(_condition_steps(condition, low, high) for condition in promotion.conditions)
+
+
+def _condition_steps(condition: object, low: int, high: int) -> bool:
+    from .campaign import Condition
+
+    assert isinstance(condition, Condition)
+    if condition.type is not None:
+        return condition.type.uses_amounts and condition.type.threshold_between(
+            condition.params, low, high)
+    return any(_condition_steps(child, low, high) for child in condition.children)
+
+
+def _subsets(choices: Sequence[Unit], clashes: dict[int, set[int]]) -> Iterator[list[Unit]]:
+    """Every combination of ``choices`` with no two in conflict, the empty one first."""
+    def walk(start: int, taken: list[Unit], barred: set[int]) -> Iterator[list[Unit]]:
+        yield taken
+        for position in range(start, len(choices)):
+            unit = choices[position]
+            if unit.number not in barred:
+                yield from walk(position + 1, [*taken, unit], barred | clashes[unit.number])
+
+    return walk(0, [], set())
+
+
+def _applied_key(units_by_number: dict[int, Unit], state: State) -> tuple[tuple[int, str], ...]:
+    ids = {units_by_number[number].promotion for number, acted in state.acted.items()
+           if acted.no_deal is None}
+    return tuple(sorted((-p.priority, p.id) for p in ids))
+
+
+def _better(units_by_number: dict[int, Unit], new: State, old: State | None) -> bool:
+    """More saving wins; on a tie, the combination led by higher priority, then
+    lower promotion id; then the one with fewer promotions."""
+    if old is None or new.saving != old.saving:
+        return old is None or new.saving > old.saving
+    return _applied_key(units_by_number, new) < _applied_key(units_by_number, old)
+
+
+def _run(ctx: Context, start: State, units: Sequence[Unit], included: set[int]) -> State:
+    state = start
+    for stage in range(len(STAGES)):
+        acting = sorted((u for u in units if u.stage_no == stage and u.number in included),
+                        key=lambda u: u.order_key)
+        state = run_stage(ctx, state, acting)
+    return state
+
+
+def search(ctx: Context, start: State, units: Sequence[Unit], *,
+           exact_limit: int = EXACT_LIMIT) -> Choice:
+    """The combination of units that saves the customer most."""
+    clashes = conflicts(units)
+    contested = competing(ctx, units, clashes)
+    by_number = {unit.number: unit for unit in units}
+    always = {unit.number for unit in units if unit.number not in contested}
+    if len(contested) > exact_limit:
+        return _greedy(ctx, start, units, clashes, contested, always, by_number)
+    per_stage: list[tuple[list[Unit], list[Unit]]] = []
+    for stage in range(len(STAGES)):
+        in_stage = [unit for unit in units if unit.stage_no == stage]
+        per_stage.append(([u for u in in_stage if u.number in always],
+                          sorted((u for u in in_stage if u.number in contested),
+                                 key=lambda u: u.order_key)))
+    best: list[tuple[State, frozenset[int]]] = []
+
+    def walk(stage: int, state: State, chosen: frozenset[int]) -> None:
+        if stage == len(STAGES):
+            if not best or _better(by_number, state, best[0][0]):
+                best[:] = [(state, chosen)]
+            return
+        fixed, choices = per_stage[stage]
+        if not fixed and not choices:
+            walk(stage + 1, state, chosen)
+            return
+        for subset in _subsets(choices, clashes):
+            acting = sorted([*fixed, *subset], key=lambda u: u.order_key)
+            walk(stage + 1, run_stage(ctx, state, acting),
+                 chosen | {unit.number for unit in subset})
+
+    walk(0, start, frozenset(always))
+    state, chosen = best[0]
+    return Choice(state, chosen, contested, optimal=True)
+
+
+def _greedy(ctx: Context, start: State, units: Sequence[Unit], clashes: dict[int, set[int]],
+            contested: frozenset[int], always: set[int], by_number: dict[int, Unit]) -> Choice:
+    ranked = sorted((by_number[n] for n in contested),
+                    key=lambda u: (-sum(u.standalone), u.stage_no, u.order_key))
+    included = set(always)
+    for unit in ranked:
+        if not clashes[unit.number] & included:
+            included.add(unit.number)
+    best = _run(ctx, start, units, included)
+    for unit in ranked:  # one pass of single changes, kept when they save more
+        if unit.number in included:
+            trial = included - {unit.number}
+        elif not clashes[unit.number] & included:
+            trial = included | {unit.number}
+        else:
+            continue
+        state = _run(ctx, start, units, trial)
+        if _better(by_number, state, best):
+            best, included = state, trial
+    return Choice(best, frozenset(included), contested, optimal=False)
