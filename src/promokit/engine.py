@@ -108,6 +108,16 @@ class Engine:
         """Price ``cart`` (a :class:`Cart` or its JSON form) under the campaigns."""
         if not isinstance(cart, Cart):
             cart = Cart.from_json(cart)
+        ctx, start, units, not_applied = self._prepare(cart)
+        choice = search(ctx, start, units, exact_limit=self.exact_limit)
+        result = self._result(ctx, units, choice.state, choice.chosen, not_applied,
+                              choice.optimal)
+        self.registry.hooks.evaluated(cart, result)
+        return result
+
+    def _prepare(self, cart: Cart) -> tuple[Context, State, list[Unit], dict[str, NotApplied]]:
+        """Everything the best-deal search works on: the evaluation context, the
+        starting state, the units of choice and the promotions already ruled out."""
         ctx = self._context(cart)
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
@@ -115,11 +125,7 @@ class Engine:
         for unit in units:  # what each would save alone, at list price
             alone = run_stage(ctx, start, [unit]).acted[unit.number]
             unit.standalone = tuple(alone.per_line.get(i, 0) for i in unit.lines)
-        choice = search(ctx, start, units, exact_limit=self.exact_limit)
-        result = self._result(ctx, units, choice.state, choice.chosen, not_applied,
-                              choice.optimal)
-        self.registry.hooks.evaluated(cart, result)
-        return result
+        return ctx, start, units, not_applied
 
     def _context(self, cart: Cart) -> Context:
         money = currency(cart.currency)
