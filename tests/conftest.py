@@ -52,5 +52,5 @@ def amounts(result: Any) -> dict[str, str]:
             ("subtotal", "discount_total", "shipping_discount", "shipping", "total")}
 
 
-def D(text: str) -> Decimal:  # noqa: N802  # reads like a literal
+def D(text: str) -> Decimal:  # reads like a literal
     return Decimal(text)

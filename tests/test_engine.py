@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from conftest import D, amounts, make_cart
+
 from promokit import Cart, CartError, MemoryStore
 from promokit.store import counter_keys
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import itertools
-import tomllib
 from decimal import Decimal
 from typing import Any
 
