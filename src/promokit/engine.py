@@ -47,7 +47,7 @@ from .result import (
     PriceResult,
     RejectedCode,
 )
-from .stacking import EXACT_LIMIT, search
+from .stacking import EXACT_LIMIT, Choice, search
 from .store import CounterStore, MemoryStore, counter_keys
 
 __all__ = ["Engine"]
@@ -110,8 +110,7 @@ class Engine:
             cart = Cart.from_json(cart)
         ctx, start, units, not_applied = self._prepare(cart)
         choice = search(ctx, start, units, exact_limit=self.exact_limit)
-        result = self._result(ctx, units, choice.state, choice.chosen, not_applied,
-                              choice.optimal)
+        result = self._result(ctx, units, choice, not_applied)
         self.registry.hooks.evaluated(cart, result)
         return result
 
@@ -287,8 +286,9 @@ class Engine:
 
     # -- the result --------------------------------------------------------------
 
-    def _result(self, ctx: Context, units: list[Unit], state: State, chosen: frozenset[int],
-                not_applied: dict[str, NotApplied], optimal: bool) -> PriceResult:
+    def _result(self, ctx: Context, units: list[Unit], choice: Choice,
+                not_applied: dict[str, NotApplied]) -> PriceResult:
+        state, chosen = choice.state, choice.chosen
         money = ctx.currency
         cart = ctx.cart
         order = sorted(units, key=lambda u: (u.stage_no, u.order_key))
@@ -323,7 +323,7 @@ class Engine:
                     funding=tuple((party, money.to_decimal(share)) for party, share in
                                   split_funding(amount, _funding(promotions[pid])).items()))
             for pid, amount in applied_amount.items())
-        self._explain(units, state, chosen, applied_amount, not_applied)
+        self._explain(units, choice, applied_amount, not_applied)
         subtotal = sum(ctx.subtotals)
         lines_total = subtotal - sum(sum(a for _, a in d) for d in line_discounts)
         shipping = state.shipping
@@ -345,14 +345,13 @@ class Engine:
             rejected_codes=tuple(
                 RejectedCode(code=code, reason="code_invalid", message=message("code_invalid"))
                 for code in dict.fromkeys(cart.codes) if code not in self._codes),
-            optimal=optimal,
+            optimal=choice.optimal,
         )
 
-    def _explain(self, units: list[Unit], state: State, chosen: frozenset[int],
-                 applied: Mapping[str, int], not_applied: dict[str, NotApplied]) -> None:
-        from .stacking import conflicts
-
-        clashes = conflicts(units)
+    def _explain(self, units: list[Unit], choice: Choice, applied: Mapping[str, int],
+                 not_applied: dict[str, NotApplied]) -> None:
+        """Give every considered promotion that applied nowhere its reason."""
+        state, chosen, clashes = choice.state, choice.chosen, choice.clashes
         by_number = {unit.number: unit for unit in units}
         applied_units = {n for n, acted in state.acted.items() if acted.no_deal is None}
         for unit in sorted(units, key=lambda u: (u.order_key[1], u.order_key[2])):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from .campaign import Condition
 from .kinds import STAGES
 from .pipeline import Context, State, Unit, run_stage
 
@@ -35,13 +36,13 @@ EXACT_LIMIT = 12
 class Choice:
     """The outcome of the search: the final state, the units chosen, exactness."""
 
-    __slots__ = ("chosen", "competing", "optimal", "state")
+    __slots__ = ("chosen", "clashes", "optimal", "state")
 
-    def __init__(self, state: State, chosen: frozenset[int], competing: frozenset[int],
+    def __init__(self, state: State, chosen: frozenset[int], clashes: dict[int, set[int]],
                  optimal: bool) -> None:
         self.state = state
         self.chosen = chosen
-        self.competing = competing
+        self.clashes = clashes
         self.optimal = optimal
 
 
@@ -119,10 +120,7 @@ def _sensitive(ctx: Context, later: Unit, earlier: Sequence[Unit]) -> bool:
     return any(_condition_steps(condition, low, high) for condition in promotion.conditions)
 
 
-def _condition_steps(condition: object, low: int, high: int) -> bool:
-    from .campaign import Condition
-
-    assert isinstance(condition, Condition)
+def _condition_steps(condition: Condition, low: int, high: int) -> bool:
     if condition.type is not None:
         return condition.type.uses_amounts and condition.type.threshold_between(
             condition.params, low, high)
@@ -197,7 +195,7 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
 
     walk(0, start, frozenset(always))
     state, chosen = best[0]
-    return Choice(state, chosen, contested, optimal=True)
+    return Choice(state, chosen, clashes, optimal=True)
 
 
 def _greedy(ctx: Context, start: State, units: Sequence[Unit], clashes: dict[int, set[int]],
@@ -219,4 +217,4 @@ def _greedy(ctx: Context, start: State, units: Sequence[Unit], clashes: dict[int
         state = _run(ctx, start, units, trial)
         if _better(by_number, state, best):
             best, included = state, trial
-    return Choice(best, frozenset(included), contested, optimal=False)
+    return Choice(best, frozenset(included), clashes, optimal=False)
