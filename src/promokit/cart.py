@@ -131,7 +131,7 @@ class Cart:
         if isinstance(data, (str, bytes)):
             try:
                 data = json.loads(data)
-            except json.JSONDecodeError as error:
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 raise CartError([Problem(path="", message=f"not valid JSON: {error}")]) from None
         if not isinstance(data, Mapping):
             raise CartError([Problem(path="", message="a cart must be a JSON object")])
@@ -217,7 +217,7 @@ def _parse_line(p: Params, money: Currency) -> Line | None:
     line_id = p.string("id")
     sku = p.string("sku")
     quantity = p.integer("quantity", minimum=1)
-    if quantity is None and p.problems and p.problems[-1].path == p.path_of("quantity"):
+    if quantity is None and "quantity" in p.data and p.problems[-1].path == p.path_of("quantity"):
         got = p.raw("quantity")
         p.problems[-1] = Problem(path=p.path_of("quantity"),
                                  message=f"must be a positive whole number, got {got!r}")

@@ -16,11 +16,25 @@ are refused everywhere: ``Currency.parse(0.1)`` raises ``TypeError``.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 
 import attrs
 
-__all__ = ["Currency", "Money", "currency", "known_currencies", "round_half_up"]
+__all__ = [
+    "Currency",
+    "Money",
+    "currency",
+    "known_currencies",
+    "percent_of",
+    "round_half_up",
+]
 
 # ISO 4217 minor units of the currencies a shop is likely to price in.
 _MINOR_UNITS: dict[str, int] = {
@@ -32,12 +46,33 @@ _MINOR_UNITS: dict[str, int] = {
     "VND": 0, "ZAR": 2,
 }
 
-_AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
+_AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+#: The arithmetic context of every money operation, independent of the caller's
+#: ``decimal.getcontext()``: wide enough to be exact for any amount promokit
+#: accepts, and trapping rather than rounding silently.
+MONEY_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP,
+                        traps=[InvalidOperation, DivisionByZero, Overflow])
+
+#: The largest amount accepted, in major units (a quadrillion).
+MAX_AMOUNT = Decimal(10) ** 15
+
+_HUNDRED = Decimal(100)
 
 
 def round_half_up(value: Decimal) -> int:
     """Round a Decimal to the nearest integer, halves away from zero."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP).to_integral_value())
+    return int(value.to_integral_value(rounding=ROUND_HALF_UP, context=MONEY_CONTEXT))
+
+
+def percent_of(minor: int, percent: Decimal) -> int:
+    """``minor × percent / 100``, rounded half-up to a whole minor unit.
+
+    >>> percent_of(5990, Decimal("5"))
+    300
+    """
+    product = MONEY_CONTEXT.multiply(Decimal(minor), percent)
+    return round_half_up(MONEY_CONTEXT.divide(product, _HUNDRED))
 
 
 def known_currencies() -> tuple[str, ...]:
@@ -59,11 +94,11 @@ class Currency:
 
     def to_minor(self, amount: Decimal) -> int:
         """Round ``amount`` (in major units) half-up to whole minor units."""
-        return round_half_up(amount.scaleb(self.exponent))
+        return round_half_up(amount.scaleb(self.exponent, context=MONEY_CONTEXT))
 
     def to_decimal(self, minor: int) -> Decimal:
         """Minor units as a Decimal in major units with the currency's decimals."""
-        return Decimal(minor).scaleb(-self.exponent)
+        return Decimal(minor).scaleb(-self.exponent, context=MONEY_CONTEXT)
 
     def format(self, minor: int) -> str:
         """The contract's string form: ``'199.00'`` for CNY, ``'1990'`` for JPY."""
@@ -93,7 +128,9 @@ class Currency:
             raise ValueError(f"{value!r} is not an amount of money")
         if amount < 0 and not allow_negative:
             raise ValueError(f"{value!r} is negative")
-        scaled = amount.scaleb(self.exponent)
+        if abs(amount) > MAX_AMOUNT:
+            raise ValueError(f"{value!r} is too large (at most {MAX_AMOUNT:,} {self.code})")
+        scaled = amount.scaleb(self.exponent, context=MONEY_CONTEXT)
         if scaled != scaled.to_integral_value():
             raise ValueError(
                 f"{value!r} has more decimals than {self.code} allows ({self.exponent})"
@@ -113,9 +150,12 @@ def _amount(value: object) -> Decimal:
     if isinstance(value, (bool, float)):
         raise TypeError("Money takes a Decimal, an int or a string, never a float")
     try:
-        return Decimal(value)  # type: ignore[arg-type]  # checked just above
+        amount = Decimal(value)  # type: ignore[arg-type]  # checked just above
     except (InvalidOperation, TypeError):
         raise ValueError(f"{value!r} is not an amount of money") from None
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount of money")
+    return amount
 
 
 @attrs.frozen(order=False)
@@ -157,10 +197,11 @@ class Money:
         return other
 
     def __add__(self, other: object) -> Money:
-        return Money(self.amount + self._same(other).amount, self.currency)
+        return Money(MONEY_CONTEXT.add(self.amount, self._same(other).amount), self.currency)
 
     def __sub__(self, other: object) -> Money:
-        return Money(self.amount - self._same(other).amount, self.currency)
+        return Money(MONEY_CONTEXT.subtract(self.amount, self._same(other).amount),
+                     self.currency)
 
     def __lt__(self, other: object) -> bool:
         return self.amount < self._same(other).amount

@@ -18,9 +18,10 @@ never a silent no-op.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from .errors import Problem
@@ -29,6 +30,7 @@ from .money import Currency, currency
 __all__ = ["Params"]
 
 _MISSING = object()
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 def _join(path: str, key: str | int) -> str:
@@ -116,8 +118,6 @@ class Params:
         value = self._get(key, required)
         if value is _MISSING:
             return default
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem("must be a whole number", key)
             return None
@@ -139,10 +139,9 @@ class Params:
         if isinstance(value, (bool, float)):
             self.problem(f'must be a string such as "0.5", not {value!r}', key)
             return None
-        try:
-            number = Decimal(value) if isinstance(value, (int, str)) else None
-        except InvalidOperation:
-            number = None
+        number = None
+        if isinstance(value, int) or (isinstance(value, str) and _NUMBER.match(value.strip())):
+            number = Decimal(value)
         if number is None or not number.is_finite():
             self.problem(f"{value!r} is not a number", key)
             return None
@@ -228,15 +227,19 @@ class Params:
         value = self._get(key, True)
         if value is _MISSING:
             return None
-        if isinstance(value, time):
-            return value
+        moment: time | None = value if isinstance(value, time) else None
         if isinstance(value, str):
             try:
-                return time.fromisoformat(value)
+                moment = time.fromisoformat(value)
             except ValueError:
-                pass
-        self.problem(f"{value!r} is not a time of day (HH:MM)", key)
-        return None
+                moment = None
+        if moment is None:
+            self.problem(f"{value!r} is not a time of day (HH:MM)", key)
+            return None
+        if moment.tzinfo is not None:
+            self.problem(f"{value!r} has an offset; daily times are in the file's timezone", key)
+            return None
+        return moment
 
     # -- collections ------------------------------------------------------
 

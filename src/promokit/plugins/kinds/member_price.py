@@ -12,9 +12,8 @@ from decimal import Decimal
 
 from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine
+from promokit.money import percent_of
 from promokit.params import Params
-
-from ._util import percent_of
 
 
 class MemberPrice(DiscountKind):

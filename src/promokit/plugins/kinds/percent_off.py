@@ -13,9 +13,8 @@ import attrs
 
 from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine, Total
+from promokit.money import percent_of
 from promokit.params import Params
-
-from ._util import percent_of
 
 
 @attrs.frozen

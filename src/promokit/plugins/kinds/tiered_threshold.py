@@ -27,9 +27,8 @@ from promokit.kinds import (
     Outcome,
     Total,
 )
+from promokit.money import percent_of
 from promokit.params import Params
-
-from ._util import percent_of
 
 
 @attrs.frozen
