@@ -39,6 +39,9 @@ __all__ = ["load_campaigns", "parse_campaigns", "read_campaign_source"]
 _SCOPE_KEYS = ("skus", "categories", "brands", "shops", "tags")
 _LIMIT_KEYS = ("per_customer", "per_customer_daily", "total", "stock", "per_order_units")
 JURISDICTIONS = ("cn", "eu", "none")
+#: Top-level settings that every merged file must agree on (with their defaults).
+_SETTINGS: dict[str, Any] = {"currency": None, "timezone": "UTC", "jurisdiction": "none",
+                             "hint_within": "0.5"}
 
 
 def read_campaign_source(path: str | Path) -> dict[str, Any]:
@@ -77,14 +80,26 @@ def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry)
     merged: dict[str, Any] = {}
     problems: list[Problem] = []
     for path, data in zip(paths, sources, strict=True):
+        for key in _SETTINGS:
+            value = data.get(key, _SETTINGS[key])
+            first = merged.setdefault(key, value)
+            if value != first:
+                said = f"says {value!r}" if key in data else "does not say it"
+                problems.append(Problem(path=key, message=f"{path} {said}, but {paths[0]} "
+                                                          f"says {first!r}; merged files "
+                                                          f"must agree"))
         for key, value in data.items():
+            if key in _SETTINGS:
+                continue
             if isinstance(value, list) and isinstance(merged.get(key), list):
                 merged[key] = merged[key] + value
-            elif key in merged and merged[key] != value:
-                problems.append(Problem(path=key, message=f"{path} says {value!r} but an "
-                                                          f"earlier file says {merged[key]!r}"))
+            elif key in merged:
+                problems.append(Problem(path=key, message=f"{path} sets it again"))
             else:
                 merged[key] = value
+    for key, default in _SETTINGS.items():
+        if merged.get(key) == default and all(key not in data for data in sources):
+            del merged[key]
     if problems:
         raise ConfigError(problems)
     source = ", ".join(str(p) for p in paths)
@@ -114,12 +129,15 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
     jurisdiction = top.string("jurisdiction", required=False, default="none",
                               choices=JURISDICTIONS) or "none"
     hint_within = top.decimal("hint_within", required=False, maximum=Decimal(1))
-    campaigns = [_campaign(p, tz) for p in top.tables("campaign") or []]
-    _unique_ids(top, "campaign", campaigns)
+    campaign_tables = top.tables("campaign") or []
+    campaigns = [_campaign(p, tz) for p in campaign_tables]
+    campaign_ids = _declared_ids(campaign_tables)
+    _unique_ids(top, "campaign", campaign_ids)
     known_campaigns = {c.id: c for c in campaigns if c is not None}
-    promotions = [_promotion(p, tz, registry, known_campaigns)
-                  for p in top.tables("promotion") or []]
-    _unique_ids(top, "promotion", promotions)
+    promotion_tables = top.tables("promotion") or []
+    promotions = [_promotion(p, tz, registry, known_campaigns, set(campaign_ids) - {None})
+                  for p in promotion_tables]
+    _unique_ids(top, "promotion", _declared_ids(promotion_tables))
     top.finish()
     if problems:
         raise ConfigError(problems, source=source)
@@ -145,15 +163,20 @@ def _version(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _unique_ids(top: Params, what: str, items: Iterable[Campaign | Promotion | None]) -> None:
+def _declared_ids(tables: Iterable[Params]) -> list[str | None]:
+    """The ids the tables declare, valid or not, so one error does not hide another."""
+    return [t.data.get("id") if isinstance(t.data.get("id"), str) else None for t in tables]
+
+
+def _unique_ids(top: Params, what: str, ids: Iterable[str | None]) -> None:
     seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        if item is None:
+    for index, item_id in enumerate(ids):
+        if item_id is None:
             continue
-        if item.id in seen:
-            top.problem(f"id {item.id!r} is used twice (also {what}[{seen[item.id]}])",
+        if item_id in seen:
+            top.problem(f"id {item_id!r} is used twice (also {what}[{seen[item_id]}])",
                         f"{what}[{index}].id")
-        seen.setdefault(item.id, index)
+        seen.setdefault(item_id, index)
 
 
 def _schedule(p: Params, tz: ZoneInfo, *, windows: bool) -> Schedule:
@@ -184,9 +207,11 @@ def _funding(p: Params) -> Funding | None:
         if share is not None:
             shares.append((party, share))
     table.finish()
-    if not shares:
+    if not table.data:
         table.problem("must name at least one party")
         return None
+    if len(shares) < len(table.data):
+        return None  # a share was invalid and is reported already
     total = sum((share for _, share in shares), Decimal(0))
     if total != 1:
         table.problem(f"shares must add up to 1, they add up to {total}")
@@ -258,7 +283,7 @@ def _condition(p: Params, registry: Registry) -> Condition | None:
 
 
 def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
-               campaigns: Mapping[str, Campaign]) -> Promotion | None:
+               campaigns: Mapping[str, Campaign], declared: set[str | None]) -> Promotion | None:
     before = len(p.problems)
     promotion_id = p.string("id")
     name = p.string("name", required=False)
@@ -266,7 +291,7 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
     campaign = None
     if campaign_id is not None:
         campaign = campaigns.get(campaign_id)
-        if campaign is None:
+        if campaign_id not in declared:
             p.problem(f"no campaign with id {campaign_id!r}", "campaign")
     kind_name = p.string("kind")
     kind = registry.kinds.get(kind_name) if kind_name else None
@@ -279,6 +304,9 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
     schedule = _schedule(p, tz, windows=True)
     if campaign is not None:
         schedule = _within(schedule, campaign.schedule)
+        if schedule.start and schedule.end and schedule.start > schedule.end:
+            p.problem(f"runs outside its campaign {campaign.id!r} "
+                      f"({_span(campaign.schedule)}), so it could never apply")
     channels = p.strings("channels")
     codes = p.strings("codes")
     if codes == ():
@@ -291,7 +319,8 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
     funding = _funding(p)
     base = p.string("base", required=False, default="stage", choices=("stage", "list"))
     params = kind.parse(p) if kind is not None else None
-    p.finish()
+    if kind is not None or kind_name is None:
+        p.finish()  # with an unknown kind, its keys would only add noise
     if len(p.problems) > before or kind is None or promotion_id is None:
         return None
     return Promotion(
@@ -316,6 +345,12 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
         base=base,  # type: ignore[arg-type]  # checked by choices
         source=dict(p.data),
     )
+
+
+def _span(schedule: Schedule) -> str:
+    start = schedule.start.isoformat() if schedule.start else "…"
+    end = schedule.end.isoformat() if schedule.end else "…"
+    return f"{start} to {end}"
 
 
 def _within(own: Schedule, campaign: Schedule) -> Schedule:
