@@ -648,3 +648,26 @@ def test_with_campaigns_reuses_the_compiled_index_of_an_unchanged_version(make_e
     same = engine.with_campaigns(engine.campaigns)
     assert same._compiled is engine._compiled
     assert same.store is engine.store and same.registry is engine.registry
+
+
+def test_a_threshold_that_adds_nothing_reports_its_own_reason_not_not_best(make_engine):
+    # The flash price takes 399.00 to 99.00; 跨店滿300 then is below its threshold, and
+    # 滿99包郵 (a later threshold) makes both earlier promotions "competing". Whichever
+    # combination wins, the 滿減 that saves nothing is reported as below_threshold.
+    text = FLASH.replace('windows = [ { from = "23:00", to = "02:00" } ]', "") + '''
+[[promotion]]
+id = "cross-300"
+kind = "tiered_threshold"
+stage = "platform"
+tiers = [ { spend = "300", off = "50" } ]
+
+[[promotion]]
+id = "ship-99"
+kind = "free_shipping"
+threshold = "99"
+'''
+    cart = make_cart(("l1", "BLENDER-1", 1, "399.00"), shipping="10.00")
+    result = make_engine(text).evaluate(cart)
+    # 399 − 300 = 99.00; shipping free at 99 (at or above): total 99.00.
+    assert result.total == D("99.00")
+    assert result.reason("cross-300") == "below_threshold"

@@ -185,3 +185,30 @@ def test_evaluated_hook_errors_name_the_plugin() -> None:
     with pytest.raises(PluginError) as caught:
         engine.evaluate(make_cart(("l1", "A", 1, "10.00")))
     assert caught.value.hook == "promokit_evaluated"
+
+
+def test_a_plugin_that_fails_to_import_is_a_plugin_error_naming_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata as metadata
+
+    broken = metadata.EntryPoint(name="broken", value="promokit_no_such_module",
+                                 group="promokit")
+    real = metadata.entry_points
+
+    def entry_points(**params: Any) -> Any:
+        found = real(**params)
+        if params.get("group") == "promokit":
+            return metadata.EntryPoints([*found, broken])
+        return found
+
+    def load_setuptools_entrypoints(self: Any, group: str, name: str | None = None) -> int:
+        broken.load()  # what pluggy does for each entry point of the group
+        return 0
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    monkeypatch.setattr("pluggy.PluginManager.load_setuptools_entrypoints",
+                        load_setuptools_entrypoints)
+    with pytest.raises(PluginError) as caught:
+        make_plugin_manager()
+    assert caught.value.plugin_name == "broken"
+    assert "block it by name" in str(caught.value)

@@ -34,15 +34,15 @@ from .stacking import EXACT_LIMIT  # noqa: E402
 from .store import MemoryStore  # noqa: E402
 
 __all__ = [
-    "AdapterError",
     "BUILTIN_PLUGINS",
+    "EXACT_LIMIT",
+    "AdapterError",
     "CampaignSet",
     "Cart",
     "CartError",
     "ConfigError",
     "Currency",
     "Customer",
-    "EXACT_LIMIT",
     "Engine",
     "GameError",
     "Line",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 from collections.abc import Iterable
 
@@ -51,7 +52,15 @@ def make_plugin_manager(
         if not pm.is_blocked(module_name):
             pm.register(importlib.import_module(module_name), name=module_name)
     if load_entry_points and not os.environ.get(DISABLE_AUTOLOAD_ENV):
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except Exception as error:
+            failing = _failing_entry_point(pm)
+            raise PluginError(
+                f"plugin {failing!r} of the {ENTRY_POINT_GROUP!r} entry point group failed to "
+                f"load: {error!r}; uninstall it or block it by name",
+                plugin_name=failing,
+            ) from error
     for plugin in plugins:
         pm.register(plugin)
     try:
@@ -62,6 +71,16 @@ def make_plugin_manager(
             plugin_name=pm.get_name(error.plugin),
         ) from error
     return pm
+
+
+def _failing_entry_point(pm: pluggy.PluginManager) -> str | None:
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(entry_point.name) is None and not pm.is_blocked(entry_point.name):
+            try:
+                entry_point.load()
+            except Exception:
+                return entry_point.name
+    return None
 
 
 def distribution_of(pm: pluggy.PluginManager, plugin_name: str) -> str | None:

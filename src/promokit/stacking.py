@@ -140,17 +140,22 @@ def _subsets(choices: Sequence[Unit], clashes: dict[int, set[int]]) -> Iterator[
 
 
 def _applied_key(units_by_number: dict[int, Unit], state: State) -> tuple[tuple[int, str], ...]:
-    ids = {units_by_number[number].promotion for number, acted in state.acted.items()
-           if acted.no_deal is None}
-    return tuple(sorted((-p.priority, p.id) for p in ids))
+    applied = {units_by_number[number].promotion.id: units_by_number[number].promotion.priority
+               for number, acted in state.acted.items() if acted.no_deal is None}
+    return tuple(sorted((-priority, pid) for pid, priority in applied.items()))
 
 
 def _better(units_by_number: dict[int, Unit], new: State, old: State | None) -> bool:
-    """More saving wins; on a tie, the combination led by higher priority, then
-    lower promotion id; then the one with fewer promotions."""
+    """More saving wins. On a tie: the combination led by higher priority, then
+    lower promotion id, then with fewer promotions applied; then the one in
+    which more promotions were tried (so one that adds nothing is reported with
+    its own reason, such as ``below_threshold``, rather than ``not_best``)."""
     if old is None or new.saving != old.saving:
         return old is None or new.saving > old.saving
-    return _applied_key(units_by_number, new) < _applied_key(units_by_number, old)
+    new_key, old_key = _applied_key(units_by_number, new), _applied_key(units_by_number, old)
+    if new_key != old_key:
+        return new_key < old_key
+    return len(new.acted) > len(old.acted)
 
 
 def _run(ctx: Context, start: State, units: Sequence[Unit], included: set[int]) -> State:
