@@ -1,0 +1,437 @@
+"""The ``promokit`` command (DESIGN §6).
+
+``promokit evaluate``, ``validate``, ``plugins`` and ``demo``; see docs/cli.md.
+Exit codes: 0 success, 1 invalid input (a campaign file, a cart, a plugin;
+the message on stderr says what and where), 2 usage error (argparse's own),
+3 store unavailable. These never end in a traceback.
+
+:func:`render_result` is the text form of a :class:`~promokit.result.PriceResult`
+that ``evaluate`` prints and the demo reuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from . import __version__
+from ._plugins import BUILTIN_PLUGINS, distribution_of, make_plugin_manager
+from ._tables import render
+from .campaign import CampaignSet
+from .cart import Cart
+from .engine import Engine
+from .errors import CartError, ConfigError, PluginError, Problem, PromokitError, StoreError
+from .loader import load_campaigns, read_campaign_source
+from .money import currency
+from .registry import Registry
+from .result import PriceResult
+
+__all__ = [
+    "EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main", "money_text", "render_result",
+]
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_STORE = 3
+
+#: Symbols for money in sentences ("add ¥48.40 more"); other currencies use their code.
+_SYMBOLS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$",
+            "TWD": "NT$", "MOP": "MOP$", "SGD": "S$", "KRW": "₩", "INR": "₹"}
+
+_INDEXED = re.compile(r"\b(campaign|promotion|game)\[(\d+)\]")
+
+
+class _Invalid(Exception):
+    """Invalid input, as the lines to print on stderr (exit code 1)."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+# -- entry point ------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``promokit`` command with ``argv`` (``sys.argv[1:]`` if ``None``)
+    and return its exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (code 2)
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except _Invalid as error:
+        _error(*error.lines)
+    except ConfigError as error:
+        _error(*_config_problems(error, []))
+    except CartError as error:
+        _error(*_problem_lines("invalid cart", "cart", error.problems))
+    except PluginError as error:
+        _error(f"plugin error: {error}")
+    except StoreError as error:
+        _error(f"store unavailable: {error}")
+        return EXIT_STORE
+    except PromokitError as error:
+        _error(str(error))
+    except BrokenPipeError:  # `promokit demo | head`: the reader has gone, not an error
+        _silence_stdout()
+        return EXIT_OK
+    return EXIT_INVALID
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's final flush does not complain."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):  # not a real file
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _error(*lines: str) -> None:
+    for number, line in enumerate(lines):
+        print(f"promokit: {line}" if number == 0 else line, file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promokit",
+        description="Price carts under promotion campaigns, check campaign files, "
+                    "list plugins.",
+        epilog="exit codes: 0 success, 1 invalid input, 2 usage error, 3 store unavailable",
+    )
+    parser.add_argument("--version", action="version", version=f"promokit {__version__}")
+    _plugin_options(parser, default=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="price a cart under campaign files",
+        description="Price a cart (DESIGN §5 JSON) under one or more campaign files.")
+    evaluate.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS",
+                          help="campaign files (TOML or JSON), merged into one set")
+    evaluate.add_argument("--cart", required=True, metavar="CART.json",
+                          help="the cart as JSON; '-' reads standard input")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print the result as JSON instead of tables")
+    _plugin_options(evaluate)
+    evaluate.set_defaults(command=_evaluate)
+
+    validate = commands.add_parser(
+        "validate", help="check campaign files; every problem with its path",
+        description="Check campaign files. Exit 0 if they are valid; otherwise print "
+                    "every problem as FILE: PATH: MESSAGE and exit 1.")
+    validate.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS",
+                          help="campaign files (TOML or JSON), checked as one set")
+    _plugin_options(validate)
+    validate.set_defaults(command=_validate)
+
+    plugins = commands.add_parser(
+        "plugins", help="installed plugins and what each registers",
+        description="List the built-in and installed plugins and the kinds, conditions "
+                    "and guards each registers.")
+    _plugin_options(plugins)
+    plugins.set_defaults(command=_plugins)
+
+    demo = commands.add_parser(
+        "demo", help="a scripted 雙11 story with readable tables",
+        description="Price a few 雙11 carts step by step, with the built-in plugins only.")
+    demo.set_defaults(command=_demo)
+    return parser
+
+
+def _plugin_options(parser: argparse.ArgumentParser, *, default: bool | None = None) -> None:
+    """``--no-plugins`` and ``--block``, accepted before or after the command."""
+    prefix = "" if default is not None else "sub_"
+    parser.add_argument("--no-plugins", action="store_true", dest=f"{prefix}no_plugins",
+                        default=False if default is not None else argparse.SUPPRESS,
+                        help="do not load plugins from the 'promokit' entry point group")
+    parser.add_argument("--block", action="append", metavar="NAME", dest=f"{prefix}block",
+                        default=[] if default is not None else argparse.SUPPRESS,
+                        help="do not register this plugin (an entry point name or a built-in "
+                             "module such as promokit.plugins.kinds.percent_off); repeatable")
+
+
+def _plugin_manager(args: argparse.Namespace) -> pluggy.PluginManager:
+    no_plugins = args.no_plugins or getattr(args, "sub_no_plugins", False)
+    blocked = [*args.block, *getattr(args, "sub_block", [])]
+    return make_plugin_manager(load_entry_points=not no_plugins, blocked=blocked)
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    registry = Registry.from_plugin_manager(_plugin_manager(args))
+    campaigns = _load(args.campaigns, registry)
+    cart = _read_cart(args.cart)
+    result = Engine(campaigns, registry=registry).evaluate(cart)
+    if args.json:
+        print(result.to_json_text())
+    else:
+        names = {p.id: p.name for p in campaigns.promotions}
+        print(render_result(result, names=names, cart=cart))
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    registry = Registry.from_plugin_manager(_plugin_manager(args))
+    campaigns = _load(args.campaigns, registry)
+    print(f"ok: {_count(len(campaigns.campaigns), 'campaign')}, "
+          f"{_count(len(campaigns.promotions), 'promotion')} in {', '.join(args.campaigns)}")
+    return EXIT_OK
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    pm = _plugin_manager(args)
+    registry = Registry.from_plugin_manager(pm)
+    declared: dict[str, dict[str, list[str]]] = {}
+    for (what, name), plugin_name in registry.origins.items():
+        declared.setdefault(plugin_name, {}).setdefault(what, []).append(name)
+    counts = {"built-in": 0, "installed": 0, "blocked": 0}
+    sources = {}
+    # registration order, the blocked ones last
+    for plugin_name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[1] is None):
+        if plugin is None:
+            sources[plugin_name] = "blocked"
+        else:
+            sources[plugin_name] = distribution_of(pm, plugin_name) or (
+                "built-in" if plugin_name in BUILTIN_PLUGINS else "registered in code")
+        counts["blocked" if plugin is None else "built-in" if sources[plugin_name] == "built-in"
+               else "installed"] += 1
+    # wrap the last column so that the table fits in 100 columns
+    width = max(24, 96 - max(map(len, sources), default=0) - max(map(len, sources.values()),
+                                                                  default=0))
+    rows = []
+    for plugin_name, source in sources.items():
+        parts = []
+        for what, label in (("kind", "kinds"), ("condition", "conditions"),
+                            ("guard", "guards")):
+            names = sorted(declared.get(plugin_name, {}).get(what, []))
+            if names:
+                parts.extend(textwrap.wrap(f"{label}: {', '.join(names)}", width=width,
+                                           subsequent_indent="  ", break_on_hyphens=False))
+        rows.append([plugin_name, source, "\n".join(parts) or "-"])
+    print(render(["plugin", "from", "registers"], rows))
+    summary = f"{counts['built-in']} built-in, {counts['installed']} installed"
+    if counts["blocked"]:
+        summary += f", {counts['blocked']} blocked"
+    print(f"\n{summary}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo  # the demo imports this module for render_result
+
+    demo.run(sys.stdout)
+    return EXIT_OK
+
+
+# -- input --------------------------------------------------------------------------
+
+
+def _load(paths: Sequence[str], registry: Registry) -> CampaignSet:
+    """Load campaign files; problems name the file they are in."""
+    sources: list[tuple[str, Mapping[str, Any]]] = []
+    for path in paths:
+        try:
+            sources.append((path, read_campaign_source(path)))
+        except ConfigError as error:
+            raise _Invalid(*_config_problems(error, [(path, {})])) from None
+    try:
+        return load_campaigns(list(paths), registry)
+    except ConfigError as error:
+        raise _Invalid(*_config_problems(error, sources)) from None
+
+
+def _config_problems(error: ConfigError,
+                     sources: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """A head line, then one ``FILE: PATH: MESSAGE`` line per problem.
+
+    With several files merged, ``promotion[5]`` of the merged set is shown as
+    the ``promotion[1]`` of the file it came from.
+    """
+    names = [name for name, _ in sources] or ([error.source] if error.source else [])
+    everywhere = ", ".join(names) or "campaign files"
+
+    def locate(key: str, index: int) -> tuple[str, int]:
+        if len(sources) > 1:
+            for name, data in sources:
+                items = data.get(key)
+                count = len(items) if isinstance(items, list) else 0
+                if index < count:
+                    return name, index
+                index -= count
+        return everywhere, index
+
+    lines = []
+    for problem in error.problems:
+        where = everywhere
+        path, text = problem.path, problem.message
+        match = _INDEXED.match(path)
+        if match:
+            where, local = locate(match[1], int(match[2]))
+            path = f"{match[1]}[{local}]{path[match.end():]}"
+
+        def local_ref(found: re.Match[str], where: str = where) -> str:
+            name, local = locate(found[1], int(found[2]))
+            ref = f"{found[1]}[{local}]"
+            return ref if name == where else f"{ref} of {name}"
+
+        text = _INDEXED.sub(local_ref, text)
+        if not path and where in text:  # "cannot read x.toml: …" names the file already
+            lines.append(text)
+        else:
+            lines.append(f"{where}: {path}: {text}" if path else f"{where}: {text}")
+    if len(lines) == 1 and not error.problems[0].path:  # unreadable, not TOML: one line
+        return lines
+    head = (f"invalid campaign file{'s' if len(names) > 1 else ''} {everywhere} "
+            f"({_count(len(lines), 'problem')})")
+    return [head, *lines]
+
+
+def _problem_lines(head: str, where: str, problems: Sequence[Problem]) -> list[str]:
+    return [f"{head} {where} ({_count(len(problems), 'problem')})",
+            *(f"{where}: {problem}" for problem in problems)]
+
+
+def _read_cart(source: str) -> Cart:
+    """The cart in file ``source`` (``-``: standard input), checked whole."""
+    where = "<stdin>" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise _Invalid(f"cannot read cart {source}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise _Invalid(f"cannot read cart {where}: not UTF-8 text ({error.reason})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _Invalid(f"invalid cart {where}: not valid JSON: {error.msg} "
+                       f"(line {error.lineno}, column {error.colno})") from None
+    try:
+        return Cart.from_json(data)
+    except CartError as error:
+        raise _Invalid(*_problem_lines("invalid cart", where, error.problems)) from None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# -- the result as text ---------------------------------------------------------------
+
+
+def money_text(code: str, amount: Decimal) -> str:
+    """``amount`` for a sentence: ``¥48.40``, or ``48.40 XYZ`` without a symbol."""
+    digits = _fmt(code, amount)
+    symbol = _SYMBOLS.get(code)
+    return f"{symbol}{digits}" if symbol else f"{digits} {code}"
+
+
+def _fmt(code: str, amount: Decimal) -> str:
+    money = currency(code)
+    return money.format(money.to_minor(amount))
+
+
+def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None,
+                  cart: Cart | None = None) -> str:
+    """A priced cart as readable text: lines with their discounts, totals,
+    applied promotions with funding, promotions not applied and why, hints,
+    rejected codes, and a note when the best deal is not proven optimal.
+
+    ``names`` maps promotion ids to their names; ``cart`` adds a line about the
+    channel, customer and time.
+    """
+    names = names or {}
+    code = result.currency
+
+    def fmt(amount: Decimal) -> str:
+        return _fmt(code, amount)
+
+    def neg(amount: Decimal) -> str:
+        return "-" + fmt(amount) if amount else fmt(amount)
+
+    parts: list[str] = []
+    if cart is not None:
+        parts.append(_cart_context(cart))
+    rows: list[list[str]] = []
+    for line in result.lines:
+        rows.append([line.id, line.sku, str(line.quantity), fmt(line.unit_price),
+                     fmt(line.subtotal), neg(line.discount), fmt(line.total)])
+        rows.extend(["", f"  {d.promotion}", "", "", "", neg(d.amount), ""]
+                    for d in line.discounts)
+    parts.append(render(["line", "sku / discount", "qty", "unit price", "subtotal",
+                         "discount", "total"], rows, right={2, 3, 4, 5, 6}))
+
+    line_discounts = result.discount_total - result.shipping_discount
+    totals = [["subtotal", fmt(result.subtotal)], ["discounts", neg(line_discounts)],
+              ["shipping", fmt(result.shipping + result.shipping_discount)]]
+    if result.shipping_discount:
+        totals.append(["shipping discount", neg(result.shipping_discount)])
+    totals.append(["total", fmt(result.total)])
+    deposits = result.total - result.balance_due
+    if deposits:
+        totals.append(["deposits paid", neg(deposits)])
+    totals.append(["balance due", fmt(result.balance_due)])
+    parts.append(render(None, totals, right={1}))
+
+    if result.applied:
+        rows = [[a.promotion, names.get(a.promotion, ""), a.stage, fmt(a.amount),
+                 "\n".join(f"{party} {fmt(share)}" for party, share in a.funding)]
+                for a in result.applied]
+        parts.append(f"applied, saving {money_text(code, result.discount_total)} in all:\n"
+                     + render(["promotion", "name", "stage", "amount", "funded by"], rows,
+                              right={3}, indent="  "))
+    else:
+        parts.append("applied: none")
+    if result.not_applied:
+        rows = [[n.promotion, n.reason, n.message] for n in result.not_applied]
+        parts.append("not applied:\n" + render(["promotion", "reason", "why"], rows,
+                                               indent="  "))
+    if result.hints:
+        hint_lines = []
+        for hint in result.hints:
+            where = f" in shop {hint.shop}" if hint.shop else ""
+            hint_lines.append(f"  {hint.promotion}: add {money_text(code, hint.missing)} "
+                              f"more{where} to save another {money_text(code, hint.saving)}")
+        parts.append("hints (湊單):\n" + "\n".join(hint_lines))
+    if result.rewards:
+        parts.append("rewards:\n" + "\n".join(
+            f"  {r.promotion}: {r.amount} {r.kind}" for r in result.rewards))
+    if result.gifts:
+        parts.append("gifts:\n" + "\n".join(
+            f"  {g.promotion}: {g.quantity} x {g.sku} {g.name} (worth "
+            f"{money_text(code, g.value)} each)" for g in result.gifts))
+    if result.rejected_codes:
+        parts.append("rejected codes:\n" + "\n".join(
+            f"  {c.code}: {c.reason} ({c.message})" for c in result.rejected_codes))
+    if not result.optimal:
+        parts.append("note: too many competing promotions to try every combination; this is "
+                     "the best deal\n      the heuristic found, not proven optimal")
+    return "\n\n".join(parts)
+
+
+def _cart_context(cart: Cart) -> str:
+    customer = cart.customer
+    about = [f"tier {customer.tier}"] if customer.tier else []
+    if customer.orders_count is not None:
+        about.append(_count(customer.orders_count, "earlier order"))
+    who = (customer.id or "anonymous") + (f" ({', '.join(about)})" if about else "")
+    when = cart.now.isoformat(sep=" ", timespec="minutes") if cart.now else "now"
+    text = f"{cart.currency} cart on {cart.channel or 'no channel'}: customer {who}, {when}"
+    if cart.codes:
+        text += f", codes {', '.join(cart.codes)}"
+    return text

@@ -1,0 +1,385 @@
+"""The ``promokit`` command: output, error messages and exit codes (DESIGN §6)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promokit import StoreError
+from promokit._tables import display_width
+from promokit.cli import main, render_result
+from promokit.engine import Engine
+from promokit.errors import PluginError
+from promokit.result import Applied, LineDiscount, LineResult, PriceResult, RejectedCode
+
+ROOT = Path(__file__).resolve().parent.parent
+D11 = str(ROOT / "examples" / "d11.toml")
+
+SHOES = {"id": "l1", "sku": "SHOE-1", "quantity": 1, "unit_price": "399.00",
+         "category": "apparel/shoes", "brand": "acme", "shop": "acme"}
+LAMP = {"id": "l2", "sku": "LAMP-1", "quantity": 1, "unit_price": "129.00",
+        "category": "home/lighting", "shop": "lumen"}
+
+#: A returning customer (no member tier) on the app on 11.11, hand-priced under d11.toml:
+#:   item      gold-95 needs tier gold/platinum: nothing          shoes 399.00, lamp 129.00
+#:   shop      acme-every-300 on the ACME shop's 399.00: 50       shoes 349.00
+#:   platform  d11-300-50 on 349.00 + 129.00 = 478.00 >= 300: 50, split by net
+#:             shoes 50 × 349/478 = 36.506 → 36.51, lamp 13.49     shoes 312.49, lamp 115.51
+#:             funded 70/30 by the campaign: platform 35.00, merchant 15.00
+#:   shipping  ship-free-99: 428.00 >= 99, the 12.00 shipping is free
+#:   total 312.49 + 115.51 + 0 = 428.00; discount_total 50 + 50 + 12 = 112.00
+#:   hints     d11-300-50: 500 − 478 = 22.00 more for 50 more;
+#:             acme-every-300: 600 − 399 = 201.00 more in shop acme for 50 more
+RETURNING = {"currency": "CNY", "lines": [SHOES, LAMP], "shipping": "12.00",
+             "customer": {"id": "c1", "orders_count": 3}, "channel": "app",
+             "now": "2026-11-11T10:00:00+08:00"}
+
+#: The same cart for a gold member at 00:30 (demo step 1):
+#:   item      gold-95: 399.00 × 5% = 19.95, 129.00 × 5% = 6.45   379.05, 122.55
+#:   shop      acme-every-300 on 379.05: 50                       329.05
+#:   platform  d11-300-50 on 329.05 + 122.55 = 451.60: 50
+#:             50 × 329.05/451.60 = 36.43, 13.57                  292.62, 108.98
+#:   total 401.60; discount_total 26.40 + 50 + 50 + 12 = 138.40
+GOLD = {**RETURNING, "customer": {"id": "xiaomei", "tier": "gold", "orders_count": 12},
+        "now": "2026-11-11T00:30:00+08:00"}
+
+
+def write_cart(tmp_path: Path, cart: Any, name: str = "cart.json") -> str:
+    path = tmp_path / name
+    path.write_text(cart if isinstance(cart, str) else json.dumps(cart), encoding="utf-8")
+    return str(path)
+
+
+# -- evaluate -----------------------------------------------------------------------
+
+
+def test_evaluate_json_matches_the_hand_computed_prices(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", D11, "--cart", write_cart(tmp_path, RETURNING), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {key: result[key] for key in ("subtotal", "discount_total", "shipping_discount",
+                                         "shipping", "total", "balance_due")} == {
+        "subtotal": "528.00", "discount_total": "112.00", "shipping_discount": "12.00",
+        "shipping": "0.00", "total": "428.00", "balance_due": "428.00"}
+    shoes, lamp = result["lines"]
+    assert shoes["discounts"] == [{"promotion": "acme-every-300", "amount": "50.00"},
+                                  {"promotion": "d11-300-50", "amount": "36.51"}]
+    assert (shoes["total"], lamp["total"]) == ("312.49", "115.51")
+    applied = {a["promotion"]: a for a in result["applied"]}
+    assert applied["d11-300-50"]["funding"] == {"platform": "35.00", "merchant": "15.00"}
+    assert set(applied) == {"acme-every-300", "d11-300-50", "ship-free-99"}
+    assert {n["promotion"]: n["reason"] for n in result["not_applied"]} == {
+        "gold-95": "not_eligible:member_tier", "new-user-20": "not_eligible:new_customer"}
+    assert result["hints"] == [
+        {"promotion": "acme-every-300", "missing": "201.00", "saving": "50.00", "shop": "acme"},
+        {"promotion": "d11-300-50", "missing": "22.00", "saving": "50.00"}]
+    assert result["optimal"] is True
+
+
+def test_evaluate_prints_readable_tables(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", D11, "--cart", write_cart(tmp_path, RETURNING)]) == 0
+    out = capsys.readouterr().out
+    assert "CNY cart on app: customer c1 (3 earlier orders), 2026-11-11 10:00+08:00" in out
+    lines = out.splitlines()
+    shoe_row = next(line for line in lines if line.startswith("l1 "))
+    assert shoe_row.split() == ["l1", "SHOE-1", "1", "399.00", "399.00", "-86.51", "312.49"]
+    assert any(line.split() == ["d11-300-50", "-36.51"] for line in lines)
+    assert any(line.split() == ["total", "428.00"] for line in lines)
+    assert any(line.split() == ["balance", "due", "428.00"] for line in lines)
+    assert any(line.split() == ["shipping", "discount", "-12.00"] for line in lines)
+    assert "applied, saving ¥112.00 in all:" in out
+    assert any(line.split()[-2:] == ["platform", "35.00"] and "跨店滿300減50" in line
+               for line in lines)
+    assert any(line.split() == ["merchant", "15.00"] for line in lines)
+    assert "not_eligible:member_tier" in out and "only for customers with no earlier order" in out
+    assert "d11-300-50: add ¥22.00 more to save another ¥50.00" in out
+    assert "acme-every-300: add ¥201.00 more in shop acme to save another ¥50.00" in out
+    assert "optimal" not in out
+
+
+def test_evaluate_gold_member_stacks_three_stages(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", D11, "--cart", write_cart(tmp_path, GOLD), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["total"], result["discount_total"]) == ("401.60", "138.40")
+    assert [line["total"] for line in result["lines"]] == ["292.62", "108.98"]
+    assert [a["promotion"] for a in result["applied"]] == [
+        "gold-95", "acme-every-300", "d11-300-50", "ship-free-99"]
+
+
+def test_evaluate_reads_the_cart_from_stdin(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(RETURNING)))
+    assert main(["evaluate", D11, "--cart", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == "428.00"
+
+
+def test_evaluate_shows_rejected_codes(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    cart = {**RETURNING, "codes": ["D11-TYPO"]}
+    assert main(["evaluate", D11, "--cart", write_cart(tmp_path, cart)]) == 0
+    assert "D11-TYPO: code_invalid (no promotion accepts this code)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"currency": "CNY", "lines": [', "not valid JSON"),
+    ("[1, 2]", "a cart must be a JSON object"),
+])
+def test_evaluate_bad_json_cart_is_invalid_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str) -> None:
+    path = write_cart(tmp_path, content, "broken.json")
+    assert main(["evaluate", D11, "--cart", path]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert path in captured.err and expected in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_evaluate_invalid_cart_lists_every_problem_by_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cart = {"currency": "CNY", "lines": [
+        {"id": "l1", "sku": "A", "quantity": 0, "unit_price": "1.00"},
+        {"id": "l2", "sku": "B", "quantity": 1, "unit_price": "-3.00"}]}
+    path = write_cart(tmp_path, cart)
+    assert main(["evaluate", D11, "--cart", path]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"promokit: invalid cart {path} (2 problems)"
+    assert err[1].startswith(f"{path}: lines[0].quantity: ")
+    assert err[2].startswith(f"{path}: lines[1].unit_price: ")
+
+
+def test_evaluate_missing_cart_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(tmp_path / "nope.json")
+    assert main(["evaluate", D11, "--cart", missing]) == 1
+    assert capsys.readouterr().err == (f"promokit: cannot read cart {missing}: "
+                                       "No such file or directory\n")
+
+
+def test_evaluate_missing_campaign_file(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(tmp_path / "missing.toml")
+    assert main(["evaluate", missing, "--cart", write_cart(tmp_path, RETURNING)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("promokit: cannot read ") and missing in err
+    assert "No such file or directory" in err
+
+
+def test_store_unavailable_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    def unreachable(self: Engine, cart: object) -> PriceResult:
+        raise StoreError("redis://cache:6379 refused the connection")
+
+    monkeypatch.setattr(Engine, "evaluate", unreachable)
+    assert main(["evaluate", D11, "--cart", write_cart(tmp_path, RETURNING)]) == 3
+    captured = capsys.readouterr()
+    assert captured.err == ("promokit: store unavailable: redis://cache:6379 refused "
+                            "the connection\n")
+    assert captured.out == ""
+
+
+def test_plugin_error_exits_1_with_its_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(self: Engine, cart: object) -> PriceResult:
+        raise PluginError("kind 'round_down' raised in compute: boom", plugin_name="testplugin")
+
+    monkeypatch.setattr(Engine, "evaluate", broken)
+    assert main(["evaluate", D11, "--cart", write_cart(tmp_path, RETURNING)]) == 1
+    assert capsys.readouterr().err == (
+        "promokit: plugin error: kind 'round_down' raised in compute: boom\n")
+
+
+# -- validate ---------------------------------------------------------------------------
+
+
+def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", D11]) == 0
+    assert capsys.readouterr().out == f"ok: 1 campaign, 6 promotions in {D11}\n"
+
+
+BAD = """\
+currency = "CNY"
+timezone = "Asia/Shanghai"
+
+[[promotion]]
+id = "a"
+kind = "percent_off"
+percent = "150"
+
+[[promotion]]
+id = "b"
+kind = "tiered_threshold"
+tiers = [ { spend = "-300", off = "50" } ]
+scop = { skus = ["X"] }
+"""
+
+
+def test_validate_lists_every_problem_with_file_and_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD, encoding="utf-8")
+    assert main(["validate", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.splitlines()
+    assert err[0] == f"promokit: invalid campaign file {bad} (3 problems)"
+    assert err[1] == f"{bad}: promotion[0].percent: must be in (0, 100], got 150"
+    assert err[2] == f"{bad}: promotion[1].tiers[0].spend: '-300' is negative"
+    assert err[3] == f"{bad}: promotion[1].scop: unknown key (did you mean 'scope'?)"
+
+
+def test_validate_names_the_file_a_problem_is_in(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = tmp_path / "extra.toml"
+    extra.write_text('currency = "CNY"\ntimezone = "Asia/Shanghai"\njurisdiction = "cn"\n'
+                     '[[promotion]]\nid = "x"\nkind = "percent_off"\npercent = "0"\n',
+                     encoding="utf-8")
+    assert main(["validate", D11, str(extra)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    # promotion[6] of the merged set is the first promotion of extra.toml
+    assert err[1] == f"{extra}: promotion[0].percent: must be in (0, 100], got 0"
+
+
+def test_validate_unreadable_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("currency = \n", encoding="utf-8")
+    assert main(["validate", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"promokit: {broken}: not valid toml")
+    assert err.count("\n") == 1
+
+
+def test_validate_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "missing.toml")]) == 1
+    assert "missing.toml: No such file or directory" in capsys.readouterr().err
+
+
+def test_blocking_a_kind_makes_files_using_it_invalid(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--block", "promokit.plugins.kinds.member_price", "validate", D11]) == 1
+    assert "promotion[0].kind: unknown kind 'member_price'" in capsys.readouterr().err
+
+
+# -- usage --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["bogus"], [], ["evaluate", D11], ["validate"]])
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage: promokit" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("evaluate", "validate", "plugins", "demo"):
+        assert command in out
+    assert "3 store unavailable" in out
+
+
+# -- plugins ------------------------------------------------------------------------------
+
+
+def test_plugins_lists_builtins_and_the_installed_test_plugin(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "built-in" in rows["promokit.plugins.kinds.percent_off"]
+    assert "kinds: percent_off" in rows["promokit.plugins.kinds.percent_off"]
+    assert "member_tier" in out
+    assert "promokit-testplugin" in rows["testplugin"]
+
+
+@pytest.mark.parametrize("argv", [["--no-plugins", "plugins"], ["plugins", "--no-plugins"]])
+def test_no_plugins_leaves_out_entry_points(argv: list[str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "testplugin" not in out
+    assert "percent_off" in out
+
+
+def test_blocked_plugins_are_listed_as_blocked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--block", "testplugin", "plugins", "--block",
+                 "promokit.plugins.kinds.amount_off"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in
+            capsys.readouterr().out.splitlines() if line.strip()}
+    assert rows["testplugin"][0] == "blocked"
+    assert rows["promokit.plugins.kinds.amount_off"][0] == "blocked"
+
+
+# -- render_result ------------------------------------------------------------------------
+
+
+def test_render_result_flags_a_heuristic_answer_and_deposits() -> None:
+    result = PriceResult(
+        currency="JPY", subtotal=Decimal(5000), discount_total=Decimal(500),
+        shipping_discount=Decimal(0), shipping=Decimal(0), total=Decimal(4500),
+        balance_due=Decimal(3500),
+        lines=(LineResult(id="l1", sku="カメラ", quantity=1, unit_price=Decimal(5000),
+                          subtotal=Decimal(5000),
+                          discounts=(LineDiscount(promotion="p", amount=Decimal(500)),),
+                          total=Decimal(4500), deposit_paid=Decimal(1000)),),
+        applied=(Applied(promotion="p", stage="item", amount=Decimal(500),
+                         funding=(("brand", Decimal(500)),)),),
+        rejected_codes=(RejectedCode(code="X", reason="code_invalid", message="nope"),),
+        optimal=False)
+    text = render_result(result)
+    lines = text.splitlines()
+    assert lines[2].split() == ["l1", "カメラ", "1", "5000", "5000", "-500", "4500"]
+    assert any(line.split() == ["deposits", "paid", "-1000"] for line in lines)
+    assert any(line.split() == ["balance", "due", "3500"] for line in lines)
+    assert "applied, saving ¥500 in all:" in text
+    assert "X: code_invalid (nope)" in text
+    assert "not proven optimal" in text
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+def test_demo_tells_the_d11_story(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for phrase in (
+        "小美, a gold member",
+        "platform 35.00",                                   # 跨店滿減 funded 70/30
+        "not_eligible:channel",                             # the web cart
+        "d11-300-50: add ¥28.00 more to save another ¥50.00",  # ¥28 short
+        "flash-blender  out_of_window",                     # 02:30
+        "D11-7KQ2-XM9B: code_invalid",                      # the mistyped code
+        "新人無門檻券¥20",
+    ):
+        assert phrase in out, phrase
+    assert max(display_width(line) for line in out.splitlines()) <= 100
+
+
+def test_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo"])
+    first = capsys.readouterr().out
+    main(["demo"])
+    assert capsys.readouterr().out == first
+
+
+def test_demo_campaigns_are_the_example_file() -> None:
+    embedded = resources.files("promokit").joinpath("demo_campaigns.toml")
+    assert embedded.read_text(encoding="utf-8") == Path(D11).read_text(encoding="utf-8")
+
+
+def test_python_dash_m_promokit_demo_runs() -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run([sys.executable, "-m", "promokit", "demo"], capture_output=True,
+                          text=True, encoding="utf-8", env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "1. 小美, a gold member" in done.stdout
+    assert "Next in promokit:" in done.stdout
+    assert done.stderr == ""
