@@ -121,9 +121,16 @@ class Engine:
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
         start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping))
-        for unit in units:  # what each would save alone, at list price
-            alone = run_stage(ctx, start, [unit]).acted[unit.number]
-            unit.standalone = tuple(alone.per_line.get(i, 0) for i in unit.lines)
+        for unit in units:
+            # What each saves alone at list price: for a monotone kind, the most it
+            # can save in any combination. Otherwise the most is everything it touches.
+            if unit.promotion.kind_impl.monotone:
+                alone = run_stage(ctx, start, [unit]).acted[unit.number]
+                unit.standalone = tuple(alone.per_line.get(i, 0) for i in unit.lines)
+                unit.ceiling = alone.amount
+            else:
+                unit.standalone = tuple(ctx.subtotals[i] for i in unit.lines)
+                unit.ceiling = sum(unit.standalone) + start.shipping
         return ctx, start, units, not_applied
 
     def _context(self, cart: Cart) -> Context:

@@ -36,7 +36,9 @@ class Unit:
     budget_pools: tuple[tuple[str, int], ...] = ()
     """``(pool key, money left)`` for the promotion's and its campaign's budgets."""
     standalone: tuple[int, ...] = ()
-    """Its saving per line (aligned with ``lines``) acting alone at list price."""
+    """The most it can save on each of its lines (aligned with ``lines``)."""
+    ceiling: int = 0
+    """The most it can save in any combination, shipping included."""
     order_key: tuple[int, str, str] = (0, "", "")
     """Acting order within a stage: higher priority first, then id, then shop."""
 
@@ -77,6 +79,9 @@ class Context:
     subtotals: tuple[int, ...]
     currency: Currency
     now: datetime
+    memo: dict[tuple[object, ...], Acted] = attrs.field(factory=dict, eq=False, repr=False)
+    """What each unit did for given inputs, shared by every combination the search tries
+    (kinds are pure functions of their application)."""
 
 
 def failed_condition(conditions: Sequence[Condition], ctx: ConditionContext, *,
@@ -196,7 +201,8 @@ def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> l
                          shipping)
         return 0 if isinstance(settled, NoDeal) else sum(settled[0].values()) + settled[1]
 
-    ranked = sorted(lines, key=lambda view: (-saving_per_unit(view), view.index))
+    ranked = lines if len(lines) == 1 else sorted(
+        lines, key=lambda view: (-saving_per_unit(view), view.index))
     taken: dict[int, int] = {}
     left = cap
     for view in ranked:
@@ -209,7 +215,22 @@ def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> l
 
 
 def act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
-    """What ``unit`` does on ``state`` (``bases``: the nets at the stage's start)."""
+    """What ``unit`` does on ``state`` (``bases``: the nets at the stage's start).
+
+    The answer depends only on the nets and bases of the unit's lines, the
+    shipping left and the budget its pools have used, so it is computed once
+    per evaluation for each distinct set of those.
+    """
+    key = (unit.number, state.shipping,
+           *[state.nets[i] for i in unit.lines], *[bases[i] for i in unit.lines],
+           *[state.budget_used.get(pool, 0) for pool, _ in unit.budget_pools])
+    acted = ctx.memo.get(key)
+    if acted is None:
+        acted = ctx.memo[key] = _act(ctx, unit, state, bases)
+    return acted
+
+
+def _act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
     lines = views(ctx, unit, state.nets, bases)
     promotion = unit.promotion
     if any(condition.uses_amounts for condition in promotion.conditions):

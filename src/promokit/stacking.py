@@ -82,7 +82,7 @@ def competing(ctx: Context, units: Sequence[Unit],
     members: dict[str, list[int]] = {}
     for unit in units:
         for pool, money_left in unit.budget_pools:
-            demand[pool] = demand.get(pool, 0) + sum(unit.standalone)
+            demand[pool] = demand.get(pool, 0) + unit.ceiling
             left[pool] = money_left
             members.setdefault(pool, []).append(unit.number)
     for pool, wanted in demand.items():
@@ -182,9 +182,14 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
         per_stage.append(([u for u in in_stage if u.number in always],
                           sorted((u for u in in_stage if u.number in contested),
                                  key=lambda u: u.order_key)))
+    # Branch and bound: what the stages from s on can add at most.
+    still = [sum(u.ceiling for u in units if u.stage_no >= stage)
+             for stage in range(len(STAGES) + 1)]
     best: list[tuple[State, frozenset[int]]] = []
 
     def walk(stage: int, state: State, chosen: frozenset[int]) -> None:
+        if best and state.saving + still[stage] < best[0][0].saving:
+            return  # cannot reach the best found (equal savings go on, for ties)
         if stage == len(STAGES):
             if not best or _better(by_number, state, best[0][0]):
                 best[:] = [(state, chosen)]
@@ -193,7 +198,9 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
         if not fixed and not choices:
             walk(stage + 1, state, chosen)
             return
-        for subset in _subsets(choices, clashes):
+        # The combinations that may save most first, so the bound bites early.
+        for subset in sorted(_subsets(choices, clashes),
+                             key=lambda taken: -sum(u.ceiling for u in taken)):
             acting = sorted([*fixed, *subset], key=lambda u: u.order_key)
             walk(stage + 1, run_stage(ctx, state, acting),
                  chosen | {unit.number for unit in subset})
@@ -206,7 +213,7 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
 def _greedy(ctx: Context, start: State, units: Sequence[Unit], clashes: dict[int, set[int]],
             contested: frozenset[int], always: set[int], by_number: dict[int, Unit]) -> Choice:
     ranked = sorted((by_number[n] for n in contested),
-                    key=lambda u: (-sum(u.standalone), u.stage_no, u.order_key))
+                    key=lambda u: (-u.ceiling, u.stage_no, u.order_key))
     included = set(always)
     for unit in ranked:
         if not clashes[unit.number] & included:
