@@ -671,3 +671,20 @@ threshold = "99"
     # 399 − 300 = 99.00; shipping free at 99 (at or above): total 99.00.
     assert result.total == D("99.00")
     assert result.reason("cross-300") == "below_threshold"
+
+
+def test_combinator_messages_say_what_would_qualify(make_engine):
+    text = '''
+[[promotion]]
+id = "p"
+kind = "percent_off"
+percent = "10"
+conditions = [ { rule = "any", of = [ { rule = "member_tier", in = ["gold"] },
+                                      { rule = "min_spend", amount = "200" } ] } ]
+'''
+    result = make_engine(text).evaluate(make_cart(("l1", "A", 1, "100.00"),
+                                                  customer={"tier": "silver"}))
+    [item] = result.not_applied
+    assert item.reason == "not_eligible:any"
+    assert item.message == ("needs one of: only for members of tier gold; "
+                            "or spend at least ¥200.00 on eligible items")

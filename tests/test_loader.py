@@ -661,3 +661,24 @@ def test_merged_files_must_agree_on_defaults_too(tmp_path: Path, registry: Regis
         load_campaigns([a, b], registry)
     [problem] = caught.value.problems
     assert problem.path == "timezone" and "merged files must agree" in problem.message
+
+
+@pytest.mark.parametrize(("scope", "path", "message"), [
+    ('{ skus = [] }', "promotion[0].scope.skus", "must not be empty"),
+    ('{ exclude_tags = [] }', "promotion[0].scope.exclude_tags", "must not be empty"),
+    ('{ categories = ["apparel/"] }', "promotion[0].scope.categories[0]", "not a category path"),
+    ('{ categories = ["/apparel"] }', "promotion[0].scope.categories[0]", "not a category path"),
+    ('{ exclude_categories = ["a//b"] }', "promotion[0].scope.exclude_categories[0]",
+     "not a category path"),
+])
+def test_scope_lists_that_would_silently_match_everything_or_nothing(
+        registry: Registry, scope: str, path: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(HEAD + PERCENT + f"scope = {scope}\n", registry)
+    [problem] = caught.value.problems
+    assert problem.path == path and message in problem.message
+
+
+def test_empty_channels_would_match_no_cart(registry: Registry) -> None:
+    with pytest.raises(ConfigError, match=r"promotion\[0\]\.channels: must not be empty"):
+        parse(HEAD + PERCENT + "channels = []\n", registry)

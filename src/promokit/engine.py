@@ -32,6 +32,7 @@ from .pipeline import (
     State,
     Unit,
     application,
+    condition_message,
     failed_condition,
     run_stage,
     stage_no,
@@ -167,9 +168,7 @@ class Engine:
                                          now=ctx.now, currency=ctx.currency, lines=views)
         failed = failed_condition(promotion.conditions, condition_ctx, amounts=False)
         if failed is not None:
-            text = failed.type.message(failed.params) if failed.type else f"{failed.rule} of " \
-                "the conditions is not met"
-            return NoDeal(f"not_eligible:{failed.rule}", text)
+            return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed))
         kind = promotion.kind_impl
         unit = Unit(number=-1, promotion=promotion, stage_no=stage_no(promotion),
                     lines=tuple(in_scope))

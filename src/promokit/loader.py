@@ -237,8 +237,19 @@ def _scope(p: Params) -> Scope:
     table = p.table("scope")
     if table is None:
         return Scope()
-    values = {key: table.strings(key) or () for key in _SCOPE_KEYS}
-    values |= {f"exclude_{key}": table.strings(f"exclude_{key}") or () for key in _SCOPE_KEYS}
+    values: dict[str, tuple[str, ...]] = {}
+    for key in _SCOPE_KEYS:
+        for name in (key, f"exclude_{key}"):
+            listed = table.strings(name)
+            if listed == ():
+                table.problem("must not be empty (leave it out to cover every line)"
+                              if name == key else "must not be empty (leave it out)", name)
+            values[name] = listed or ()
+    for name in ("categories", "exclude_categories"):
+        for index, path in enumerate(values[name]):
+            if path.startswith("/") or path.endswith("/") or "//" in path:
+                table.problem(f"{path!r} is not a category path such as 'apparel/shoes' "
+                              "(no leading, trailing or double slash)", f"{name}[{index}]")
     table.finish()
     return Scope(**values)
 
@@ -308,6 +319,8 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
             p.problem(f"runs outside its campaign {campaign.id!r} "
                       f"({_span(campaign.schedule)}), so it could never apply")
     channels = p.strings("channels")
+    if channels == ():
+        p.problem("must not be empty (leave channels out for every channel)", "channels")
     codes = p.strings("codes")
     if codes == ():
         p.problem("must not be empty (leave codes out for a promotion without codes)", "codes")

@@ -115,6 +115,18 @@ def _failed(condition: Condition, ctx: ConditionContext) -> Condition | None:
     return None if holds else condition
 
 
+def condition_message(condition: Condition) -> str:
+    """What a customer reads when ``condition`` fails."""
+    if condition.type is not None:
+        return condition.type.message(condition.params)
+    parts = [condition_message(child) for child in condition.children]
+    if condition.rule == "any":
+        return "needs one of: " + "; or ".join(parts)
+    if condition.rule == "not":
+        return "not when: " + "; and ".join(parts)
+    return "; ".join(parts)
+
+
 def views(ctx: Context, unit: Unit, nets: Sequence[int], bases: Sequence[int]) -> list[LineView]:
     """The unit's lines as a kind sees them; ``bases`` is what thresholds measure."""
     list_base = unit.promotion.base == "list"
@@ -238,8 +250,8 @@ def _act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
                                          now=ctx.now, currency=ctx.currency, lines=tuple(lines))
         failed = failed_condition(promotion.conditions, condition_ctx, amounts=True)
         if failed is not None:
-            message = failed.type.message(failed.params) if failed.type else failed.rule
-            return Acted(0, {}, 0, NoDeal(f"not_eligible:{failed.rule}", message), None)
+            return Acted(0, {}, 0, NoDeal(f"not_eligible:{failed.rule}",
+                                          condition_message(failed)), None)
     lines = limited(ctx, unit, lines, state.shipping)
     app = application(ctx, unit, lines, state.shipping)
     settled = settle(unit, _compute(unit, app), lines, state.shipping)
