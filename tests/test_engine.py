@@ -688,3 +688,11 @@ conditions = [ { rule = "any", of = [ { rule = "member_tier", in = ["gold"] },
     assert item.reason == "not_eligible:any"
     assert item.message == ("needs one of: only for members of tier gold; "
                             "or spend at least ¥200.00 on eligible items")
+
+
+@pytest.mark.parametrize("bad", ["not json", "[]", '{"currency": "CNY"}'])
+def test_reading_back_something_that_is_not_a_result_is_a_clear_error(bad):
+    from promokit import PriceResult
+
+    with pytest.raises(CartError, match="not a priced result"):
+        PriceResult.from_json(bad)

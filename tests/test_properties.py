@@ -201,3 +201,14 @@ def test_a_known_hard_case_for_the_fallback_is_reported_not_optimal() -> None:
     fallback = build(campaign, exact_limit=0).evaluate(cart)
     assert fallback.optimal is False
     assert fallback.discount_total <= exact.discount_total
+
+
+@SETTINGS
+@given(scenarios())
+def test_results_round_trip_through_json(scenario: tuple[dict, dict]) -> None:
+    from promokit import PriceResult
+
+    campaign, cart_json = scenario
+    result = build(campaign).evaluate(Cart.from_json(cart_json))
+    assert PriceResult.from_json(result.to_json()) == result
+    assert PriceResult.from_json(result.to_json_text()) == result

@@ -237,6 +237,58 @@ class PriceResult:
                                      for c in self.rejected_codes]
         return out
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | str) -> PriceResult:
+        """Read a result back from :meth:`to_json`'s form (a stored result, a ledger
+        entry); ``PriceResult.from_json(r.to_json()) == r``.
+
+        Raises :class:`~promokit.errors.CartError` if ``data`` is not such a form.
+        """
+        try:
+            if isinstance(data, str):
+                data = json.loads(data)
+            if not isinstance(data, Mapping):
+                raise TypeError("a priced result is a JSON object")
+            money = currency(data["currency"])
+
+            def amount(text: str) -> Decimal:
+                return money.to_decimal(money.parse(text, allow_negative=True))
+
+            return cls(
+                currency=data["currency"],
+                **{key: amount(data[key]) for key in (
+                    "subtotal", "discount_total", "shipping_discount", "shipping", "total",
+                    "balance_due")},
+                lines=tuple(LineResult(
+                    id=line["id"], sku=line["sku"], quantity=line["quantity"],
+                    unit_price=amount(line["unit_price"]), subtotal=amount(line["subtotal"]),
+                    discounts=tuple(LineDiscount(promotion=d["promotion"],
+                                                 amount=amount(d["amount"]))
+                                    for d in line["discounts"]),
+                    total=amount(line["total"]),
+                    deposit_paid=(amount(line["deposit_paid"]) if "deposit_paid" in line
+                                  else None))
+                    for line in data["lines"]),
+                applied=tuple(Applied(promotion=a["promotion"], stage=a["stage"],
+                                      amount=amount(a["amount"]),
+                                      funding=tuple((party, amount(share))
+                                                    for party, share in a["funding"].items()))
+                              for a in data["applied"]),
+                not_applied=tuple(NotApplied(**n) for n in data["not_applied"]),
+                hints=tuple(Hint(promotion=h["promotion"], missing=amount(h["missing"]),
+                                 saving=amount(h["saving"]), shop=h.get("shop"))
+                            for h in data["hints"]),
+                rewards=tuple(Reward(**r) for r in data["rewards"]),
+                gifts=tuple(Gift(promotion=g["promotion"], sku=g["sku"], name=g["name"],
+                                 quantity=g["quantity"], value=amount(g["value"]))
+                            for g in data["gifts"]),
+                rejected_codes=tuple(RejectedCode(**c) for c in data.get("rejected_codes", ())),
+                optimal=data["optimal"],
+            )
+        except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
+            raise CartError([Problem(path="", message=f"not a priced result: {error!r}")]) \
+                from error
+
     def to_json_text(self, *, indent: int | None = 2) -> str:
         """:meth:`to_json` as text, keys in contract order, non-ASCII kept."""
         return json.dumps(self.to_json(), ensure_ascii=False, indent=indent)
