@@ -80,8 +80,10 @@ def test_evaluate_json_matches_the_hand_computed_prices(
     assert {n["promotion"]: n["reason"] for n in result["not_applied"]} == {
         "gold-95": "not_eligible:member_tier", "new-user-20": "not_eligible:new_customer"}
     assert result["hints"] == [
-        {"promotion": "acme-every-300", "missing": "201.00", "saving": "50.00", "shop": "acme"},
-        {"promotion": "d11-300-50", "missing": "22.00", "saving": "50.00"}]
+        {"promotion": "acme-every-300", "missing": "201.00", "saving": "50.00", "shop": "acme",
+         "message": "Add ¥201.00 more to save ¥50.00"},
+        {"promotion": "d11-300-50", "missing": "22.00", "saving": "50.00",
+         "message": "Add ¥22.00 more to save ¥50.00"}]
     assert result["optimal"] is True
 
 

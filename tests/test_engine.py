@@ -696,3 +696,18 @@ def test_reading_back_something_that_is_not_a_result_is_a_clear_error(bad):
 
     with pytest.raises(CartError, match="not a priced result"):
         PriceResult.from_json(bad)
+
+
+def test_messages_and_hints_in_chinese(make_engine):
+    engine = make_engine(MEMBER_AND_CROSS_SHOP)
+    cart = make_cart(("l1", "SHOE-1", 1, "199.00", {"shop": "s1"}),
+                     ("l2", "SHIRT-1", 1, "129.90", {"shop": "s2"}),
+                     customer={"id": "c1", "tier": "silver"}, codes=["NOPE"])
+    result = engine.evaluate(cart, lang="zh-CN")
+    # Same hint as in English: 171.10 more saves 50.00.
+    [hint] = result.hints
+    assert hint.message == "再買¥171.10可減¥50.00"
+    assert [c.message for c in result.rejected_codes] == ["優惠碼無效"]
+    english = engine.evaluate(cart)
+    assert english.hints[0].message == "Add ¥171.10 more to save ¥50.00"
+    assert english.total == result.total

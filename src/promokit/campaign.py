@@ -59,6 +59,11 @@ class Scope:
     exclude_shops: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
     exclude_tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
 
+    @property
+    def lists_anything(self) -> bool:
+        """Whether any dimension, positive or excluded, lists a value."""
+        return any(getattr(self, field.name) for field in attrs.fields(Scope))
+
     def matches(self, line: Line) -> bool:
         """Whether ``line`` is in this scope."""
         if self.skus and line.sku not in self.skus:
@@ -175,6 +180,7 @@ class Promotion:
     stage: Stage
     params: Any
     kind_impl: DiscountKind = attrs.field(eq=False, repr=False)
+    """The registered kind that computes this promotion."""
     campaign: str | None = None
     scope: Scope = Scope()
     conditions: tuple[Condition, ...] = ()
@@ -191,6 +197,21 @@ class Promotion:
     base: Literal["stage", "list"] = "stage"
     source: Any = attrs.field(default=None, eq=False, repr=False)
     """The promotion's table as written in the file (for rule text)."""
+
+    def covers(self, line: Line) -> bool:
+        """Whether the promotion acts on ``line``: its own scope, and any scope its
+        kind adds (without a scope of its own, only the kind's)."""
+        extra = self.kind_impl.scopes(self.params)
+        if extra and not self.scope.lists_anything:
+            return any(scope.matches(line) for scope in extra)
+        return self.scope.matches(line) or any(scope.matches(line) for scope in extra)
+
+    def scopes(self) -> tuple[Scope, ...]:
+        """Every scope the promotion covers lines through (for the index)."""
+        extra = self.kind_impl.scopes(self.params)
+        if extra and not self.scope.lists_anything:
+            return tuple(extra)
+        return (self.scope, *extra)
 
 
 @attrs.frozen(kw_only=True)

@@ -36,6 +36,7 @@ from .cart import Customer
 from .kinds import LineView
 from .money import Currency
 from .params import Params
+from .text import Text
 
 __all__ = ["ConditionContext", "ConditionType"]
 
@@ -86,6 +87,14 @@ class ConditionType:
     def message(self, params: Any) -> str:
         """A short sentence for customers saying who or what qualifies."""
         return f"the {self.name} condition is not met"
+
+    def describe(self, params: Any, text: Text) -> str:
+        """Who or what qualifies, in ``text.lang``, for rule text and for the
+        message when the condition fails. The default is :meth:`message` in
+        English and the generic wording otherwise."""
+        if text.lang == "en":
+            return self.message(params)
+        return text.reason(f"not_eligible:{self.name}")
 
     def threshold_between(self, params: Any, low: int, high: int) -> bool:
         """For conditions that use amounts: whether the result can change for a

@@ -37,19 +37,21 @@ from .pipeline import (
     run_stage,
     stage_no,
 )
-from .reasons import message
 from .registry import Registry
 from .result import (
     Applied,
+    Gift,
     Hint,
     LineDiscount,
     LineResult,
     NotApplied,
     PriceResult,
     RejectedCode,
+    Reward,
 )
 from .stacking import EXACT_LIMIT, Choice, search
 from .store import CounterStore, MemoryStore, counter_keys
+from .text import LANGUAGES, Text
 
 __all__ = ["Engine"]
 
@@ -69,9 +71,13 @@ class Engine:
     def __init__(self, campaigns: CampaignSet, *, registry: Registry | None = None,
                  store: CounterStore | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 exact_limit: int = EXACT_LIMIT,
+                 exact_limit: int = EXACT_LIMIT, lang: str = "en",
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
         self.campaigns = campaigns
+        self._texts: dict[str, Text] = {code: Text(code) for code in LANGUAGES}
+        if lang not in self._texts:
+            raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+        self.lang = lang
         self.registry = registry if registry is not None else Registry.default()
         self.store: CounterStore = store if store is not None else MemoryStore()
         self.exact_limit = exact_limit
@@ -101,40 +107,53 @@ class Engine:
         """An engine for new campaigns sharing this one's plugins, store and the cache
         of compiled campaigns (an unchanged version is not compiled again)."""
         return Engine(campaigns, registry=self.registry, store=self.store, clock=self._clock,
-                      exact_limit=self.exact_limit, compiled_cache=self._cache)
+                      exact_limit=self.exact_limit, lang=self.lang, compiled_cache=self._cache)
 
     # -- evaluation ------------------------------------------------------------
 
-    def evaluate(self, cart: Cart | Mapping[str, Any] | str) -> PriceResult:
-        """Price ``cart`` (a :class:`Cart` or its JSON form) under the campaigns."""
+    def evaluate(self, cart: Cart | Mapping[str, Any] | str, *,
+                 lang: str | None = None) -> PriceResult:
+        """Price ``cart`` (a :class:`Cart` or its JSON form) under the campaigns.
+
+        Messages and hints are in ``lang`` (``"en"`` or ``"zh-CN"``; the engine's
+        ``lang`` if not given)."""
         if not isinstance(cart, Cart):
             cart = Cart.from_json(cart)
-        ctx, start, units, not_applied = self._prepare(cart)
+        ctx, start, units, not_applied = self._prepare(cart, lang=lang)
         choice = search(ctx, start, units, exact_limit=self.exact_limit)
         result = self._result(ctx, units, choice, not_applied)
         self.registry.hooks.evaluated(cart, result)
         return result
 
-    def _prepare(self, cart: Cart) -> tuple[Context, State, list[Unit], dict[str, NotApplied]]:
+    def _prepare(self, cart: Cart, *, lang: str | None = None
+                 ) -> tuple[Context, State, list[Unit], dict[str, NotApplied]]:
         """Everything the best-deal search works on: the evaluation context, the
         starting state, the units of choice and the promotions already ruled out."""
-        ctx = self._context(cart)
+        ctx = self._context(cart, lang or self.lang)
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
-        start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping))
+        start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping),
+                      consumed=[0] * len(ctx.lines))
+        deals = [u for u in units if u.promotion.kind_impl.quantity_deal]
         for unit in units:
             # What each saves alone at list price: for a monotone kind, the most it
-            # can save in any combination. Otherwise the most is everything it touches.
-            if unit.promotion.kind_impl.monotone:
+            # can save in any combination. Otherwise the most is everything it touches;
+            # so too for a quantity deal that shares lines with another (fewer units
+            # left to it can mean other units, and more saved: buy 2 get 1 on
+            # 10, 10, 50, 50, 50, 50 frees 20.00; without the 10s, 50.00).
+            shared = unit in deals and any(
+                other is not unit and not set(other.lines).isdisjoint(unit.lines)
+                for other in deals)
+            if unit.promotion.kind_impl.monotone and not shared:
                 alone = run_stage(ctx, start, [unit]).acted[unit.number]
                 unit.standalone = tuple(alone.per_line.get(i, 0) for i in unit.lines)
-                unit.ceiling = alone.amount
+                unit.ceiling = alone.value
             else:
                 unit.standalone = tuple(ctx.subtotals[i] for i in unit.lines)
                 unit.ceiling = sum(unit.standalone) + start.shipping
         return ctx, start, units, not_applied
 
-    def _context(self, cart: Cart) -> Context:
+    def _context(self, cart: Cart, lang: str = "en") -> Context:
         money = currency(cart.currency)
         tz = self.campaigns.timezone
         now = cart.now or self._clock()
@@ -144,23 +163,26 @@ class Engine:
         return Context(cart=cart, lines=lines, unit_prices=unit_prices,
                        subtotals=tuple(p * line.quantity for p, line in zip(unit_prices, lines,
                                                                               strict=True)),
-                       currency=money, now=now)
+                       currency=money, now=now, text=self._texts[lang])
 
     def _static_reason(self, ctx: Context, promotion: Promotion,
                        in_scope: list[int]) -> NoDeal | None:
         cart = ctx.cart
+        text = ctx.text
         if ctx.currency != self.campaigns.currency:
-            return NoDeal("currency", f"priced in {self.campaigns.currency.code}, "
-                                      f"the cart is in {cart.currency}")
+            return NoDeal("currency", text.pick(
+                f"priced in {self.campaigns.currency.code}, the cart is in {cart.currency}",
+                f"活動以{self.campaigns.currency.code}計價，購物車為{cart.currency}"))
         schedule_reason = promotion.schedule.reason_at(ctx.now)
         if schedule_reason is not None:
-            return NoDeal(schedule_reason, _schedule_message(promotion, schedule_reason))
+            return NoDeal(schedule_reason, _schedule_message(promotion, schedule_reason, text))
         if promotion.channels is not None and cart.channel not in promotion.channels:
-            return NoDeal("channel", "only on " + ", ".join(sorted(promotion.channels)))
+            channels = ", ".join(sorted(promotion.channels))
+            return NoDeal("channel", text.pick(f"only on {channels}", f"僅限{channels}"))
         if promotion.codes and promotion.codes.isdisjoint(cart.codes):
-            return NoDeal("code_missing", message("code_missing"))
+            return NoDeal("code_missing", text.reason("code_missing"))
         if not in_scope:
-            return NoDeal("no_lines_in_scope", message("no_lines_in_scope"))
+            return NoDeal("no_lines_in_scope", text.reason("no_lines_in_scope"))
         views = tuple(LineView(index=i, line=ctx.lines[i], quantity=ctx.lines[i].quantity,
                                unit_price=ctx.unit_prices[i], subtotal=ctx.subtotals[i],
                                net=ctx.subtotals[i], base=ctx.subtotals[i]) for i in in_scope)
@@ -168,7 +190,7 @@ class Engine:
                                          now=ctx.now, currency=ctx.currency, lines=views)
         failed = failed_condition(promotion.conditions, condition_ctx, amounts=False)
         if failed is not None:
-            return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed))
+            return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed, text))
         kind = promotion.kind_impl
         unit = Unit(number=-1, promotion=promotion, stage_no=stage_no(promotion),
                     lines=tuple(in_scope))
@@ -193,7 +215,7 @@ class Engine:
         """Check each candidate once and cut the survivors into units of choice."""
         survivors: list[tuple[Promotion, list[int]]] = []
         for promotion in self._compiled.candidates(ctx.cart):
-            in_scope = [i for i, line in enumerate(ctx.lines) if promotion.scope.matches(line)]
+            in_scope = [i for i, line in enumerate(ctx.lines) if promotion.covers(line)]
             reason = self._static_reason(ctx, promotion, in_scope)
             if reason is not None:
                 not_applied[promotion.id] = NotApplied(promotion=promotion.id,
@@ -208,8 +230,13 @@ class Engine:
             if limit_reason is not None:
                 not_applied[promotion.id] = NotApplied(promotion=promotion.id,
                                                        reason=limit_reason,
-                                                       message=message(limit_reason))
+                                                       message=ctx.text.reason(limit_reason))
                 continue
+            stock_left = None
+            if promotion.kind_impl.stock_counts == "own" and promotion.limits.stock is not None:
+                stock_left = promotion.limits.stock - counts[counter_keys.stock(promotion.id)]
+                if promotion.limits.per_order_units is None:
+                    cap = None  # the stock is the kind's own, not cart units
             number = stage_no(promotion)
             if STAGES[number] == "shop":
                 shops: dict[str, list[int]] = {}
@@ -221,7 +248,7 @@ class Engine:
             for shop, lines in parts:
                 units.append(Unit(number=len(units), promotion=promotion, stage_no=number,
                                   lines=tuple(lines), shop=shop, unit_cap=cap,
-                                  budget_pools=pools,
+                                  stock_left=stock_left, budget_pools=pools,
                                   order_key=(-promotion.priority, promotion.id, shop or "")))
         return units
 
@@ -301,6 +328,8 @@ class Engine:
         line_discounts: list[list[tuple[str, int]]] = [[] for _ in ctx.lines]
         applied_amount: dict[str, int] = {}
         shipping_discount = 0
+        gifts: list[Gift] = []
+        rewards: list[Reward] = []
         for unit in order:
             acted = state.acted.get(unit.number)
             if acted is None or acted.no_deal is not None:
@@ -310,6 +339,10 @@ class Engine:
                 line_discounts[index].append((pid, acted.per_line[index]))
             shipping_discount += acted.shipping
             applied_amount[pid] = applied_amount.get(pid, 0) + acted.amount
+            gifts.extend(Gift(promotion=pid, sku=g.sku, name=g.name, quantity=g.quantity,
+                              value=money.to_decimal(g.value)) for g in acted.gifts)
+            rewards.extend(Reward(promotion=pid, kind=r.kind, amount=r.amount)
+                           for r in acted.rewards)
         lines = []
         for i, line in enumerate(ctx.lines):
             merged: dict[str, int] = {}
@@ -329,7 +362,7 @@ class Engine:
                     funding=tuple((party, money.to_decimal(share)) for party, share in
                                   split_funding(amount, _funding(promotions[pid])).items()))
             for pid, amount in applied_amount.items())
-        self._explain(units, choice, applied_amount, not_applied)
+        self._explain(units, choice, applied_amount, not_applied, ctx.text)
         subtotal = sum(ctx.subtotals)
         lines_total = subtotal - sum(sum(a for _, a in d) for d in line_discounts)
         shipping = state.shipping
@@ -347,15 +380,18 @@ class Engine:
             lines=tuple(lines),
             applied=applied,
             not_applied=tuple(sorted(not_applied.values(), key=lambda n: n.promotion)),
-            hints=self._hints(money, units, state, chosen),
+            hints=self._hints(money, units, state, chosen, ctx.text),
+            rewards=tuple(rewards),
+            gifts=tuple(gifts),
             rejected_codes=tuple(
-                RejectedCode(code=code, reason="code_invalid", message=message("code_invalid"))
+                RejectedCode(code=code, reason="code_invalid",
+                             message=ctx.text.reason("code_invalid"))
                 for code in dict.fromkeys(cart.codes) if code not in self._codes),
             optimal=choice.optimal,
         )
 
     def _explain(self, units: list[Unit], choice: Choice, applied: Mapping[str, int],
-                 not_applied: dict[str, NotApplied]) -> None:
+                 not_applied: dict[str, NotApplied], text: Text) -> None:
         """Give every considered promotion that applied nowhere its reason."""
         state, chosen, clashes = choice.state, choice.chosen, choice.clashes
         by_number = {unit.number: unit for unit in units}
@@ -375,13 +411,13 @@ class Engine:
                     other = blockers[0].promotion
                     reason = f"excluded_by:{other.id}"
                     not_applied[pid] = NotApplied(promotion=pid, reason=reason,
-                                                  message=message(reason, other=other.name))
+                                                  message=text.reason(reason, other=other.name))
                 else:
                     not_applied[pid] = NotApplied(promotion=pid, reason="not_best",
-                                                  message=message("not_best"))
+                                                  message=text.reason("not_best"))
 
     def _hints(self, money: Currency, units: list[Unit], state: State,
-               chosen: frozenset[int]) -> tuple[Hint, ...]:
+               chosen: frozenset[int], text: Text) -> tuple[Hint, ...]:
         hints = []
         within = self.campaigns.hint_within
         for unit in units:
@@ -401,7 +437,8 @@ class Engine:
             if Decimal(proposal.missing) > within * proposal.target:
                 continue
             hints.append(Hint(promotion=promotion.id, missing=money.to_decimal(proposal.missing),
-                              saving=money.to_decimal(proposal.saving), shop=unit.shop))
+                              saving=money.to_decimal(proposal.saving), shop=unit.shop,
+                              message=text.hint(proposal.missing, proposal.saving, money)))
         return tuple(sorted(hints, key=lambda h: (h.promotion, h.shop or "")))
 
 
@@ -411,13 +448,15 @@ def _funding(promotion: Promotion) -> tuple[tuple[str, Decimal], ...]:
     return _DEFAULT_FUNDING.get(promotion.stage, _MERCHANT_FUNDING)
 
 
-def _schedule_message(promotion: Promotion, reason: str) -> str:
+def _schedule_message(promotion: Promotion, reason: str, text: Text) -> str:
     schedule = promotion.schedule
     if reason == "not_started" and schedule.start is not None:
-        return f"starts at {schedule.start.isoformat()}"
+        when = schedule.start.isoformat()
+        return text.pick(f"starts at {when}", f"{when}開始")
     if reason == "ended" and schedule.end is not None:
-        return f"ended at {schedule.end.isoformat()}"
+        when = schedule.end.isoformat()
+        return text.pick(f"ended at {when}", f"已於{when}結束")
     windows = ", ".join(f"{w.start:%H:%M}–{w.end:%H:%M}" for w in schedule.windows)
-    return f"only runs {windows} daily"
+    return text.pick(f"only runs {windows} daily", f"每日{windows}進行")
 
 

@@ -33,14 +33,15 @@ class CompiledCampaigns:
         for promotion in campaigns.promotions:
             for code in promotion.codes:
                 self._by_code[code].append(promotion)
-            for dimension in _DIMENSIONS:
-                values = getattr(promotion.scope, dimension)
-                if values:
-                    for value in values:
-                        self._index[dimension][value].append(promotion)
-                    break
-            else:
-                self._everywhere.append(promotion)
+            for scope in promotion.scopes():
+                for dimension in _DIMENSIONS:
+                    values = getattr(scope, dimension)
+                    if values:
+                        for value in values:
+                            self._index[dimension][value].append(promotion)
+                        break
+                else:
+                    self._everywhere.append(promotion)
 
     def codes(self) -> frozenset[str]:
         """Every code some promotion accepts."""

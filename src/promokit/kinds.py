@@ -27,26 +27,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
 from .cart import Customer, Line
 from .money import Currency
 from .params import Params
+from .text import Text
+
+if TYPE_CHECKING:
+    from .campaign import Scope
 
 __all__ = [
     "STAGES",
     "Application",
     "DiscountKind",
+    "GiftItem",
+    "Gifts",
     "HintProposal",
     "LineView",
     "NoDeal",
     "Outcome",
     "PerLine",
+    "RewardItem",
+    "Rewards",
     "ShippingOff",
     "Stage",
     "Total",
+    "UnitDeal",
 ]
 
 Stage = Literal["item", "shop", "platform", "shipping"]
@@ -85,6 +94,10 @@ class Application:
     now: datetime
     shipping: int = 0
     """Shipping still charged (the shipping stage)."""
+    stock_left: int | None = None
+    """For kinds whose ``stock_counts = "own"`` (gifts): what is left of ``limits.stock``."""
+    text: Text = attrs.field(factory=Text)
+    """The customer's language, for messages (``app.text.money(…)``)."""
 
     @property
     def spend(self) -> int:
@@ -128,6 +141,49 @@ class ShippingOff:
 
 
 @attrs.frozen(slots=True)
+class UnitDeal:
+    """A quantity deal: ``amount`` off the ``units`` it covers on each line (aligned
+    with ``Application.lines``). The kernel spreads the amount over those units by
+    net, and no other quantity deal may use them again."""
+
+    amount: int
+    units: tuple[int, ...] = attrs.field(converter=_amounts)
+
+
+@attrs.frozen(slots=True)
+class GiftItem:
+    """A gift line: ``quantity`` × ``sku`` worth ``value`` (minor units) each."""
+
+    sku: str
+    name: str
+    quantity: int
+    value: int
+
+
+@attrs.frozen(slots=True)
+class Gifts:
+    """Gift lines added to the order (贈品); the best deal counts their value."""
+
+    items: tuple[GiftItem, ...]
+
+
+@attrs.frozen(slots=True)
+class RewardItem:
+    """Something earned that is not a price change: ``kind`` (``points``,
+    ``coupon`` …) and an ``amount`` written as text (``"1336"``, a coupon batch id)."""
+
+    kind: str
+    amount: str
+
+
+@attrs.frozen(slots=True)
+class Rewards:
+    """Rewards earned on the final net (積分翻倍, a coupon for the next order)."""
+
+    items: tuple[RewardItem, ...]
+
+
+@attrs.frozen(slots=True)
 class NoDeal:
     """The promotion does not apply here: a reason code of DESIGN §7 and a message."""
 
@@ -135,7 +191,7 @@ class NoDeal:
     message: str
 
 
-Outcome = PerLine | Total | ShippingOff | NoDeal
+Outcome = PerLine | Total | ShippingOff | UnitDeal | Gifts | Rewards | NoDeal
 
 
 @attrs.frozen(slots=True)
@@ -170,6 +226,12 @@ class DiscountKind:
     name: ClassVar[str]
     default_stage: ClassVar[Stage] = "item"
     monotone: ClassVar[bool] = False
+    quantity_deal: ClassVar[bool] = False
+    """``True`` for kinds that return :class:`UnitDeal`: they see only units no
+    earlier quantity deal has taken."""
+    stock_counts: ClassVar[Literal["units", "own"]] = "units"
+    """What ``limits.stock`` counts: the cart ``units`` discounted (flash sales), or
+    the kind's ``own`` things, such as gifts (handed over as ``app.stock_left``)."""
 
     def parse(self, params: Params) -> Any:
         """Read this kind's parameters from the promotion table.
@@ -179,6 +241,17 @@ class DiscountKind:
         Return any value; it is handed back to :meth:`compute` as ``params``.
         """
         raise NotImplementedError
+
+    def scopes(self, params: Any) -> tuple[Scope, ...]:
+        """Further scopes whose lines the promotion covers (a bundle's components, a
+        ``get_scope``). A promotion without a ``scope`` of its own then covers only
+        these."""
+        return ()
+
+    def describe(self, params: Any, text: Text) -> str:
+        """The benefit in customer words for the rule text, in ``text.lang``
+        (``滿300減50`` / ``¥50.00 off orders from ¥300.00``)."""
+        return self.name
 
     def precheck(self, params: Any, app: Application) -> NoDeal | None:
         """A reason this promotion cannot apply to this cart at all, checked once

@@ -18,8 +18,23 @@ from .campaign import Condition, Promotion
 from .cart import Cart, Line
 from .conditions import ConditionContext
 from .errors import PluginError
-from .kinds import STAGES, Application, LineView, NoDeal, Outcome, PerLine, ShippingOff, Total
+from .kinds import (
+    STAGES,
+    Application,
+    GiftItem,
+    Gifts,
+    LineView,
+    NoDeal,
+    Outcome,
+    PerLine,
+    RewardItem,
+    Rewards,
+    ShippingOff,
+    Total,
+    UnitDeal,
+)
 from .money import Currency
+from .text import Text
 
 
 @attrs.define(slots=True, eq=False)
@@ -33,6 +48,8 @@ class Unit:
     shop: str | None = None
     unit_cap: int | None = None
     """Units it may discount in this order (per-order limit, stock left)."""
+    stock_left: int | None = None
+    """Stock left of a kind that counts its own stock (gifts)."""
     budget_pools: tuple[tuple[str, int], ...] = ()
     """``(pool key, money left)`` for the promotion's and its campaign's budgets."""
     standalone: tuple[int, ...] = ()
@@ -52,6 +69,19 @@ class Acted:
     shipping: int
     no_deal: NoDeal | None
     app: Application | None
+    consumed: dict[int, int] = attrs.field(factory=dict)
+    """Units a quantity deal took, per line."""
+    gifts: tuple[GiftItem, ...] = ()
+    rewards: tuple[RewardItem, ...] = ()
+
+    @property
+    def value(self) -> int:
+        """What it is worth to the customer: the discount and the gifts' value."""
+        return self.amount + sum(gift.value * gift.quantity for gift in self.gifts)
+
+
+def _skip(no_deal: NoDeal, app: Application | None) -> Acted:
+    return Acted(0, {}, 0, no_deal, app)
 
 
 @attrs.define(slots=True, eq=False)
@@ -60,13 +90,17 @@ class State:
 
     nets: list[int]
     shipping: int
+    consumed: list[int]
+    """Units of each line taken by quantity deals so far."""
     saving: int = 0
+    """What the promotions so far are worth to the customer (discounts, gifts)."""
     acted: dict[int, Acted] = attrs.field(factory=dict)
     budget_used: dict[str, int] = attrs.field(factory=dict)
 
     def copy(self) -> State:
-        return State(nets=list(self.nets), shipping=self.shipping, saving=self.saving,
-                     acted=dict(self.acted), budget_used=dict(self.budget_used))
+        return State(nets=list(self.nets), shipping=self.shipping, consumed=list(self.consumed),
+                     saving=self.saving, acted=dict(self.acted),
+                     budget_used=dict(self.budget_used))
 
 
 @attrs.frozen(kw_only=True)
@@ -79,6 +113,7 @@ class Context:
     subtotals: tuple[int, ...]
     currency: Currency
     now: datetime
+    text: Text = attrs.field(factory=Text)
     memo: dict[tuple[object, ...], Acted] = attrs.field(factory=dict, eq=False, repr=False)
     """What each unit did for given inputs, shared by every combination the search tries
     (kinds are pure functions of their application)."""
@@ -115,31 +150,52 @@ def _failed(condition: Condition, ctx: ConditionContext) -> Condition | None:
     return None if holds else condition
 
 
-def condition_message(condition: Condition) -> str:
-    """What a customer reads when ``condition`` fails."""
+def condition_message(condition: Condition, text: Text) -> str:
+    """What a customer reads when ``condition`` fails, in ``text.lang``."""
     if condition.type is not None:
-        return condition.type.message(condition.params)
-    parts = [condition_message(child) for child in condition.children]
+        return condition.type.describe(condition.params, text)
+    parts = [condition_message(child, text) for child in condition.children]
     if condition.rule == "any":
-        return "needs one of: " + "; or ".join(parts)
+        return text.pick("needs one of: " + "; or ".join(parts),
+                         "需滿足其一：" + "；或".join(parts))
     if condition.rule == "not":
-        return "not when: " + "; and ".join(parts)
-    return "; ".join(parts)
+        return text.pick("not when: " + "; and ".join(parts),
+                         "不適用於：" + "；且".join(parts))
+    return text.pick("; ", "；").join(parts)
 
 
-def views(ctx: Context, unit: Unit, nets: Sequence[int], bases: Sequence[int]) -> list[LineView]:
-    """The unit's lines as a kind sees them; ``bases`` is what thresholds measure."""
+def views(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> list[LineView]:
+    """The unit's lines as a kind sees them; ``bases`` is what thresholds measure.
+
+    A quantity deal sees only the units no earlier quantity deal took (the
+    taken ones are a line's first units), with their share of the line's amounts.
+    """
     list_base = unit.promotion.base == "list"
-    return [LineView(index=i, line=ctx.lines[i], quantity=ctx.lines[i].quantity,
-                     unit_price=ctx.unit_prices[i], subtotal=ctx.subtotals[i], net=nets[i],
-                     base=ctx.subtotals[i] if list_base else bases[i])
-            for i in unit.lines]
+    nets = state.nets
+    if not unit.promotion.kind_impl.quantity_deal:
+        return [LineView(index=i, line=ctx.lines[i], quantity=ctx.lines[i].quantity,
+                         unit_price=ctx.unit_prices[i], subtotal=ctx.subtotals[i], net=nets[i],
+                         base=ctx.subtotals[i] if list_base else bases[i])
+                for i in unit.lines]
+    found = []
+    for i in unit.lines:
+        quantity, taken = ctx.lines[i].quantity, state.consumed[i]
+        if taken >= quantity:
+            continue
+        base = ctx.subtotals[i] if list_base else bases[i]
+        found.append(LineView(
+            index=i, line=ctx.lines[i], quantity=quantity - taken,
+            unit_price=ctx.unit_prices[i], subtotal=ctx.unit_prices[i] * (quantity - taken),
+            net=sum(unit_shares(nets[i], quantity)[taken:]),
+            base=sum(unit_shares(base, quantity)[taken:])))
+    return found
 
 
 def application(ctx: Context, unit: Unit, lines: Sequence[LineView], shipping: int) -> Application:
     return Application(promotion_id=unit.promotion.id, params=unit.promotion.params,
                        lines=tuple(lines), currency=ctx.currency, customer=ctx.cart.customer,
-                       channel=ctx.cart.channel, now=ctx.now, shipping=shipping)
+                       channel=ctx.cart.channel, now=ctx.now, shipping=shipping,
+                       stock_left=unit.stock_left, text=ctx.text)
 
 
 def _compute(unit: Unit, app: Application) -> Outcome:
@@ -149,20 +205,46 @@ def _compute(unit: Unit, app: Application) -> Outcome:
     except Exception as error:
         raise PluginError(f"kind {promotion.kind!r} raised computing promotion "
                           f"{promotion.id!r}: {error!r}", hook="compute") from error
-    if not isinstance(outcome, (PerLine, Total, ShippingOff, NoDeal)):
+    if not isinstance(outcome, (PerLine, Total, ShippingOff, UnitDeal, Gifts, Rewards, NoDeal)):
         raise PluginError(f"kind {promotion.kind!r} returned {outcome!r} for promotion "
-                          f"{promotion.id!r}; expected PerLine, Total, ShippingOff or NoDeal")
+                          f"{promotion.id!r}; expected PerLine, Total, ShippingOff, UnitDeal, "
+                          "Gifts, Rewards or NoDeal")
     return outcome
 
 
 def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
-           shipping: int) -> tuple[dict[int, int], int] | NoDeal:
-    """Turn a kind's proposal into capped per-line amounts and a shipping discount."""
+           shipping: int) -> Acted:
+    """Turn a kind's proposal into capped per-line amounts, a shipping discount,
+    units consumed, gifts or rewards (``app`` is left for the caller to set)."""
     if isinstance(outcome, NoDeal):
-        return outcome
+        return _skip(outcome, None)
+    if isinstance(outcome, Gifts):
+        return Acted(0, {}, 0, None, None, gifts=outcome.items)
+    if isinstance(outcome, Rewards):
+        return Acted(0, {}, 0, None, None, rewards=outcome.items)
     per_line: dict[int, int] = {}
     shipping_off = 0
-    if isinstance(outcome, PerLine):
+    consumed: dict[int, int] = {}
+    if isinstance(outcome, UnitDeal):
+        if len(outcome.units) != len(lines):
+            raise PluginError(f"kind {unit.promotion.kind!r} returned units for "
+                              f"{len(outcome.units)} lines, not {len(lines)}")
+        _check_amount(unit, outcome.amount)
+        covered = []
+        for view, count in zip(lines, outcome.units, strict=True):
+            if isinstance(count, bool) or not isinstance(count, int) \
+                    or not 0 <= count <= view.quantity:
+                raise PluginError(f"kind {unit.promotion.kind!r} covered {count!r} units of "
+                                  f"line {view.line.id!r}, which has {view.quantity} to take")
+            if count:
+                consumed[view.index] = count
+                covered.append((view.index, sum(unit_shares(view.net, view.quantity)[:count])))
+        nets = [net for _, net in covered]
+        amount = min(outcome.amount, sum(nets))
+        for (index, _), share in zip(covered, allocate(amount, nets), strict=True):
+            if share:
+                per_line[index] = share
+    elif isinstance(outcome, PerLine):
         if len(outcome.amounts) != len(lines):
             raise PluginError(f"kind {unit.promotion.kind!r} returned {len(outcome.amounts)} "
                               f"amounts for {len(lines)} lines")
@@ -180,7 +262,8 @@ def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
     else:
         _check_amount(unit, outcome.amount)
         shipping_off = min(outcome.amount, shipping)
-    return per_line, shipping_off
+    amount = sum(per_line.values()) + shipping_off
+    return Acted(amount, per_line, shipping_off, None, None, consumed=consumed)
 
 
 def _check_amount(unit: Unit, amount: object) -> None:
@@ -209,9 +292,8 @@ def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> l
 
     def saving_per_unit(view: LineView) -> int:
         one = first_units(view, 1)
-        settled = settle(unit, _compute(unit, application(ctx, unit, [one], shipping)), [one],
-                         shipping)
-        return 0 if isinstance(settled, NoDeal) else sum(settled[0].values()) + settled[1]
+        return settle(unit, _compute(unit, application(ctx, unit, [one], shipping)), [one],
+                      shipping).value
 
     ranked = lines if len(lines) == 1 else sorted(
         lines, key=lambda view: (-saving_per_unit(view), view.index))
@@ -235,7 +317,9 @@ def act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
     """
     key = (unit.number, state.shipping,
            *[state.nets[i] for i in unit.lines], *[bases[i] for i in unit.lines],
-           *[state.budget_used.get(pool, 0) for pool, _ in unit.budget_pools])
+           *[state.budget_used.get(pool, 0) for pool, _ in unit.budget_pools],
+           *([state.consumed[i] for i in unit.lines]
+             if unit.promotion.kind_impl.quantity_deal else ()))
     acted = ctx.memo.get(key)
     if acted is None:
         acted = ctx.memo[key] = _act(ctx, unit, state, bases)
@@ -243,29 +327,31 @@ def act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
 
 
 def _act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
-    lines = views(ctx, unit, state.nets, bases)
+    lines = views(ctx, unit, state, bases)
     promotion = unit.promotion
+    if not lines:
+        return _skip(NoDeal("no_lines_in_scope", ctx.text.pick(
+            "its items are all taken by other quantity deals",
+            "參與商品已被其他件數優惠使用")), None)
     if any(condition.uses_amounts for condition in promotion.conditions):
         condition_ctx = ConditionContext(customer=ctx.cart.customer, channel=ctx.cart.channel,
                                          now=ctx.now, currency=ctx.currency, lines=tuple(lines))
         failed = failed_condition(promotion.conditions, condition_ctx, amounts=True)
         if failed is not None:
-            return Acted(0, {}, 0, NoDeal(f"not_eligible:{failed.rule}",
-                                          condition_message(failed)), None)
+            return _skip(NoDeal(f"not_eligible:{failed.rule}",
+                                condition_message(failed, ctx.text)), None)
     lines = limited(ctx, unit, lines, state.shipping)
     app = application(ctx, unit, lines, state.shipping)
-    settled = settle(unit, _compute(unit, app), lines, state.shipping)
-    if isinstance(settled, NoDeal):
-        return Acted(0, {}, 0, settled, app)
-    per_line, shipping_off = settled
-    amount = sum(per_line.values()) + shipping_off
-    if amount == 0:
-        return Acted(0, {}, 0, NoDeal("no_saving", "would not lower the price"), app)
+    acted = settle(unit, _compute(unit, app), lines, state.shipping)
+    acted.app = app
+    if acted.no_deal is not None:
+        return acted
+    if acted.value == 0 and not acted.rewards:
+        return _skip(NoDeal("no_saving", ctx.text.reason("no_saving")), app)
     for pool, left in unit.budget_pools:
-        if state.budget_used.get(pool, 0) + amount > left:
-            return Acted(0, {}, 0, NoDeal("budget_exhausted",
-                                          "the promotion's budget is used up"), app)
-    return Acted(amount, per_line, shipping_off, None, app)
+        if state.budget_used.get(pool, 0) + acted.amount > left:
+            return _skip(NoDeal("budget_exhausted", ctx.text.reason("budget_exhausted")), app)
+    return acted
 
 
 def run_stage(ctx: Context, state: State, units: Sequence[Unit]) -> State:
@@ -278,8 +364,10 @@ def run_stage(ctx: Context, state: State, units: Sequence[Unit]) -> State:
         if acted.no_deal is None:
             for index, amount in acted.per_line.items():
                 new.nets[index] -= amount
+            for index, count in acted.consumed.items():
+                new.consumed[index] += count
             new.shipping -= acted.shipping
-            new.saving += acted.amount
+            new.saving += acted.value
             for pool, _ in unit.budget_pools:
                 new.budget_used[pool] = new.budget_used.get(pool, 0) + acted.amount
     return new

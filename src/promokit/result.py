@@ -85,6 +85,8 @@ class Hint:
     missing: Decimal
     saving: Decimal
     shop: str | None = None
+    message: str = ""
+    """In the evaluation's language: 再買¥31.80可減¥50.00 / Add ¥31.80 more to save ¥50.00."""
 
 
 @attrs.frozen(kw_only=True)
@@ -224,7 +226,8 @@ class PriceResult:
             "not_applied": [{"promotion": n.promotion, "reason": n.reason, "message": n.message}
                             for n in self.not_applied],
             "hints": [{"promotion": h.promotion, "missing": fmt(h.missing),
-                       "saving": fmt(h.saving), **({"shop": h.shop} if h.shop else {})}
+                       "saving": fmt(h.saving), **({"shop": h.shop} if h.shop else {}),
+                       "message": h.message}
                       for h in self.hints],
             "rewards": [{"promotion": r.promotion, "kind": r.kind, "amount": r.amount}
                         for r in self.rewards],
@@ -276,7 +279,8 @@ class PriceResult:
                               for a in data["applied"]),
                 not_applied=tuple(NotApplied(**n) for n in data["not_applied"]),
                 hints=tuple(Hint(promotion=h["promotion"], missing=amount(h["missing"]),
-                                 saving=amount(h["saving"]), shop=h.get("shop"))
+                                 saving=amount(h["saving"]), shop=h.get("shop"),
+                                 message=h.get("message", ""))
                             for h in data["hints"]),
                 rewards=tuple(Reward(**r) for r in data["rewards"]),
                 gifts=tuple(Gift(promotion=g["promotion"], sku=g["sku"], name=g["name"],

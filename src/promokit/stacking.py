@@ -76,6 +76,12 @@ def competing(ctx: Context, units: Sequence[Unit],
               clashes: dict[int, set[int]]) -> frozenset[int]:
     """The units whose inclusion the search must weigh."""
     found = {number for number, others in clashes.items() if others}
+    # Quantity deals sharing a line compete for its units.
+    deals = [unit for unit in units if unit.promotion.kind_impl.quantity_deal]
+    for position, first in enumerate(deals):
+        for second in deals[position + 1:]:
+            if not set(first.lines).isdisjoint(second.lines):
+                found.update((first.number, second.number))
     # Budgets that cannot pay every unit drawing on them.
     demand: dict[str, int] = {}
     left: dict[str, int] = {}

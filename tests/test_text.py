@@ -1,0 +1,47 @@
+"""Customer-facing wording in both languages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from promokit.money import currency
+from promokit.text import Text
+
+CNY = currency("CNY")
+
+
+@pytest.mark.parametrize(("percent", "zh", "en"), [
+    ("5", "95折", "5% off"), ("10", "9折", "10% off"), ("15", "85折", "15% off"),
+    ("12", "88折", "12% off"), ("2.5", "9.75折", "2.5% off"), ("95", "0.5折", "95% off"),
+    ("100", "免費", "100% off"),
+])
+def test_percent_off_reads_the_way_shops_write_it(percent: str, zh: str, en: str) -> None:
+    assert Text("zh-CN").percent_off(Decimal(percent)) == zh
+    assert Text("en").percent_off(Decimal(percent)) == en
+
+
+def test_hint_in_both_languages() -> None:
+    assert Text("zh-CN").hint(3180, 5000, CNY) == "再買¥31.80可減¥50.00"
+    assert Text("en").hint(3180, 5000, CNY) == "Add ¥31.80 more to save ¥50.00"
+
+
+@pytest.mark.parametrize(("minor", "code", "text"), [
+    (123456, "CNY", "¥1,234.56"), (1990, "JPY", "¥1,990"), (1230, "USD", "$12.30"),
+    (999, "KWD", "KWD0.999"),
+])
+def test_money_uses_the_customers_symbol(minor: int, code: str, text: str) -> None:
+    assert Text("en").money(minor, code) == text
+
+
+def test_reasons_with_details() -> None:
+    zh = Text("zh-CN")
+    assert zh.reason("excluded_by:x", other="金卡95折") == "不可與「金卡95折」同時使用"
+    assert zh.reason("not_eligible:new_customer") == "不符合參與條件（new_customer）"
+    assert Text("en").reason("stock_exhausted") == "sold out"
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        Text("fr")
