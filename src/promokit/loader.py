@@ -34,7 +34,7 @@ from .money import currency
 from .params import Params
 from .registry import Registry
 
-__all__ = ["load_campaigns", "parse_campaigns", "read_campaign_source"]
+__all__ = ["load_campaigns", "parse_campaigns", "read_campaign_source", "read_scope"]
 
 _SCOPE_KEYS = ("skus", "categories", "brands", "shops", "tags")
 _LIMIT_KEYS = ("per_customer", "per_customer_daily", "total", "stock", "per_order_units")
@@ -235,8 +235,13 @@ def _campaign(p: Params, tz: ZoneInfo) -> Campaign | None:
 
 def _scope(p: Params) -> Scope:
     table = p.table("scope")
-    if table is None:
-        return Scope()
+    return Scope() if table is None else read_scope(table)
+
+
+def read_scope(table: Params) -> Scope:
+    """A scope table (``{ skus = [...], exclude_tags = [...] }``) as a :class:`Scope`,
+    problems recorded with their paths. Kinds use it for scopes of their own
+    (``get_scope``, a bundle component's ``scope``)."""
     values: dict[str, tuple[str, ...]] = {}
     for key in _SCOPE_KEYS:
         for name in (key, f"exclude_{key}"):
