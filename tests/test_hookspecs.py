@@ -53,7 +53,7 @@ def test_public_names_are_pinned() -> None:
         "ConfigError", "Currency", "Customer", "Engine", "GameError", "Line", "MemoryStore",
         "Money", "PluginError", "PriceResult", "Problem", "PromokitError", "Promotion",
         "Registry", "StoreError", "__version__", "hookimpl", "load_campaigns",
-        "make_plugin_manager"
+        "make_plugin_manager", "rules_text"
     ]
     for name in promokit.__all__:
         assert hasattr(promokit, name)

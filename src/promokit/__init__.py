@@ -30,6 +30,7 @@ from .loader import load_campaigns  # noqa: E402
 from .money import Currency, Money  # noqa: E402
 from .registry import Registry  # noqa: E402
 from .result import PriceResult  # noqa: E402
+from .rules_text import rules_text  # noqa: E402
 from .stacking import EXACT_LIMIT  # noqa: E402
 from .store import MemoryStore  # noqa: E402
 
@@ -59,4 +60,5 @@ __all__ = [
     "hookimpl",
     "load_campaigns",
     "make_plugin_manager",
+    "rules_text",
 ]

@@ -1,6 +1,6 @@
 """The ``promokit`` command (DESIGN §6).
 
-``promokit evaluate``, ``validate``, ``plugins`` and ``demo``; see docs/cli.md.
+``promokit evaluate``, ``validate``, ``rules``, ``plugins`` and ``demo``; see docs/cli.md.
 Exit codes: 0 success, 1 invalid input (a campaign file, a cart, a plugin;
 the message on stderr says what and where), 2 usage error (argparse's own),
 3 store unavailable. These never end in a traceback.
@@ -37,6 +37,8 @@ from .loader import load_campaigns, read_campaign_source
 from .money import currency
 from .registry import Registry
 from .result import PriceResult
+from .rules_text import rules_text
+from .text import LANGUAGES
 
 __all__ = [
     "EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main", "money_text", "render_result",
@@ -138,6 +140,18 @@ def _parser() -> argparse.ArgumentParser:
     _plugin_options(validate)
     validate.set_defaults(command=_validate)
 
+    rules = commands.add_parser(
+        "rules", help="the customer-facing rule text (活動規則) of campaign files",
+        description="Print the customer-facing rule text (活動規則) generated from the "
+                    "campaign files the engine runs: periods, offers, scope, conditions, "
+                    "stacking and limits. Budgets, funding and code values are not shown.")
+    rules.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS",
+                       help="campaign files (TOML or JSON), merged into one set")
+    rules.add_argument("--lang", choices=sorted(LANGUAGES, reverse=True), default="zh-CN",
+                       help="the language of the text (default: zh-CN)")
+    _plugin_options(rules)
+    rules.set_defaults(command=_rules)
+
     plugins = commands.add_parser(
         "plugins", help="installed plugins and what each registers",
         description="List the built-in and installed plugins and the kinds, conditions "
@@ -191,6 +205,13 @@ def _validate(args: argparse.Namespace) -> int:
     campaigns = _load(args.campaigns, registry)
     print(f"ok: {_count(len(campaigns.campaigns), 'campaign')}, "
           f"{_count(len(campaigns.promotions), 'promotion')} in {', '.join(args.campaigns)}")
+    return EXIT_OK
+
+
+def _rules(args: argparse.Namespace) -> int:
+    registry = Registry.from_plugin_manager(_plugin_manager(args))
+    campaigns = _load(args.campaigns, registry)
+    sys.stdout.write(rules_text(campaigns, args.lang))
     return EXIT_OK
 
 

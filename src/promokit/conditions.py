@@ -94,7 +94,7 @@ class ConditionType:
         English and the generic wording otherwise."""
         if text.lang == "en":
             return self.message(params)
-        return text.reason(f"not_eligible:{self.name}")
+        return f"需滿足「{self.name}」條件"
 
     def threshold_between(self, params: Any, low: int, high: int) -> bool:
         """For conditions that use amounts: whether the result can change for a

@@ -47,6 +47,7 @@ from promokit import hookimpl
 from promokit.conditions import ConditionContext, ConditionType
 from promokit.money import Currency
 from promokit.params import Params
+from promokit.text import Text
 
 __all__ = [
     "Birthday",
@@ -91,6 +92,10 @@ class MemberTier(ConditionType):
     def message(self, params: tuple[str, ...]) -> str:
         return f"only for members of tier {_either(params)}"
 
+    def describe(self, params: tuple[str, ...], text: Text) -> str:
+        """``僅限gold、platinum會員`` / the English :meth:`message`."""
+        return f"僅限{text.join(params, 'or')}會員" if text.zh else self.message(params)
+
 
 class NewCustomer(ConditionType):
     """``new_customer``: the customer has no earlier order."""
@@ -106,6 +111,10 @@ class NewCustomer(ConditionType):
 
     def message(self, params: None) -> str:
         return "only for customers with no earlier order"
+
+    def describe(self, params: None, text: Text) -> str:
+        """``僅限新客（首單）`` / the English :meth:`message`."""
+        return "僅限新客（首單）" if text.zh else self.message(params)
 
 
 def _utc(moment: datetime, tz_for_naive: tzinfo | None) -> datetime:
@@ -140,6 +149,10 @@ class Dormant(ConditionType):
         days = "1 day" if params == 1 else f"{params} days"
         return f"only for customers whose last order was at least {days} ago"
 
+    def describe(self, params: int, text: Text) -> str:
+        """``僅限近30天未下單的老客`` / the English :meth:`message`."""
+        return f"僅限近{text.number(params)}天未下單的老客" if text.zh else self.message(params)
+
 
 @attrs.frozen
 class TagRule:
@@ -173,6 +186,16 @@ class CustomerTag(ConditionType):
     def message(self, params: TagRule) -> str:
         conjunction = "or" if params.mode == "any" else "and"
         return f"only for customers tagged {_either(params.tags, conjunction)}"
+
+    def describe(self, params: TagRule, text: Text) -> str:
+        """``僅限帶有student或teacher標籤的顧客`` (``any``), ``僅限同時帶有student和vip標籤的
+        顧客`` (``all``) / the English :meth:`message`."""
+        if not text.zh:
+            return self.message(params)
+        if params.mode == "any":
+            return f"僅限帶有{'或'.join(params.tags)}標籤的顧客"
+        both = "同時" if len(params.tags) > 1 else ""
+        return f"僅限{both}帶有{'和'.join(params.tags)}標籤的顧客"
 
 
 def region_matches(code: str, region: str) -> bool:
@@ -236,6 +259,17 @@ class Region(ConditionType):
             text += f", except {_either(params.outside)}"
         return text
 
+    def describe(self, params: RegionRule, text: Text) -> str:
+        """``僅限CN-31地區``, ``不含CN-54、CN-65地區``, ``僅限CN地區（不含CN-54）`` /
+        the English :meth:`message`."""
+        if not text.zh:
+            return self.message(params)
+        outside = text.join(params.outside or (), "or")
+        if params.within is None:
+            return f"不含{outside}地區"
+        within = f"僅限{text.join(params.within, 'or')}地區"
+        return f"{within}（不含{outside}）" if params.outside else within
+
 
 class Birthday(ConditionType):
     """``birthday``: today is within ``within_days`` of the customer's birthday."""
@@ -259,6 +293,12 @@ class Birthday(ConditionType):
             return "only on the customer's birthday"
         days = "1 day" if params == 1 else f"{params} days"
         return f"only within {days} of the customer's birthday"
+
+    def describe(self, params: int, text: Text) -> str:
+        """``僅限生日當天``, ``僅限生日前後7天內`` / the English :meth:`message`."""
+        if not text.zh:
+            return self.message(params)
+        return "僅限生日當天" if params == 0 else f"僅限生日前後{text.number(params)}天內"
 
 
 def _birthday_in(birthday: date, year: int) -> date:
@@ -285,6 +325,10 @@ class Channel(ConditionType):
 
     def message(self, params: tuple[str, ...]) -> str:
         return f"only on {_either(params)}"
+
+    def describe(self, params: tuple[str, ...], text: Text) -> str:
+        """``僅限app、miniprogram下單`` / the English :meth:`message`."""
+        return f"僅限{text.join(params, 'or')}下單" if text.zh else self.message(params)
 
 
 # -- what is in scope -----------------------------------------------------------
@@ -316,6 +360,12 @@ class MinSpend(ConditionType):
         money = f"¥{figure}" if code == "CNY" else f"{figure} {code}"
         return f"spend at least {money} on eligible items"
 
+    def describe(self, params: SpendRule, text: Text) -> str:
+        """``參與商品滿¥300.00`` / ``spend at least ¥300.00 on eligible items``, the
+        amount formatted with Babel in the rule's currency."""
+        money = text.money(params.amount, params.currency)
+        return text.pick(f"spend at least {money} on eligible items", f"參與商品滿{money}")
+
     def threshold_between(self, params: SpendRule, low: int, high: int) -> bool:
         return low < params.amount <= high
 
@@ -335,6 +385,10 @@ class MinQuantity(ConditionType):
     def message(self, params: int) -> str:
         items = "1 eligible item" if params == 1 else f"{params} eligible items"
         return f"buy at least {items}"
+
+    def describe(self, params: int, text: Text) -> str:
+        """``參與商品滿3件`` / the English :meth:`message`."""
+        return f"參與商品滿{text.number(params)}件" if text.zh else self.message(params)
 
 
 @hookimpl

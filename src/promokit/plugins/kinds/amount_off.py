@@ -8,6 +8,7 @@ from __future__ import annotations
 from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, Outcome, PerLine
 from promokit.params import Params
+from promokit.text import Text
 
 
 class AmountOff(DiscountKind):
@@ -20,6 +21,11 @@ class AmountOff(DiscountKind):
 
     def compute(self, params: int, app: Application) -> Outcome:
         return PerLine(min(params * line.quantity, line.net) for line in app.lines)
+
+    def describe(self, params: int, text: Text) -> str:
+        """``每件直降¥20.00`` / ``¥20.00 off each item``."""
+        amount = text.amount(params)
+        return text.pick(f"{amount} off each item", f"每件直降{amount}")
 
 
 @hookimpl

@@ -11,6 +11,7 @@ from __future__ import annotations
 from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine
 from promokit.params import Params
+from promokit.text import Text
 
 
 class FixedPrice(DiscountKind):
@@ -26,6 +27,11 @@ class FixedPrice(DiscountKind):
         if not any(amounts):
             return NoDeal("no_saving", "the items already cost no more than the offer price")
         return PerLine(amounts)
+
+    def describe(self, params: int, text: Text) -> str:
+        """``秒殺價¥99.00`` / ``flash price ¥99.00`` (per unit)."""
+        price = text.amount(params)
+        return text.pick(f"flash price {price}", f"秒殺價{price}")
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from promokit.kinds import (
     ShippingOff,
 )
 from promokit.params import Params
+from promokit.text import Text
 
 
 @attrs.frozen
@@ -34,6 +35,19 @@ class FreeShipping(DiscountKind):
     def parse(self, params: Params) -> FreeShippingParams:
         return FreeShippingParams(params.money("threshold", required=False, positive=True),
                                   params.money("max_off", required=False, positive=True))
+
+    def describe(self, params: FreeShippingParams, text: Text) -> str:
+        """``滿¥99.00包郵`` / ``free shipping from ¥99.00``; with ``max_off``:
+        ``滿¥99.00運費最多減¥10.00`` / ``up to ¥10.00 off shipping from ¥99.00``."""
+        if params.max_off is None:
+            benefit = text.pick("free shipping", "包郵")
+        else:
+            cap = text.amount(params.max_off)
+            benefit = text.pick(f"up to {cap} off shipping", f"運費最多減{cap}")
+        if params.threshold is None:
+            return benefit
+        threshold = text.amount(params.threshold)
+        return text.pick(f"{benefit} from {threshold}", f"滿{threshold}{benefit}")
 
     def _off(self, params: FreeShippingParams, shipping: int) -> int:
         return shipping if params.max_off is None else min(shipping, params.max_off)

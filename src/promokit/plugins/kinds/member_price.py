@@ -14,6 +14,7 @@ from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine
 from promokit.money import percent_of
 from promokit.params import Params
+from promokit.text import Text
 
 
 class MemberPrice(DiscountKind):
@@ -43,6 +44,15 @@ class MemberPrice(DiscountKind):
         if not any(amounts):
             return NoDeal("no_saving", "the discount rounds to nothing")
         return PerLine(amounts)
+
+    def describe(self, params: Mapping[str, Decimal], text: Text) -> str:
+        """The tiers as the file names them, in its order: ``gold會員95折、platinum會員92折``
+        / ``gold members 5% off, platinum members 8% off``."""
+        if text.zh:
+            return "、".join(f"{tier}會員{text.percent_off(percent)}"
+                            for tier, percent in params.items())
+        return ", ".join(f"{tier} members {text.percent_off(percent)}"
+                         for tier, percent in params.items())
 
 
 @hookimpl

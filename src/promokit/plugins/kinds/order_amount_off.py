@@ -9,6 +9,7 @@ from __future__ import annotations
 from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, Outcome, Total
 from promokit.params import Params
+from promokit.text import Text
 
 
 class OrderAmountOff(DiscountKind):
@@ -21,6 +22,11 @@ class OrderAmountOff(DiscountKind):
 
     def compute(self, params: int, app: Application) -> Outcome:
         return Total(min(params, app.net))
+
+    def describe(self, params: int, text: Text) -> str:
+        """``無門檻減¥20.00`` / ``¥20.00 off, no minimum``."""
+        amount = text.amount(params)
+        return text.pick(f"{amount} off, no minimum", f"無門檻減{amount}")
 
 
 @hookimpl

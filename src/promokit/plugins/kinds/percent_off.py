@@ -15,6 +15,7 @@ from promokit import hookimpl
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, PerLine, Total
 from promokit.money import percent_of
 from promokit.params import Params
+from promokit.text import Text
 
 
 @attrs.frozen
@@ -39,6 +40,15 @@ class PercentOff(DiscountKind):
         if params.max_off is not None and sum(amounts) > params.max_off:
             return Total(params.max_off)
         return PerLine(amounts)
+
+    def describe(self, params: PercentOffParams, text: Text) -> str:
+        """``9折`` / ``10% off``; with ``max_off``: ``95折，最多減¥100.00`` /
+        ``5% off, up to ¥100.00 off``."""
+        benefit = text.percent_off(params.percent)
+        if params.max_off is None:
+            return benefit
+        cap = text.amount(params.max_off)
+        return text.pick(f"{benefit}, up to {cap} off", f"{benefit}，最多減{cap}")
 
 
 @hookimpl

@@ -29,6 +29,7 @@ from promokit.kinds import (
 )
 from promokit.money import percent_of
 from promokit.params import Params
+from promokit.text import Text
 
 
 @attrs.frozen
@@ -87,6 +88,34 @@ class TieredThreshold(DiscountKind):
         elif every and tiers and tiers[0].off is None:
             params.problem("every = true takes an off amount, not a percent", "tiers")
         return TieredParams(tiers=tuple(tiers), every=every, cap=cap)
+
+    def describe(self, params: TieredParams, text: Text) -> str:
+        """``滿¥300.00減¥50.00、滿¥500.00減¥100.00`` / ``¥50.00 off orders from ¥300.00;
+        ¥100.00 off from ¥500.00``; ``每滿¥300.00減¥50.00，最多減¥150.00`` /
+        ``¥50.00 off every ¥300.00, up to ¥150.00 off``; ``滿¥500.00打9折`` /
+        ``10% off orders from ¥500.00``."""
+        parts = []
+        for number, tier in enumerate(params.tiers):
+            spend = text.amount(tier.spend)
+            if tier.off is not None:
+                off = text.amount(tier.off)
+                if params.every:
+                    parts.append(text.pick(f"{off} off every {spend}", f"每滿{spend}減{off}"))
+                    continue
+                benefit = text.pick(f"{off} off", f"減{off}")
+            else:
+                assert tier.percent is not None
+                rate = text.percent_off(tier.percent)
+                benefit = text.pick(rate, "免單" if tier.percent == 100 else f"打{rate}")
+            if text.zh:
+                parts.append(f"滿{spend}{benefit}")
+            else:
+                parts.append(f"{benefit} {'orders ' if number == 0 else ''}from {spend}")
+        described = text.pick("; ", "、").join(parts)
+        if params.cap is None:
+            return described
+        cap = text.amount(params.cap)
+        return text.pick(f"{described}, up to {cap} off", f"{described}，最多減{cap}")
 
     # -- the discount as a function of spend ---------------------------------
 
