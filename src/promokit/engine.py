@@ -74,7 +74,8 @@ class Engine:
                  exact_limit: int = EXACT_LIMIT, lang: str = "en",
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
         self.campaigns = campaigns
-        self._texts: dict[str, Text] = {code: Text(code) for code in LANGUAGES}
+        self._texts: dict[str, Text] = {code: Text(code, currency=campaigns.currency)
+                                        for code in LANGUAGES}
         if lang not in self._texts:
             raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
         self.lang = lang
@@ -133,7 +134,7 @@ class Engine:
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
         start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping),
-                      consumed=[0] * len(ctx.lines))
+                      consumed=[0] * len(ctx.lines), consumed_net=[0] * len(ctx.lines))
         deals = [u for u in units if u.promotion.kind_impl.quantity_deal]
         for unit in units:
             # What each saves alone at list price: for a monotone kind, the most it
@@ -148,6 +149,10 @@ class Engine:
                 alone = run_stage(ctx, start, [unit]).acted[unit.number]
                 unit.standalone = tuple(alone.per_line.get(i, 0) for i in unit.lines)
                 unit.ceiling = alone.value
+                if alone.no_deal is None:
+                    unit.shape = ("spread" if alone.spread and len(alone.per_line) > 1
+                                  else "per_line" if alone.per_line and not alone.spread
+                                  else "other")
             else:
                 unit.standalone = tuple(ctx.subtotals[i] for i in unit.lines)
                 unit.ceiling = sum(unit.standalone) + start.shipping
@@ -160,10 +165,12 @@ class Engine:
         now = (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(tz)
         lines = cart.lines
         unit_prices = tuple(money.parse(line.unit_price) for line in lines)
+        floors = tuple(0 if line.deposit_paid is None else money.parse(line.deposit_paid)
+                       for line in lines)
         return Context(cart=cart, lines=lines, unit_prices=unit_prices,
                        subtotals=tuple(p * line.quantity for p, line in zip(unit_prices, lines,
                                                                               strict=True)),
-                       currency=money, now=now, text=self._texts[lang])
+                       currency=money, now=now, floors=floors, text=self._texts[lang])
 
     def _static_reason(self, ctx: Context, promotion: Promotion,
                        in_scope: list[int]) -> NoDeal | None:
@@ -438,7 +445,8 @@ class Engine:
                 continue
             hints.append(Hint(promotion=promotion.id, missing=money.to_decimal(proposal.missing),
                               saving=money.to_decimal(proposal.saving), shop=unit.shop,
-                              message=text.hint(proposal.missing, proposal.saving, money)))
+                              message=proposal.message or text.hint(
+                                  proposal.missing, proposal.saving, money)))
         return tuple(sorted(hints, key=lambda h: (h.promotion, h.shop or "")))
 
 

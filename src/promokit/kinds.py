@@ -79,6 +79,9 @@ class LineView:
     """Net amount of the covered units after the promotions before this one."""
     base: int
     """The amount thresholds measure: the stage's starting net, or the list price."""
+    floor: int = 0
+    """What the net may not go below: the deposit already paid for these units
+    (定金). The kernel caps every discount at ``net − floor``."""
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -202,6 +205,9 @@ class HintProposal:
     missing: int
     saving: int
     target: int
+    message: str | None = None
+    """The hint in ``app.text``'s language, when "add X more to save Y" does not fit
+    (a gift: 再買¥49.00可獲贈保溫杯)."""
 
 
 class DiscountKind:

@@ -56,6 +56,10 @@ class Unit:
     """The most it can save on each of its lines (aligned with ``lines``)."""
     ceiling: int = 0
     """The most it can save in any combination, shipping included."""
+    shape: str | None = None
+    """How it acted alone at list price: ``"spread"`` (one amount spread over two or
+    more lines: ``Total``, ``UnitDeal``), ``"per_line"`` (``PerLine``), ``"other"``
+    (shipping, gifts, rewards); ``None`` if it did not act then."""
     order_key: tuple[int, str, str] = (0, "", "")
     """Acting order within a stage: higher priority first, then id, then shop."""
 
@@ -71,6 +75,10 @@ class Acted:
     app: Application | None
     consumed: dict[int, int] = attrs.field(factory=dict)
     """Units a quantity deal took, per line."""
+    covered_net: dict[int, int] = attrs.field(factory=dict)
+    """The net of those units before the deal, per line."""
+    spread: bool = False
+    """One amount spread over the lines by net (``Total``, ``UnitDeal``)."""
     gifts: tuple[GiftItem, ...] = ()
     rewards: tuple[RewardItem, ...] = ()
 
@@ -92,15 +100,20 @@ class State:
     shipping: int
     consumed: list[int]
     """Units of each line taken by quantity deals so far."""
+    consumed_net: list[int] = attrs.field(factory=list)
+    """The net of those taken units, so the units left keep their own net (a
+    quantity deal's discount stays on the units it covered)."""
     saving: int = 0
     """What the promotions so far are worth to the customer (discounts, gifts)."""
     acted: dict[int, Acted] = attrs.field(factory=dict)
     budget_used: dict[str, int] = attrs.field(factory=dict)
+    """Money drawn on each budget pool, and own stock (``stock:<promotion>``) handed
+    out, by the promotions so far in this order."""
 
     def copy(self) -> State:
         return State(nets=list(self.nets), shipping=self.shipping, consumed=list(self.consumed),
-                     saving=self.saving, acted=dict(self.acted),
-                     budget_used=dict(self.budget_used))
+                     consumed_net=list(self.consumed_net), saving=self.saving,
+                     acted=dict(self.acted), budget_used=dict(self.budget_used))
 
 
 @attrs.frozen(kw_only=True)
@@ -113,6 +126,8 @@ class Context:
     subtotals: tuple[int, ...]
     currency: Currency
     now: datetime
+    floors: tuple[int, ...] = ()
+    """Per line, the deposit already paid: no discount takes a line below it."""
     text: Text = attrs.field(factory=Text)
     memo: dict[tuple[object, ...], Acted] = attrs.field(factory=dict, eq=False, repr=False)
     """What each unit did for given inputs, shared by every combination the search tries
@@ -175,7 +190,8 @@ def views(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> list[
     if not unit.promotion.kind_impl.quantity_deal:
         return [LineView(index=i, line=ctx.lines[i], quantity=ctx.lines[i].quantity,
                          unit_price=ctx.unit_prices[i], subtotal=ctx.subtotals[i], net=nets[i],
-                         base=ctx.subtotals[i] if list_base else bases[i])
+                         base=ctx.subtotals[i] if list_base else bases[i],
+                         floor=ctx.floors[i] if ctx.floors else 0)
                 for i in unit.lines]
     found = []
     for i in unit.lines:
@@ -186,16 +202,23 @@ def views(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> list[
         found.append(LineView(
             index=i, line=ctx.lines[i], quantity=quantity - taken,
             unit_price=ctx.unit_prices[i], subtotal=ctx.unit_prices[i] * (quantity - taken),
-            net=sum(unit_shares(nets[i], quantity)[taken:]),
-            base=sum(unit_shares(base, quantity)[taken:])))
+            net=nets[i] - (state.consumed_net[i] if taken else 0),
+            base=sum(unit_shares(base, quantity)[taken:]),
+            floor=sum(unit_shares(ctx.floors[i], quantity)[taken:]) if ctx.floors else 0))
     return found
 
 
-def application(ctx: Context, unit: Unit, lines: Sequence[LineView], shipping: int) -> Application:
+def application(ctx: Context, unit: Unit, lines: Sequence[LineView], shipping: int,
+                stock_used: int = 0) -> Application:
+    stock_left = None if unit.stock_left is None else unit.stock_left - stock_used
     return Application(promotion_id=unit.promotion.id, params=unit.promotion.params,
                        lines=tuple(lines), currency=ctx.currency, customer=ctx.cart.customer,
                        channel=ctx.cart.channel, now=ctx.now, shipping=shipping,
-                       stock_left=unit.stock_left, text=ctx.text)
+                       stock_left=stock_left, text=ctx.text)
+
+
+def _stock_key(unit: Unit) -> str:
+    return f"stock:{unit.promotion.id}"
 
 
 def _compute(unit: Unit, app: Application) -> Outcome:
@@ -225,6 +248,7 @@ def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
     per_line: dict[int, int] = {}
     shipping_off = 0
     consumed: dict[int, int] = {}
+    covered_net: dict[int, int] = {}
     if isinstance(outcome, UnitDeal):
         if len(outcome.units) != len(lines):
             raise PluginError(f"kind {unit.promotion.kind!r} returned units for "
@@ -238,7 +262,10 @@ def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
                                   f"line {view.line.id!r}, which has {view.quantity} to take")
             if count:
                 consumed[view.index] = count
-                covered.append((view.index, sum(unit_shares(view.net, view.quantity)[:count])))
+                nets_of_units = unit_shares(view.net, view.quantity)[:count]
+                covered_net[view.index] = sum(nets_of_units)
+                room = sum(nets_of_units) - sum(unit_shares(view.floor, view.quantity)[:count])
+                covered.append((view.index, max(0, room)))
         nets = [net for _, net in covered]
         amount = min(outcome.amount, sum(nets))
         for (index, _), share in zip(covered, allocate(amount, nets), strict=True):
@@ -251,10 +278,11 @@ def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
         for view, amount in zip(lines, outcome.amounts, strict=True):
             _check_amount(unit, amount)
             if amount:
-                per_line[view.index] = per_line.get(view.index, 0) + min(amount, view.net)
+                space = max(0, view.net - view.floor)
+                per_line[view.index] = per_line.get(view.index, 0) + min(amount, space)
     elif isinstance(outcome, Total):
         _check_amount(unit, outcome.amount)
-        nets = [view.net for view in lines]
+        nets = [max(0, view.net - view.floor) for view in lines]
         amount = min(outcome.amount, sum(nets))
         for view, share in zip(lines, allocate(amount, nets), strict=True):
             if share:
@@ -263,7 +291,8 @@ def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
         _check_amount(unit, outcome.amount)
         shipping_off = min(outcome.amount, shipping)
     amount = sum(per_line.values()) + shipping_off
-    return Acted(amount, per_line, shipping_off, None, None, consumed=consumed)
+    return Acted(amount, per_line, shipping_off, None, None, consumed=consumed,
+                 covered_net=covered_net, spread=isinstance(outcome, (Total, UnitDeal)))
 
 
 def _check_amount(unit: Unit, amount: object) -> None:
@@ -318,7 +347,9 @@ def act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
     key = (unit.number, state.shipping,
            *[state.nets[i] for i in unit.lines], *[bases[i] for i in unit.lines],
            *[state.budget_used.get(pool, 0) for pool, _ in unit.budget_pools],
-           *([state.consumed[i] for i in unit.lines]
+           state.budget_used.get(_stock_key(unit), 0) if unit.stock_left is not None else 0,
+           *([count for i in unit.lines
+              for count in (state.consumed[i], state.consumed_net[i])]
              if unit.promotion.kind_impl.quantity_deal else ()))
     acted = ctx.memo.get(key)
     if acted is None:
@@ -341,12 +372,15 @@ def _act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
             return _skip(NoDeal(f"not_eligible:{failed.rule}",
                                 condition_message(failed, ctx.text)), None)
     lines = limited(ctx, unit, lines, state.shipping)
-    app = application(ctx, unit, lines, state.shipping)
+    stock_used = state.budget_used.get(_stock_key(unit), 0)
+    if unit.stock_left is not None and unit.stock_left - stock_used <= 0:
+        return _skip(NoDeal("stock_exhausted", ctx.text.reason("stock_exhausted")), None)
+    app = application(ctx, unit, lines, state.shipping, stock_used)
     acted = settle(unit, _compute(unit, app), lines, state.shipping)
     acted.app = app
     if acted.no_deal is not None:
         return acted
-    if acted.value == 0 and not acted.rewards:
+    if acted.value == 0 and not acted.rewards and not acted.gifts:
         return _skip(NoDeal("no_saving", ctx.text.reason("no_saving")), app)
     for pool, left in unit.budget_pools:
         if state.budget_used.get(pool, 0) + acted.amount > left:
@@ -363,13 +397,23 @@ def run_stage(ctx: Context, state: State, units: Sequence[Unit]) -> State:
         new.acted[unit.number] = acted
         if acted.no_deal is None:
             for index, amount in acted.per_line.items():
+                before = new.nets[index]
                 new.nets[index] -= amount
+                if index not in acted.consumed and new.consumed_net[index] and before:
+                    # A discount on the whole line: the taken units keep their share.
+                    new.consumed_net[index] = (new.consumed_net[index] * new.nets[index]
+                                               // before)
             for index, count in acted.consumed.items():
                 new.consumed[index] += count
+                new.consumed_net[index] += acted.covered_net[index] - acted.per_line.get(index, 0)
             new.shipping -= acted.shipping
             new.saving += acted.value
             for pool, _ in unit.budget_pools:
                 new.budget_used[pool] = new.budget_used.get(pool, 0) + acted.amount
+            if unit.stock_left is not None and acted.gifts:
+                key = _stock_key(unit)
+                new.budget_used[key] = new.budget_used.get(key, 0) + sum(
+                    gift.quantity for gift in acted.gifts)
     return new
 
 

@@ -94,6 +94,19 @@ def competing(ctx: Context, units: Sequence[Unit],
     for pool, wanted in demand.items():
         if wanted > left[pool] and len(members[pool]) > 1:
             found.update(members[pool])
+    # An amount spread over lines by net moves net from one line to another when an
+    # earlier discount lowers one of them; a later promotion that rounds per line
+    # can then lose a cent. So when such a promotion follows a spread on the same
+    # lines, the discounts before the spread are weighed too.
+    for spread in units:
+        if spread.shape != "spread":
+            continue
+        if any(unit.shape in ("per_line", None) and unit.promotion.kind_impl.monotone
+               and _acts_before(spread, unit) and not set(unit.lines).isdisjoint(spread.lines)
+               for unit in units):
+            found.update(unit.number for unit in units
+                         if _acts_before(unit, spread)
+                         and not set(unit.lines).isdisjoint(spread.lines))
     # Earlier discounts that could cost a later promotion its tier.
     for later in units:
         promotion = later.promotion
@@ -152,14 +165,19 @@ def _applied_key(units_by_number: dict[int, Unit], state: State) -> tuple[tuple[
 
 
 def _better(units_by_number: dict[int, Unit], new: State, old: State | None) -> bool:
-    """More saving wins. On a tie: the combination led by higher priority, then
-    lower promotion id, then with fewer promotions applied; then the one in
-    which more promotions were tried (so one that adds nothing is reported with
+    """More saving wins. On a tie: the combination that applies everything the
+    other does and more (rewards earn nothing in the saving); else the one led
+    by higher priority, then lower promotion id; then the one in which more
+    promotions were tried (so one that adds nothing is reported with
     its own reason, such as ``below_threshold``, rather than ``not_best``)."""
     if old is None or new.saving != old.saving:
         return old is None or new.saving > old.saving
     new_key, old_key = _applied_key(units_by_number, new), _applied_key(units_by_number, old)
     if new_key != old_key:
+        if set(new_key) > set(old_key):
+            return True  # everything the other gives and more (a reward, a gift)
+        if set(old_key) > set(new_key):
+            return False
         return new_key < old_key
     return len(new.acted) > len(old.acted)
 
