@@ -19,11 +19,18 @@ DISABLE_AUTOLOAD_ENV = "PROMOKIT_DISABLE_PLUGIN_AUTOLOAD"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "promokit.plugins.conditions",
     "promokit.plugins.kinds.amount_off",
+    "promokit.plugins.kinds.bundle_price",
+    "promokit.plugins.kinds.buy_x_get_y",
+    "promokit.plugins.kinds.deposit_multiplier",
     "promokit.plugins.kinds.fixed_price",
     "promokit.plugins.kinds.free_shipping",
+    "promokit.plugins.kinds.gift",
     "promokit.plugins.kinds.member_price",
+    "promokit.plugins.kinds.nth_item",
     "promokit.plugins.kinds.order_amount_off",
     "promokit.plugins.kinds.percent_off",
+    "promokit.plugins.kinds.points_multiplier",
+    "promokit.plugins.kinds.quantity_tiered",
     "promokit.plugins.kinds.tiered_threshold",
 )
 

@@ -1,0 +1,211 @@
+"""``bundle_price`` (組合價 / 套裝): a set of components sold together at one price.
+
+Campaign keys: ``components``, a list of tables each with either ``sku`` or
+``scope`` (a scope table) and a ``quantity`` (default 1); ``price``, the price
+of one bundle. A promotion without a ``scope`` of its own covers exactly the
+lines its components match.
+
+A cart holds ``k`` bundles, as many as the components allow (a unit serves
+only one component), and each component takes its dearest matching units (by
+current net; equal units: the earlier line first). When components match
+the same lines (two ``scope`` components, say), the bundles are filled with
+the dearest units that can still be shared out among them, so that taking a
+dear unit for one component never leaves another short. The bundled units
+are consumed (no other quantity deal uses them again); the discount is their
+net minus ``k × price``, spread over them by net. Units left over keep their
+price. A bundle that costs no less than its parts does not apply
+(``no_saving``); a cart without every component does not either
+(``below_threshold``). 手機×2 + 耳機×3 with a 手機＋耳機 bundle: two bundles,
+the third 耳機 at its price.
+
+A unit's net is its line's available net spread over the line's units by
+largest remainder (the earlier units take the odd cents), taken in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from promokit import hookimpl
+from promokit.allocation import allocate
+from promokit.campaign import Scope
+from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
+from promokit.loader import read_scope
+from promokit.money import Currency
+from promokit.params import Params
+from promokit.text import Text
+
+
+@attrs.frozen
+class Component:
+    scope: Scope
+    quantity: int
+    sku: str | None = None
+    """The SKU when the component names one (for wording)."""
+
+
+@attrs.frozen
+class BundleParams:
+    components: tuple[Component, ...]
+    price: int
+    currency: Currency
+
+
+class BundlePrice(DiscountKind):
+    name = "bundle_price"
+    default_stage = "item"
+    monotone = True
+    quantity_deal = True
+
+    def parse(self, params: Params) -> BundleParams:
+        components = []
+        skus: dict[str, int] = {}
+        for index, cp in enumerate(params.tables("components", required=True,
+                                                 non_empty=True) or []):
+            has_sku, has_scope = cp.has("sku"), cp.has("scope")
+            sku = None
+            scope = Scope()
+            if has_sku == has_scope:
+                cp.problem("give either sku or scope, not both" if has_sku
+                           else "needs sku or scope")
+            elif has_sku:
+                sku = cp.string("sku")
+                if sku is not None:
+                    scope = Scope(skus=[sku])
+                    if sku in skus:
+                        cp.problem(f"{sku!r} is also component {skus[sku]}; "
+                                   "give that one a quantity instead", "sku")
+                    skus.setdefault(sku, index)
+            else:
+                table = cp.table("scope")
+                if table is not None:
+                    scope = read_scope(table)
+                    if not scope.lists_anything:
+                        cp.problem("must list the items of the component (skus, categories …)",
+                                   "scope")
+            quantity = cp.integer("quantity", required=False, minimum=1, default=1) or 1
+            cp.finish()
+            components.append(Component(scope=scope, quantity=quantity, sku=sku))
+        price = params.money("price", positive=True) or 0
+        return BundleParams(components=tuple(components), price=price,
+                            currency=params.currency)
+
+    def scopes(self, params: BundleParams) -> tuple[Scope, ...]:
+        return tuple(component.scope for component in params.components)
+
+    def compute(self, params: BundleParams, app: Application) -> Outcome:
+        nets = [allocate(view.net, [1] * view.quantity) for view in app.lines]
+        matching = [[p for p, view in enumerate(app.lines) if component.scope.matches(view.line)]
+                    for component in params.components]
+        bundles = min(sum(app.lines[p].quantity for p in lines) // component.quantity
+                      for component, lines in zip(params.components, matching, strict=True))
+        # Components may share lines, so fewer bundles than that bound may fit.
+        taken = None
+        while bundles > 0 and (taken := _assemble(params, nets, matching, bundles)) is None:
+            bundles -= 1
+        if taken is None:
+            return NoDeal("below_threshold", self._missing(params, app, matching))
+        parts = sum(sum(units[:count]) for units, count in zip(nets, taken, strict=True))
+        amount = parts - bundles * params.price
+        if amount <= 0:
+            return NoDeal("no_saving", app.text.pick("the bundle costs more than its parts",
+                                                     "組合價不低於單買價格"))
+        return UnitDeal(amount, taken)
+
+    def _missing(self, params: BundleParams, app: Application,
+                 matching: Sequence[Sequence[int]]) -> str:
+        short = []
+        for component, lines in zip(params.components, matching, strict=True):
+            have = sum(app.lines[p].quantity for p in lines)
+            if have < component.quantity:
+                short.append(f"{self._name(component, app.text)} ×{component.quantity - have}")
+        if not short:  # enough of each alone, not for all at once (shared lines)
+            return app.text.pick("not enough items to make up the bundle",
+                                 "商品數量不足以組成套裝")
+        return app.text.pick("add " + " + ".join(short) + " to make up the bundle",
+                             "還差" + "＋".join(short) + "即可組成套裝")
+
+    @staticmethod
+    def _name(component: Component, text: Text) -> str:
+        return component.sku or text.pick("selected items", "指定商品")
+
+    def describe(self, params: BundleParams, text: Text) -> str:
+        price = text.money(params.price, params.currency)
+        parts = [f"{self._name(component, text)} ×{component.quantity}"
+                 for component in params.components]
+        if text.zh:
+            return f"組合價{price}（{'＋'.join(parts)}）"
+        return f"bundle of {' + '.join(parts)} for {price}"
+
+
+def _assemble(params: BundleParams, nets: Sequence[Sequence[int]],
+              matching: Sequence[Sequence[int]], bundles: int) -> list[int] | None:
+    """Units taken from each line for ``bundles`` bundles, or ``None`` if they do not fit.
+
+    The dearest units first, each kept if the units kept so far can still be
+    shared out among the components (one unit serves one component). That
+    greedy choice is the dearest set of units that fills the bundles, so the
+    count never depends on the nets and a lower net never saves more (the kind
+    is ``monotone``). When the components match different lines it is simply
+    "each component takes its dearest units".
+    """
+    wanted = [bundles * component.quantity for component in params.components]
+    serves = [set(lines) for lines in matching]
+    # flow[c][p]: units of line p serving component c.
+    flow = [[0] * len(nets) for _ in params.components]
+    filled = [0] * len(params.components)
+    taken = [0] * len(nets)
+    full: set[int] = set()  # lines no further unit of which fits
+    units = sorted((-net, position, seq)
+                   for position, line in enumerate(nets) for seq, net in enumerate(line))
+    need = sum(wanted)
+    for _, position, _ in units:
+        if need == 0:
+            break
+        if position in full:
+            continue
+        if _place(position, serves, flow, filled, wanted):
+            taken[position] += 1
+            need -= 1
+        else:
+            full.add(position)
+    return taken if need == 0 else None
+
+
+def _place(line: int, serves: Sequence[set[int]], flow: list[list[int]], filled: list[int],
+           wanted: Sequence[int]) -> bool:
+    """Give one more unit of ``line`` a component, moving units already placed
+    between components if that makes room (an augmenting path); ``False`` if none."""
+    came_from: dict[int, tuple[int, int | None]] = {}  # component → (line, previous component)
+    frontier: list[tuple[int, int | None]] = [(line, None)]
+    seen_lines = {line}
+    while frontier:
+        next_frontier: list[tuple[int, int | None]] = []
+        for at_line, via in frontier:
+            for component, lines in enumerate(serves):
+                if at_line not in lines or component in came_from:
+                    continue
+                came_from[component] = (at_line, via)
+                if filled[component] < wanted[component]:
+                    filled[component] += 1
+                    step: int | None = component
+                    while step is not None:  # walk back, shifting one unit per hop
+                        source, previous = came_from[step]
+                        flow[step][source] += 1
+                        if previous is not None:
+                            flow[previous][source] -= 1
+                        step = previous
+                    return True
+                for other, count in enumerate(flow[component]):
+                    if count and other not in seen_lines:
+                        seen_lines.add(other)
+                        next_frontier.append((other, component))
+        frontier = next_frontier
+    return False
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [BundlePrice()]

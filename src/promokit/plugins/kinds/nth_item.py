@@ -1,0 +1,82 @@
+"""``nth_item`` (第二件半價): every n-th unit in scope at a percent off.
+
+Campaign keys: ``n`` (a whole number, at least 2) and ``percent`` ("50" =
+半價, "100" = free). The units in scope are lined up from the dearest to the
+cheapest (by their current net; equal units: the earlier line first) and cut
+into groups of ``n``: the last unit of each complete group, the cheapest of
+its group, gets ``percent`` off. The units of complete groups are consumed
+(no other quantity deal uses them again); a leftover unit of an incomplete
+group is not. 第二件半價 on 3 units of ¥100: one group of 2 → ¥50.00 off
+those 2 units; the third is untouched.
+
+A unit's net is its line's available net spread over the line's units by
+largest remainder (the earlier units take the odd cents), taken in order.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from promokit import hookimpl
+from promokit.allocation import allocate
+from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
+from promokit.money import percent_of
+from promokit.params import Params
+from promokit.text import Text
+
+
+@attrs.frozen
+class NthItemParams:
+    n: int
+    percent: Decimal
+
+
+def ordinal(number: int) -> str:
+    """``2nd``, ``3rd``, ``11th`` …"""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
+        number % 10, "th")
+    return f"{number}{suffix}"
+
+
+class NthItem(DiscountKind):
+    name = "nth_item"
+    default_stage = "item"
+    monotone = True
+    quantity_deal = True
+
+    def parse(self, params: Params) -> NthItemParams:
+        return NthItemParams(n=params.integer("n", minimum=2) or 2,
+                             percent=params.percent("percent") or Decimal(0))
+
+    def compute(self, params: NthItemParams, app: Application) -> Outcome:
+        n = params.n
+        units = sorted(((-net, position, seq)
+                        for position, view in enumerate(app.lines)
+                        for seq, net in enumerate(allocate(view.net, [1] * view.quantity))))
+        groups = len(units) // n
+        if groups == 0:
+            return NoDeal("below_threshold", app.text.pick(
+                f"needs {n} eligible items; the cart has {len(units)}",
+                f"需{n}件參與商品，購物車中有{len(units)}件"))
+        covered = [0] * len(app.lines)
+        for _, position, _ in units[:groups * n]:
+            covered[position] += 1
+        discounted = sum(-units[group * n + n - 1][0] for group in range(groups))
+        amount = percent_of(discounted, params.percent)
+        if amount == 0:
+            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
+                                                     "優惠金額捨入後為零"))
+        return UnitDeal(amount, covered)
+
+    def describe(self, params: NthItemParams, text: Text) -> str:
+        if text.zh:
+            return f"第{params.n}件{text.percent_off(params.percent)}"
+        off = "free" if params.percent == 100 else text.percent_off(params.percent)
+        return f"the {ordinal(params.n)} item {off}"
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [NthItem()]
