@@ -1,0 +1,78 @@
+"""滿額返券 (spend-and-get-a-coupon): a worked example of a third-party kind.
+
+A customer who spends ``threshold`` or more on the lines in scope earns a
+coupon from batch ``batch`` for a later order. It changes no price, so it
+returns a :class:`~promokit.kinds.Rewards` outcome; the kernel lists it under
+``rewards`` in the result, explains it when it does not apply, and renders its
+``describe`` in the rule text, exactly as for a built-in kind.
+
+Campaign keys::
+
+    [[promotion]]
+    id = "spend-199-get-20"
+    kind = "coupon_reward"
+    stage = "platform"        # measured after item and shop discounts
+    threshold = "199"         # money: spend in scope, at or above
+    batch = "NEXT-20"         # the coupon batch the shop issues from
+    coupon_value = "20"       # shown to customers: what the coupon is worth
+
+Install it (``pip install ./docs/examples/promokit-coupon-reward``) and promokit
+finds it through the ``promokit`` entry point group.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from promokit import hookimpl
+from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, RewardItem, Rewards
+from promokit.money import Currency
+from promokit.params import Params
+from promokit.text import Text
+
+__all__ = ["CouponReward", "promokit_register_kinds"]
+
+
+@attrs.frozen
+class CouponRewardParams:
+    threshold: int
+    batch: str
+    coupon_value: int
+    currency: Currency
+
+
+class CouponReward(DiscountKind):
+    """滿¥199返¥20券: a coupon for the next order once the spend is reached."""
+
+    name = "coupon_reward"
+    default_stage = "platform"
+    monotone = True  # it never saves money, and never more when the spend drops
+
+    def parse(self, params: Params) -> CouponRewardParams:
+        return CouponRewardParams(
+            threshold=params.money("threshold", positive=True) or 0,
+            batch=params.string("batch") or "",
+            coupon_value=params.money("coupon_value", positive=True) or 0,
+            currency=params.currency,
+        )
+
+    def compute(self, params: CouponRewardParams, app: Application) -> Outcome:
+        if app.spend < params.threshold:
+            need = app.text.money(params.threshold - app.spend, app.currency)
+            return NoDeal("below_threshold", app.text.pick(
+                f"spend {need} more to earn the coupon", f"再買{need}可得優惠券"))
+        return Rewards((RewardItem(kind="coupon", amount=params.batch),))
+
+    def threshold_between(self, params: CouponRewardParams, low: int, high: int) -> bool:
+        return low < params.threshold <= high
+
+    def describe(self, params: CouponRewardParams, text: Text) -> str:
+        spend = text.money(params.threshold, params.currency)
+        value = text.money(params.coupon_value, params.currency)
+        return text.pick(f"spend {spend} or more and get a {value} coupon for your next order",
+                         f"滿{spend}返{value}優惠券（下單後發放）")
+
+
+@hookimpl
+def promokit_register_kinds() -> list[DiscountKind]:
+    return [CouponReward()]
