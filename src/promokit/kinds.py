@@ -235,6 +235,9 @@ class DiscountKind:
     quantity_deal: ClassVar[bool] = False
     """``True`` for kinds that return :class:`UnitDeal`: they see only units no
     earlier quantity deal has taken."""
+    benefit: ClassVar[Literal["price", "gift", "reward"]] = "price"
+    """What the customer gets: a lower ``price``, a ``gift``, or a ``reward`` for later
+    (points, a coupon). The rule text says so."""
     stock_counts: ClassVar[Literal["units", "own"]] = "units"
     """What ``limits.stock`` counts: the cart ``units`` discounted (flash sales), or
     the kind's ``own`` things, such as gifts (handed over as ``app.stock_left``)."""

@@ -116,11 +116,14 @@ class _Writer:
             Entry(label=text.pick("Offer", "優惠"),
                   text=promotion.kind_impl.describe(promotion.params, text)),
         ]
-        note = text.stage_note(promotion.stage)
-        stage = text.stage(promotion.stage)
-        entries.append(Entry(label=text.pick("Type", "類型"),
-                             text=text.pick(f"{stage} ({note})", f"{stage}（{note}）")
-                             if note else stage))
+        if promotion.kind_impl.benefit == "reward":
+            kind_text = text.pick("reward (the price does not change; earned on what you pay)",
+                                  "獎勵（不改變價格，按實付金額計算）")
+        else:
+            note = text.stage_note(promotion.stage)
+            stage = text.stage(promotion.stage)
+            kind_text = text.pick(f"{stage} ({note})", f"{stage}（{note}）") if note else stage
+        entries.append(Entry(label=text.pick("Type", "類型"), text=kind_text))
         when = self.when(promotion)
         if when:
             entries.append(Entry(label=text.pick("When", "時間"), text=when))

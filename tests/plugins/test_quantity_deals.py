@@ -678,3 +678,38 @@ def test_two_quantity_deals_add_up_and_the_best_deal_is_exact(
     assert result.total == result.subtotal - result.discount_total
     assert result.optimal
     assert cents(result.discount_total) == brute_force_best(engine, cart)
+
+
+BUNDLE_OR_PERCENT = '''
+[[promotion]]
+id = "phone-set"
+kind = "bundle_price"
+group = "launch"
+components = [ { sku = "PHONE-1", quantity = 1 }, { sku = "BUDS-1", quantity = 1 } ]
+price = "{bundle}"
+
+[[promotion]]
+id = "launch-pct"
+kind = "percent_off"
+group = "launch"
+percent = "15"
+scope = {{ skus = ["PHONE-1", "BUDS-1"] }}
+'''
+
+
+@pytest.mark.parametrize(("bundle", "winner", "loser", "total"), [
+    # Parts 4999.00 + 999.00 = 5998.00. Bundle at 5200.00 saves 798.00; 15% saves
+    # 749.85 + 149.85 = 899.70: the percent wins and the total is 5098.30.
+    ("5200", "launch-pct", "phone-set", "5098.30"),
+    # Bundle at 4999.00 saves 999.00 > 899.70: the bundle wins, total 4999.00.
+    ("4999", "phone-set", "launch-pct", "4999.00"),
+])
+def test_a_bundle_competing_with_a_percent_off_on_the_same_units(
+        make_engine, bundle, winner, loser, total):
+    engine = make_engine(BUNDLE_OR_PERCENT.replace("{bundle}", bundle).replace("{{", "{")
+                         .replace("}}", "}"))
+    result = engine.evaluate(make_cart(("l1", "PHONE-1", 1, "4999.00"),
+                                       ("l2", "BUDS-1", 1, "999.00")))
+    assert [a.promotion for a in result.applied] == [winner]
+    assert result.reason(loser) == f"excluded_by:{winner}"
+    assert result.total == D(total)

@@ -50,6 +50,7 @@ class GiftParams:
 class GiftKind(DiscountKind):
     name = "gift"
     default_stage = "shop"
+    benefit = "gift"
     monotone = True
     stock_counts = "own"
 

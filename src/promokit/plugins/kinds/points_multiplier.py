@@ -36,6 +36,7 @@ class PointsParams:
 class PointsMultiplier(DiscountKind):
     name = "points_multiplier"
     default_stage = "shipping"
+    benefit = "reward"
     monotone = True
 
     def parse(self, params: Params) -> PointsParams:

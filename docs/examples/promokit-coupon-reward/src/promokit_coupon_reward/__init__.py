@@ -46,6 +46,7 @@ class CouponReward(DiscountKind):
 
     name = "coupon_reward"
     default_stage = "platform"
+    benefit = "reward"
     monotone = True  # it never saves money, and never more when the spend drops
 
     def parse(self, params: Params) -> CouponRewardParams:
