@@ -14,8 +14,6 @@ is missing here is units.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import attrs
 
 from promokit import hookimpl
@@ -23,13 +21,7 @@ from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
 from promokit.money import Currency, percent_of
 from promokit.params import Params
 from promokit.text import Text
-
-
-@attrs.frozen
-class Tier:
-    quantity: int
-    off: int | None = None
-    percent: Decimal | None = None
+from promokit.tiers import Tier, read_tiers
 
 
 @attrs.frozen
@@ -45,39 +37,14 @@ class QuantityTiered(DiscountKind):
     quantity_deal = True
 
     def parse(self, params: Params) -> QuantityTieredParams:
-        tiers: list[Tier] = []
-        for tp in params.tables("tiers", required=True, non_empty=True) or []:
-            quantity = tp.integer("quantity", minimum=1)
-            has_off, has_percent = tp.has("off"), tp.has("percent")
-            off = percent = None
-            if has_off == has_percent:
-                tp.problem("give either off (money) or percent, not both" if has_off
-                           else "needs off (money) or percent")
-            elif has_off:
-                off = tp.money("off", positive=True)
-            else:
-                percent = tp.percent("percent")
-            tp.finish()
-            if quantity is None or (off is None and percent is None):
-                continue
-            tier = Tier(quantity=quantity, off=off, percent=percent)
-            if tiers:
-                previous = tiers[-1]
-                if (previous.off is None) != (tier.off is None):
-                    tp.problem("mixes off and percent tiers")
-                elif tier.quantity <= previous.quantity:
-                    tp.problem("quantity must be above the previous tier's "
-                               "(tiers overlap or are not in ascending order)", "quantity")
-                elif (tier.off or tier.percent or 0) <= (previous.off or previous.percent or 0):
-                    tp.problem("must give more than the previous tier")
-            tiers.append(tier)
+        tiers, _ = read_tiers(params, "quantity", unit="count")
         return QuantityTieredParams(tiers=tuple(tiers), currency=params.currency)
 
     def compute(self, params: QuantityTieredParams, app: Application) -> Outcome:
         units = app.quantity
-        reached = [tier for tier in params.tiers if units >= tier.quantity]
+        reached = [tier for tier in params.tiers if units >= tier.at]
         if not reached:
-            first = params.tiers[0].quantity
+            first = params.tiers[0].at
             return NoDeal("below_threshold", app.text.pick(
                 f"needs {first} eligible items; the cart has {units}",
                 f"需{first}件參與商品，購物車中有{units}件"))
@@ -98,10 +65,10 @@ class QuantityTiered(DiscountKind):
             money = None if tier.off is None else text.money(tier.off, params.currency)
             rate = None if tier.percent is None else text.percent_off(tier.percent)
             if text.zh:
-                parts.append(f"滿{tier.quantity}件" + (rate or f"減{money}"))
+                parts.append(f"滿{tier.at}件" + (rate or f"減{money}"))
             else:
-                items = "item" if tier.quantity == 1 else "items"
-                count = f"{tier.quantity} {items}" if number == 0 else str(tier.quantity)
+                items = "item" if tier.at == 1 else "items"
+                count = f"{tier.at} {items}" if number == 0 else str(tier.at)
                 parts.append(f"{rate or f'{money} off'} {count} or more")
         return text.pick(", ", "、").join(parts)
 

@@ -14,8 +14,6 @@ Spend is measured at the stage's base (after earlier stages) unless
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import attrs
 
 from promokit import hookimpl
@@ -30,13 +28,7 @@ from promokit.kinds import (
 from promokit.money import percent_of
 from promokit.params import Params
 from promokit.text import Text
-
-
-@attrs.frozen
-class Tier:
-    spend: int
-    off: int | None = None
-    percent: Decimal | None = None
+from promokit.tiers import Tier, read_tiers
 
 
 @attrs.frozen
@@ -54,36 +46,8 @@ class TieredThreshold(DiscountKind):
     def parse(self, params: Params) -> TieredParams:
         every = params.boolean("every")
         cap = params.money("cap", required=False, positive=True)
-        tiers: list[Tier] = []
-        tables = params.tables("tiers", required=True, non_empty=True) or []
-        for tp in tables:
-            spend = tp.money("spend", positive=True)
-            has_off, has_percent = tp.has("off"), tp.has("percent")
-            off = percent = None
-            if has_off == has_percent:
-                tp.problem("give either off (money) or percent, not both" if has_off
-                           else "needs off (money) or percent")
-            elif has_off:
-                off = tp.money("off", positive=True)
-                if off is not None and spend is not None and off > spend:
-                    tp.problem("is more than the tier's spend", "off")
-            else:
-                percent = tp.percent("percent")
-            tp.finish()
-            if spend is None or (off is None and percent is None):
-                continue
-            tier = Tier(spend=spend, off=off, percent=percent)
-            if tiers:
-                previous = tiers[-1]
-                if (previous.off is None) != (tier.off is None):
-                    tp.problem("mixes off and percent tiers")
-                elif tier.spend <= previous.spend:
-                    tp.problem("spend must be above the previous tier's "
-                               "(tiers overlap or are not in ascending order)", "spend")
-                elif (tier.off or tier.percent or 0) <= (previous.off or previous.percent or 0):
-                    tp.problem("must give more than the previous tier")
-            tiers.append(tier)
-        if every and len(tables) != 1:
+        tiers, count = read_tiers(params, "spend", unit="money")
+        if every and count != 1:
             params.problem("every = true takes exactly one tier", "tiers")
         elif every and tiers and tiers[0].off is None:
             params.problem("every = true takes an off amount, not a percent", "tiers")
@@ -96,7 +60,7 @@ class TieredThreshold(DiscountKind):
         ``10% off orders from ¥500.00``."""
         parts = []
         for number, tier in enumerate(params.tiers):
-            spend = text.amount(tier.spend)
+            spend = text.amount(tier.at)
             if tier.off is not None:
                 off = text.amount(tier.off)
                 if params.every:
@@ -123,7 +87,7 @@ class TieredThreshold(DiscountKind):
         """Index of the highest tier reached, -1 if none."""
         reached = -1
         for index, tier in enumerate(params.tiers):
-            if spend >= tier.spend:
+            if spend >= tier.at:
                 reached = index
         return reached
 
@@ -134,7 +98,7 @@ class TieredThreshold(DiscountKind):
         tier = params.tiers[index]
         if params.every:
             assert tier.off is not None
-            off = spend // tier.spend * tier.off
+            off = spend // tier.at * tier.off
         elif tier.off is not None:
             off = tier.off
         else:
@@ -146,7 +110,7 @@ class TieredThreshold(DiscountKind):
         spend = app.spend
         off = self._off(params, spend, app.net)
         if off == 0:
-            first = params.tiers[0].spend
+            first = params.tiers[0].at
             if spend < first:
                 money = app.currency
                 return NoDeal("below_threshold",
@@ -166,13 +130,13 @@ class TieredThreshold(DiscountKind):
         if params.cap is not None and current >= params.cap:
             return None
         if params.every:
-            step = params.tiers[0].spend
+            step = params.tiers[0].at
             target = (spend // step + 1) * step
         else:
             index = self._tier_index(params, spend)
             if index + 1 >= len(params.tiers):
                 return None
-            target = params.tiers[index + 1].spend
+            target = params.tiers[index + 1].at
         missing = target - spend
         saving = self._off(params, target, net + missing) - current
         if saving <= 0:
