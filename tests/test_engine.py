@@ -711,3 +711,16 @@ def test_messages_and_hints_in_chinese(make_engine):
     english = engine.evaluate(cart)
     assert english.hints[0].message == "Add ¥171.10 more to save ¥50.00"
     assert english.total == result.total
+
+
+def test_an_unknown_language_is_a_clear_error(make_engine):
+    engine = make_engine(EVERY_300)
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        engine.evaluate(make_cart(("l1", "TV-1", 1, "100.00")), lang="fr")
+
+
+def test_built_in_kinds_explain_themselves_in_chinese(make_engine):
+    # 100.00 of 每滿300: below the threshold; free shipping from 99 is met.
+    result = make_engine(EVERY_300).evaluate(make_cart(("l1", "TV-1", 1, "100.00")),
+                                             lang="zh-CN")
+    assert result.not_applied[0].message == "參與商品需滿¥300.00，目前¥100.00"

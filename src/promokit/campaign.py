@@ -64,6 +64,21 @@ class Scope:
         """Whether any dimension, positive or excluded, lists a value."""
         return any(getattr(self, field.name) for field in attrs.fields(Scope))
 
+    @property
+    def lists_lines(self) -> bool:
+        """Whether any positive dimension (not an ``exclude_*``) lists a value."""
+        return bool(self.skus or self.categories or self.brands or self.shops or self.tags)
+
+    def excludes(self, line: Line) -> bool:
+        """Whether an ``exclude_*`` value matches ``line``."""
+        return bool(
+            line.sku in self.exclude_skus
+            or (self.exclude_categories
+                and _in_categories(line.category, self.exclude_categories))
+            or (line.brand is not None and line.brand in self.exclude_brands)
+            or (line.shop is not None and line.shop in self.exclude_shops)
+            or (self.exclude_tags & line.tags))
+
     def matches(self, line: Line) -> bool:
         """Whether ``line`` is in this scope."""
         if self.skus and line.sku not in self.skus:
@@ -76,14 +91,7 @@ class Scope:
             return False
         if self.tags and not (self.tags & line.tags):
             return False
-        return not (
-            line.sku in self.exclude_skus
-            or (self.exclude_categories
-                and _in_categories(line.category, self.exclude_categories))
-            or (line.brand is not None and line.brand in self.exclude_brands)
-            or (line.shop is not None and line.shop in self.exclude_shops)
-            or (self.exclude_tags & line.tags)
-        )
+        return not self.excludes(line)
 
 
 def category_prefixes(category: str) -> list[str]:
@@ -199,17 +207,22 @@ class Promotion:
     """The promotion's table as written in the file (for rule text)."""
 
     def covers(self, line: Line) -> bool:
-        """Whether the promotion acts on ``line``: its own scope, and any scope its
-        kind adds (without a scope of its own, only the kind's)."""
+        """Whether the promotion acts on ``line``: its own scope, or any scope its
+        kind adds (a bundle's components, a ``get_scope``); with no lines of its own
+        listed, only the kind's. The promotion's ``exclude_*`` always apply."""
         extra = self.kind_impl.scopes(self.params)
-        if extra and not self.scope.lists_anything:
-            return any(scope.matches(line) for scope in extra)
-        return self.scope.matches(line) or any(scope.matches(line) for scope in extra)
+        if not extra:
+            return self.scope.matches(line)
+        if self.scope.excludes(line):
+            return False
+        if self.scope.lists_lines and self.scope.matches(line):
+            return True
+        return any(scope.matches(line) for scope in extra)
 
     def scopes(self) -> tuple[Scope, ...]:
         """Every scope the promotion covers lines through (for the index)."""
         extra = self.kind_impl.scopes(self.params)
-        if extra and not self.scope.lists_anything:
+        if extra and not self.scope.lists_lines:
             return tuple(extra)
         return (self.scope, *extra)
 

@@ -130,7 +130,10 @@ class Engine:
                  ) -> tuple[Context, State, list[Unit], dict[str, NotApplied]]:
         """Everything the best-deal search works on: the evaluation context, the
         starting state, the units of choice and the promotions already ruled out."""
-        ctx = self._context(cart, lang or self.lang)
+        lang = lang or self.lang
+        if lang not in self._texts:
+            raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+        ctx = self._context(cart, lang)
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
         start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping),

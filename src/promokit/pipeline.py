@@ -324,8 +324,15 @@ def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> l
         return settle(unit, _compute(unit, application(ctx, unit, [one], shipping)), [one],
                       shipping).value
 
-    ranked = lines if len(lines) == 1 else sorted(
-        lines, key=lambda view: (-saving_per_unit(view), view.index))
+    if unit.promotion.kind_impl.quantity_deal:
+        # One unit alone earns no quantity deal; the dearest units earn the most
+        # (the free unit of 買二送一, the half-price second item, a bundle's parts).
+        def rank(view: LineView) -> tuple[int, int]:
+            return (-unit_shares(view.net, view.quantity)[0], view.index)
+    else:
+        def rank(view: LineView) -> tuple[int, int]:
+            return (-saving_per_unit(view), view.index)
+    ranked = lines if len(lines) == 1 else sorted(lines, key=rank)
     taken: dict[int, int] = {}
     left = cap
     for view in ranked:

@@ -713,3 +713,44 @@ def test_a_bundle_competing_with_a_percent_off_on_the_same_units(
     assert [a.promotion for a in result.applied] == [winner]
     assert result.reason(loser) == f"excluded_by:{winner}"
     assert result.total == D(total)
+
+
+def test_a_unit_cap_keeps_the_dearest_units_in_a_quantity_deal(make_engine):
+    # 買二送一 limited to 3 units per order on 3 × 10.00 and 3 × 50.00: the three
+    # dearest units (the 50.00s) keep the deal, so one 50.00 unit is free, not a 10.00.
+    text = '''
+[[promotion]]
+id = "b2g1"
+kind = "buy_x_get_y"
+buy = 2
+get = 1
+limits = { per_order_units = 3 }
+'''
+    result = make_engine(text).evaluate(make_cart(("l1", "CHEAP", 3, "10.00"),
+                                                  ("l2", "DEAR", 3, "50.00")))
+    assert result.discount_total == D("50.00")
+    assert [line.discount for line in result.lines] == [D("0"), D("50.00")]
+
+
+def test_a_promotions_own_exclusions_apply_to_its_kinds_scopes(make_engine):
+    # The bundle's components are named by sku; the promotion excludes no-promo lines.
+    # Only the untagged phone and buds form a bundle: 4999 + 999 − 5299 = 699.00 off;
+    # the tagged buds line (and the unrelated cable) are not covered at all.
+    text = '''
+[[promotion]]
+id = "set"
+kind = "bundle_price"
+components = [ { sku = "PHONE-1" }, { sku = "BUDS-1" } ]
+price = "5299"
+scope = { exclude_tags = ["no-promo"] }
+'''
+    engine = make_engine(text)
+    cart = make_cart(("l1", "PHONE-1", 1, "4999.00"),
+                     ("l2", "BUDS-1", 1, "999.00", {"tags": ["no-promo"]}),
+                     ("l3", "CABLE-1", 1, "99.00"))
+    assert engine.evaluate(cart).reason("set") == "below_threshold"
+    cart = make_cart(("l1", "PHONE-1", 1, "4999.00"), ("l2", "BUDS-1", 1, "999.00"),
+                     ("l3", "CABLE-1", 1, "99.00"))
+    result = engine.evaluate(cart)
+    assert result.discount_total == D("699.00")
+    assert result.lines[2].discount == D("0")

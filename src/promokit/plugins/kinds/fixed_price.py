@@ -25,7 +25,8 @@ class FixedPrice(DiscountKind):
     def compute(self, params: int, app: Application) -> Outcome:
         amounts = tuple(max(0, line.net - params * line.quantity) for line in app.lines)
         if not any(amounts):
-            return NoDeal("no_saving", "the items already cost no more than the offer price")
+            return NoDeal("no_saving", app.text.pick(
+                "the items already cost no more than the offer price", "商品價格已不高於活動價"))
         return PerLine(amounts)
 
     def describe(self, params: int, text: Text) -> str:

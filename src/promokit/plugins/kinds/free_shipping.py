@@ -54,12 +54,12 @@ class FreeShipping(DiscountKind):
 
     def compute(self, params: FreeShippingParams, app: Application) -> Outcome:
         if params.threshold is not None and app.spend < params.threshold:
-            money = app.currency
-            return NoDeal("below_threshold",
-                          f"free shipping from {money.format(params.threshold)} "
-                          f"{money.code} in eligible items")
+            money, text = app.currency, app.text
+            return NoDeal("below_threshold", text.pick(
+                f"free shipping from {money.format(params.threshold)} {money.code} in eligible "
+                "items", f"參與商品滿{text.money(params.threshold, money)}包郵"))
         if app.shipping == 0:
-            return NoDeal("no_saving", "no shipping is charged")
+            return NoDeal("no_saving", app.text.pick("no shipping is charged", "本單無運費"))
         return ShippingOff(self._off(params, app.shipping))
 
     def threshold_between(self, params: FreeShippingParams, low: int, high: int) -> bool:

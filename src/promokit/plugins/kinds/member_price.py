@@ -35,14 +35,16 @@ class MemberPrice(DiscountKind):
     def precheck(self, params: Mapping[str, Decimal], app: Application) -> NoDeal | None:
         if app.customer.tier not in params:
             listed = ", ".join(sorted(params))
-            return NoDeal("not_eligible:member_tier", f"only for members of tier {listed}")
+            return NoDeal("not_eligible:member_tier", app.text.pick(
+                f"only for members of tier {listed}", f"僅限{listed}會員"))
         return None
 
     def compute(self, params: Mapping[str, Decimal], app: Application) -> Outcome:
         percent = params[app.customer.tier or ""]
         amounts = tuple(percent_of(line.net, percent) for line in app.lines)
         if not any(amounts):
-            return NoDeal("no_saving", "the discount rounds to nothing")
+            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
+                                                     "折扣金額不足一分"))
         return PerLine(amounts)
 
     def describe(self, params: Mapping[str, Decimal], text: Text) -> str:

@@ -36,7 +36,8 @@ class PercentOff(DiscountKind):
     def compute(self, params: PercentOffParams, app: Application) -> Outcome:
         amounts = tuple(percent_of(line.net, params.percent) for line in app.lines)
         if not any(amounts):
-            return NoDeal("no_saving", "the discount rounds to nothing")
+            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
+                                                     "折扣金額不足一分"))
         if params.max_off is not None and sum(amounts) > params.max_off:
             return Total(params.max_off)
         return PerLine(amounts)

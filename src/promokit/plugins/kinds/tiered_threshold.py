@@ -112,11 +112,13 @@ class TieredThreshold(DiscountKind):
         if off == 0:
             first = params.tiers[0].at
             if spend < first:
-                money = app.currency
-                return NoDeal("below_threshold",
-                              f"needs {money.format(first)} {money.code} in eligible items; "
-                              f"they come to {money.format(spend)}")
-            return NoDeal("no_saving", "the discount rounds to nothing")
+                money, text = app.currency, app.text
+                return NoDeal("below_threshold", text.pick(
+                    f"needs {money.format(first)} {money.code} in eligible items; "
+                    f"they come to {money.format(spend)}",
+                    f"參與商品需滿{text.money(first, money)}，目前{text.money(spend, money)}"))
+            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
+                                                     "折扣金額不足一分"))
         return Total(off)
 
     def threshold_between(self, params: TieredParams, low: int, high: int) -> bool:
