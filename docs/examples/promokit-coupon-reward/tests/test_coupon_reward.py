@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 
 from promokit import Cart, Engine
-from promokit.loader import parse_campaigns
-from promokit.registry import Registry
 from promokit.rules_text import rules_text
+from promokit.testing import campaigns_from_toml, check_kind, engine_from_toml
+from promokit.testing import cart as make_cart
 
 try:  # installed (pip install ./docs/examples/promokit-coupon-reward)
     import promokit_coupon_reward
@@ -37,14 +36,11 @@ coupon_value = "20"
 
 
 def engine() -> Engine:
-    registry = Registry.default([promokit_coupon_reward], load_entry_points=False)
-    return Engine(parse_campaigns(tomllib.loads(CAMPAIGN), registry), registry=registry)
+    return engine_from_toml(CAMPAIGN, plugins=[promokit_coupon_reward])
 
 
 def cart(price: str) -> Cart:
-    return Cart.from_json({"currency": "CNY", "now": "2026-11-11T10:00:00+08:00",
-                           "lines": [{"id": "l1", "sku": "A", "quantity": 1,
-                                      "unit_price": price}]})
+    return make_cart(("l1", "A", 1, price))
 
 
 def test_the_coupon_is_a_reward_on_the_spend_after_discounts() -> None:
@@ -67,7 +63,17 @@ def test_below_the_threshold_it_explains_itself_in_both_languages() -> None:
 
 
 def test_the_rule_text_describes_it() -> None:
-    registry = Registry.default([promokit_coupon_reward], load_entry_points=False)
-    campaigns = parse_campaigns(tomllib.loads(CAMPAIGN), registry)
+    campaigns = campaigns_from_toml(CAMPAIGN, plugins=[promokit_coupon_reward])
     assert "滿¥199.00返¥20.00優惠券" in rules_text(campaigns, "zh-CN")
     assert "spend ¥199.00 or more and get a ¥20.00 coupon" in rules_text(campaigns, "en")
+
+
+def test_it_keeps_the_contract_of_every_kind() -> None:
+    # Reconciles to the cent, deterministic and pure, stable reason codes, words in
+    # both languages; the first cart earns the coupon, the others do not.
+    check_kind(promokit_coupon_reward.CouponReward(),
+               'threshold = "199"\nbatch = "NEXT-20"\ncoupon_value = "20"',
+               [make_cart(("l1", "A", 1, "210.00")),
+                make_cart(("l1", "A", 2, "99.50"), ("l2", "B", 1, "0.01"), shipping="8.00"),
+                make_cart(("l1", "A", 1, "198.99"))],
+               plugins=[promokit_coupon_reward])
