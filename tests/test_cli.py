@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -104,8 +105,8 @@ def test_evaluate_prints_readable_tables(tmp_path: Path,
                for line in lines)
     assert any(line.split() == ["merchant", "15.00"] for line in lines)
     assert "not_eligible:member_tier" in out and "only for customers with no earlier order" in out
-    assert "d11-300-50: add ¥22.00 more to save another ¥50.00" in out
-    assert "acme-every-300: add ¥201.00 more in shop acme to save another ¥50.00" in out
+    assert "d11-300-50: Add ¥22.00 more to save ¥50.00" in out
+    assert "acme-every-300 (shop acme): Add ¥201.00 more to save ¥50.00" in out
     assert "optimal" not in out
 
 
@@ -205,7 +206,7 @@ def test_plugin_error_exits_1_with_its_message(tmp_path: Path, monkeypatch: pyte
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", D11]) == 0
-    assert capsys.readouterr().out == f"ok: 1 campaign, 6 promotions in {D11}\n"
+    assert capsys.readouterr().out == f"ok: 1 campaign, 13 promotions in {D11}\n"
 
 
 BAD = """\
@@ -247,7 +248,7 @@ def test_validate_names_the_file_a_problem_is_in(
                      encoding="utf-8")
     assert main(["validate", D11, str(extra)]) == 1
     err = capsys.readouterr().err.splitlines()
-    # promotion[6] of the merged set is the first promotion of extra.toml
+    # promotion[13] of the merged set is the first promotion of extra.toml
     assert err[1] == f"{extra}: promotion[0].percent: must be in (0, 100], got 0"
 
 
@@ -349,6 +350,21 @@ def test_render_result_flags_a_heuristic_answer_and_deposits() -> None:
 # -- demo ---------------------------------------------------------------------------------
 
 
+def demo_steps(out: str) -> dict[str, str]:
+    """The demo's output cut at its step headings: ``"1"`` → the text of step 1 …"""
+    steps: dict[str, str] = {}
+    current = None
+    for line in out.splitlines():
+        heading = re.match(r"(\d+[ab]?)\. ", line)
+        if heading:
+            current = heading[1]
+        elif line.startswith("Prices above read limits"):
+            current = None
+        if current is not None:
+            steps[current] = steps.get(current, "") + line + "\n"
+    return steps
+
+
 def test_demo_tells_the_d11_story(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
@@ -356,13 +372,83 @@ def test_demo_tells_the_d11_story(capsys: pytest.CaptureFixture[str]) -> None:
         "小美, a gold member",
         "platform 35.00",                                   # 跨店滿減 funded 70/30
         "not_eligible:channel",                             # the web cart
-        "d11-300-50: add ¥28.00 more to save another ¥50.00",  # ¥28 short
+        "d11-300-50: Add ¥28.00 more to save ¥50.00",  # ¥28 short
         "flash-blender  out_of_window",                     # 02:30
         "D11-7KQ2-XM9B: code_invalid",                      # the mistyped code
         "新人無門檻券¥20",
     ):
         assert phrase in out, phrase
     assert max(display_width(line) for line in out.splitlines()) <= 100
+    steps = demo_steps(out)
+    assert list(steps) == ["1", "2", "3", "4a", "4b", "5", "6", "7"]
+    # The catalogue's promotions are scoped to their own SKUs, categories and shops:
+    # the carts of steps 1 to 5 do not even list them.
+    for number in ("1", "2", "3", "4a", "4b", "5"):
+        for promotion in ("socks-2nd-half", "tees-buy2-get1", "phone-buds", "beauty-2-3",
+                          "sockhaus-gift-99", "tv-presale-x2", "sockhaus-points-x2"):
+            assert promotion not in steps[number], (number, promotion)
+
+
+#: Demo step 6, 小王's haul (app, 8 earlier orders, no tier), hand-priced under d11.toml:
+#:   item      socks-2nd-half: 4 × 49.00 in two pairs, 24.50 off each: 49.00    socks 147.00
+#:             tees-buy2-get1: 3 × 79.00 make one group, one tee free: 79.00    tees  158.00
+#:             beauty-2-3: 3 units reach 滿3件8折: 237.00 × 20% = 47.40, by net:
+#:             lipsticks 178/237 → 35.60, mask 59/237 → 11.80     lipsticks 142.40, mask 47.20
+#:             (each unit is consumed by one quantity deal: the scopes do not overlap)
+#:   shop      sockhaus-gift-99: sockhaus 147.00 + 158.00 = 305.00 >= 99: one 暖冬襪禮盒
+#:   platform  d11-300-50 on the apparel (beauty is out of its scope): 305.00 >= 300: 50,
+#:             by net 50 × 147/305 = 24.098 and 50 × 158/305 = 25.902; 24.09 + 25.90 leave
+#:             a cent for the larger remainder: socks 24.10, tees 25.90
+#:                                                                 socks 122.90, tees 132.10
+#:             funded 70/30 by the campaign: platform 35.00, merchant 15.00
+#:   shipping  ship-free-99: 444.60 >= 99, the 12.00 shipping is free
+#:             sockhaus-points-x2: ⌊122.90 + 132.10⌋ × 2 = 510 points
+#:   total 122.90 + 132.10 + 142.40 + 47.20 = 444.60 (subtotal 670.00 − 225.40);
+#:   discount_total 49 + 79 + 47.40 + 50 + 12 = 237.40
+#:   hint      d11-300-50: 500 − 305 = 195.00 more for 50 more
+#:
+#: Demo step 7, 小紅's cart in zh-CN (app, 4 earlier orders):
+#:   item      phone-buds: 3999 + 999 = 4998.00 for 4599: 399.00, by net
+#:             399 × 3999/4998 = 319.248 and 399 × 999/4998 = 79.752; 319.24 + 79.75
+#:             leave a cent for the larger remainder: phone 319.25, buds 79.75
+#:                                                                phone 3679.75, buds 919.25
+#:             tv-presale-x2: deposit 300 × (2 − 1) = 300, capped at 200           TV 4799.00
+#:   shop      sockhaus-gift-99: 79.00 < 99, below_threshold; hint 20.00 (<= 0.5 × 99)
+#:   platform  d11-300-50: apparel 79 + 199 = 278 < 300, below_threshold; hint 22.00
+#:   shipping  ship-free-99: the 12.00 is free; points ⌊79.00⌋ × 2 = 158
+#:   total 79 + 199 + 3679.75 + 919.25 + 4799 = 9676.00; balance due 9676 − 300 = 9376.00
+def test_demo_prices_the_catalogue_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    steps = demo_steps(capsys.readouterr().out)
+    haul = steps["6"]
+    rows = [line.split() for line in haul.splitlines()]
+    assert "a unit counts for one deal at most" in haul
+    assert ["l1", "SOCK-MERINO", "4", "49.00", "196.00", "-73.10", "122.90"] in rows
+    assert ["l2", "TEE-BASIC", "3", "79.00", "237.00", "-104.90", "132.10"] in rows
+    assert ["l3", "LIPSTICK-1", "2", "89.00", "178.00", "-35.60", "142.40"] in rows
+    assert ["l4", "MASK-1", "1", "59.00", "59.00", "-11.80", "47.20"] in rows
+    for discount in (["socks-2nd-half", "-49.00"], ["tees-buy2-get1", "-79.00"],
+                     ["d11-300-50", "-24.10"], ["d11-300-50", "-25.90"]):
+        assert discount in rows, discount
+    assert ["total", "444.60"] in rows
+    assert "applied, saving ¥237.40 in all:" in haul
+    assert "d11-300-50: Add ¥195.00 more to save ¥50.00" in haul
+    assert "sockhaus-points-x2: 510 points" in haul
+    assert "sockhaus-gift-99: 1 x GIFT-SOCKBOX 暖冬襪禮盒 (worth ¥29.00 each)" in haul
+
+    zh = steps["7"]
+    rows = [line.split() for line in zh.splitlines()]
+    assert ["l3", "PHONE-1", "1", "3999.00", "3999.00", "-319.25", "3679.75"] in rows
+    assert ["l5", "TV-65", "1", "4999.00", "4999.00", "-200.00", "4799.00"] in rows
+    assert ["total", "9676.00"] in rows
+    assert ["deposits", "paid", "-300.00"] in rows
+    assert ["balance", "due", "9376.00"] in rows
+    assert "需3件參與商品，購物車中有1件" in zh                   # tees-buy2-get1
+    assert "滿¥99.00贈暖冬襪禮盒，參與商品目前¥79.00" in zh      # the gift, short of ¥99
+    assert "僅限新客（首單）" in zh
+    assert "d11-300-50: 再買¥22.00可減¥50.00" in zh
+    assert "sockhaus-gift-99 (shop sockhaus): 再買¥20.00可獲贈暖冬襪禮盒" in zh
+    assert "sockhaus-points-x2: 158 points" in zh
 
 
 def test_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:

@@ -425,9 +425,8 @@ def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None
     if result.hints:
         hint_lines = []
         for hint in result.hints:
-            where = f" in shop {hint.shop}" if hint.shop else ""
-            hint_lines.append(f"  {hint.promotion}: add {money_text(code, hint.missing)} "
-                              f"more{where} to save another {money_text(code, hint.saving)}")
+            where = f" (shop {hint.shop})" if hint.shop else ""
+            hint_lines.append(f"  {hint.promotion}{where}: {hint.message}")
         parts.append("hints (湊單):\n" + "\n".join(hint_lines))
     if result.rewards:
         parts.append("rewards:\n" + "\n".join(

@@ -4,7 +4,7 @@ The campaigns are ``demo_campaigns.toml``, shipped inside the package (a copy
 of ``examples/d11.toml``). Only the built-in plugins are used and every cart
 carries a fixed ``now``, so the output is the same on every machine. Pricing
 reads limits and stock from the engine's default in-memory counters, which
-start empty: nothing is used up.
+start empty: nothing is used up. The last step is priced with ``lang="zh-CN"``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ _LAMP = {"id": "l2", "sku": "LAMP-1", "quantity": 1, "unit_price": "129.00",
          "category": "home/lighting", "shop": "lumen"}
 _BLENDER = {"id": "l1", "sku": "BLENDER-1", "quantity": 1, "unit_price": "399.00",
             "category": "home/kitchen", "shop": "mixo"}
+_TEES = {"sku": "TEE-BASIC", "unit_price": "79.00", "category": "apparel/tops",
+         "shop": "sockhaus"}
 
 
 @attrs.frozen(kw_only=True)
@@ -46,6 +48,7 @@ class _Step:
     title: str
     explanation: str
     cart: Mapping[str, Any]
+    lang: str = "en"
 
 
 def _cart(lines: list[dict[str, Any]], customer: dict[str, Any], *, channel: str = "app",
@@ -113,6 +116,47 @@ _STEPS = (
         ], {"id": "xiaolin", "orders_count": 0}, now="2026-11-11T09:00:00+08:00",
             shipping="8.00", codes=("D11-7KQ2-XM9B",)),
     ),
+    _Step(
+        title="6. 小王's 雙11 haul: socks, tees and beauty, with a gift and double points",
+        explanation=(
+            "Quantity deals work on units, and a unit counts for one deal at most: the 4 socks "
+            "make two\n第二件半價 pairs (¥24.50 off each), the 3 tees one 買二送一 group (one tee "
+            "free), and the\nlipsticks and mask together reach 滿3件8折. 跨店滿減 then counts "
+            "only the apparel, as it is\nafter those deals (socks ¥147 + tees ¥158 = ¥305). "
+            "sockhaus's ¥305 also earns its 滿99 gift,\nand its lines earn 2 points per ¥1 of "
+            "what they finally cost (¥255.00 × 2 = 510)."),
+        cart=_cart([
+            {"id": "l1", "sku": "SOCK-MERINO", "quantity": 4, "unit_price": "49.00",
+             "category": "apparel/socks", "shop": "sockhaus"},
+            {"id": "l2", "quantity": 3, **_TEES},
+            {"id": "l3", "sku": "LIPSTICK-1", "quantity": 2, "unit_price": "89.00",
+             "category": "beauty/makeup", "shop": "glowup"},
+            {"id": "l4", "sku": "MASK-1", "quantity": 1, "unit_price": "59.00",
+             "category": "beauty/skincare", "shop": "glowup"},
+        ], {"id": "xiaowang", "orders_count": 8}, now="2026-11-11T20:00:00+08:00"),
+    ),
+    _Step(
+        title="7. 小紅's cart in Chinese: a bundle, a presale TV and two 湊單 hints",
+        explanation=(
+            'engine.evaluate(cart, lang="zh-CN") words the reasons and hints in Chinese; '
+            "reason codes and\namounts do not change. The phone and earbuds cost ¥4599 as a "
+            "bundle. 小紅 paid ¥300 for the\nTV in the presale: 定金膨脹×2 would take another "
+            "¥300 off, but the cap stops it at ¥200, and\nthe balance due is the total less "
+            "the ¥300 already paid. Only apparel and home goods count\nfor 跨店滿減, so one "
+            "more ¥79 tee would earn both its ¥50 off and sockhaus's gift."),
+        cart=_cart([
+            {"id": "l1", "quantity": 1, **_TEES},
+            {"id": "l2", "sku": "JACKET-1", "quantity": 1, "unit_price": "199.00",
+             "category": "apparel/outerwear", "shop": "north"},
+            {"id": "l3", "sku": "PHONE-1", "quantity": 1, "unit_price": "3999.00",
+             "category": "electronics/phones", "shop": "voltmart"},
+            {"id": "l4", "sku": "BUDS-1", "quantity": 1, "unit_price": "999.00",
+             "category": "electronics/audio", "shop": "voltmart"},
+            {"id": "l5", "sku": "TV-65", "quantity": 1, "unit_price": "4999.00",
+             "deposit_paid": "300.00", "category": "electronics/tv", "shop": "voltmart"},
+        ], {"id": "xiaohong", "orders_count": 4}, now="2026-11-11T21:00:00+08:00"),
+        lang="zh-CN",
+    ),
 )
 
 
@@ -141,6 +185,8 @@ def run(out: TextIO) -> None:
     rows = [[p.id, p.name, p.kind, p.stage, campaign_names.get(p.campaign or "", "-")]
             for p in campaigns.promotions]
     say(render(["promotion", "name", "kind", "stage", "campaign"], rows, indent="  "), "")
+    say("Steps 1 to 5 use the first six; steps 6 and 7 the rest of the catalogue: quantity "
+        "deals, a gift,", "a presale deposit and points, in shops of their own.", "")
     say("A cart is priced stage by stage: item → shop → platform → shipping. A threshold "
         "is measured",
         "on what the earlier stages left, and every promotion that does not apply says why.")
@@ -149,7 +195,8 @@ def run(out: TextIO) -> None:
         heading(step.title, "-")
         say(step.explanation, "")
         cart = Cart.from_json(step.cart)
-        say(render_result(engine.evaluate(cart), names=names, cart=cart))
+        result = engine.evaluate(cart, lang=step.lang)
+        say(render_result(result, names=names, cart=cart))
     say("",
         "Prices above read limits and stock from empty in-memory counters, so nothing was "
         "used up.",

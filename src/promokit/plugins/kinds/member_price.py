@@ -34,7 +34,7 @@ class MemberPrice(DiscountKind):
 
     def precheck(self, params: Mapping[str, Decimal], app: Application) -> NoDeal | None:
         if app.customer.tier not in params:
-            listed = ", ".join(sorted(params))
+            listed = app.text.join(sorted(params), "or")
             return NoDeal("not_eligible:member_tier", app.text.pick(
                 f"only for members of tier {listed}", f"僅限{listed}會員"))
         return None
