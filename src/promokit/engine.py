@@ -154,8 +154,7 @@ class Engine:
                 unit.ceiling = alone.value
                 if alone.no_deal is None:
                     unit.shape = ("spread" if alone.spread and len(alone.per_line) > 1
-                                  else "per_line" if alone.per_line and not alone.spread
-                                  else "other")
+                                  else "per_line" if alone.per_line else "other")
             else:
                 unit.standalone = tuple(ctx.subtotals[i] for i in unit.lines)
                 unit.ceiling = sum(unit.standalone) + start.shipping

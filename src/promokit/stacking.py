@@ -94,15 +94,19 @@ def competing(ctx: Context, units: Sequence[Unit],
     for pool, wanted in demand.items():
         if wanted > left[pool] and len(members[pool]) > 1:
             found.update(members[pool])
-    # An amount spread over lines by net moves net from one line to another when an
-    # earlier discount lowers one of them; a later promotion that rounds per line
-    # can then lose a cent. So when such a promotion follows a spread on the same
-    # lines, the discounts before the spread are weighed too.
+    # A spread moves net between its lines when an earlier discount lowers one of
+    # them (a bundle's price stays put, so the other lines' shares grow). A later
+    # promotion that treats those lines unevenly (per line, or a spread over only
+    # some of them) can then take back more than the earlier discount gave, or a
+    # cent of rounding. So the discounts before such a spread are weighed too.
     for spread in units:
         if spread.shape != "spread":
             continue
-        if any(unit.shape in ("per_line", None) and unit.promotion.kind_impl.monotone
-               and _acts_before(spread, unit) and not set(unit.lines).isdisjoint(spread.lines)
+        spread_lines = set(spread.lines)
+        if any(unit.promotion.kind_impl.monotone and _acts_before(spread, unit)
+               and not spread_lines.isdisjoint(unit.lines)
+               and (unit.shape in ("per_line", None)
+                    or (unit.shape == "spread" and not spread_lines <= set(unit.lines)))
                for unit in units):
             found.update(unit.number for unit in units
                          if _acts_before(unit, spread)

@@ -754,3 +754,41 @@ scope = { exclude_tags = ["no-promo"] }
     result = engine.evaluate(cart)
     assert result.discount_total == D("699.00")
     assert result.lines[2].discount == D("0")
+
+
+def test_an_earlier_discount_that_a_bundle_moves_onto_free_lines_is_skipped(make_engine):
+    # A bundle of A + B + C for 150.00 on lists 50, 100, 150 (300.00): its price is
+    # spread by net. A later coupon (acting after it) makes A and B free. An earlier
+    # 30.00 off A lowers A's share, so more of the 150.00 lands on C, the one line that
+    # is still paid for:
+    #   without the 30.00: C pays 150 × 150/300 = 75.00;
+    #   with it: C pays 150 × 150/270 = 83.33 — the 30.00 off costs the customer 8.33.
+    # The best deal leaves the 30.00 out; brute force agrees.
+    text = '''
+[[promotion]]
+id = "a-30"
+kind = "amount_off"
+amount = "30"
+priority = 2
+scope = { skus = ["A"] }
+
+[[promotion]]
+id = "abc-set"
+kind = "bundle_price"
+priority = 1
+components = [ { sku = "A" }, { sku = "B" }, { sku = "C" } ]
+price = "150"
+
+[[promotion]]
+id = "ab-free"
+kind = "order_amount_off"
+stage = "item"
+amount = "1000"
+scope = { skus = ["A", "B"] }
+'''
+    engine = make_engine(text)
+    cart = make_cart(("l1", "A", 1, "50.00"), ("l2", "B", 1, "100.00"), ("l3", "C", 1, "150.00"))
+    result = engine.evaluate(cart)
+    assert result.total == D("75.00")
+    assert result.reason("a-30") == "not_best"
+    assert cents(result.discount_total) == brute_force_best(engine, cart)
