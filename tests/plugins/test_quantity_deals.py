@@ -646,13 +646,26 @@ def quantity_deal(draw: st.DrawFn, index: int) -> dict[str, Any]:
 
 @st.composite
 def quantity_scenarios(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Two quantity deals, sometimes a percent off too (acting before, between or
-    after them by priority), and a cart of 1–4 lines."""
+    """Two quantity deals, sometimes a percent off, a money off some skus and an
+    item-stage coupon over some skus too (acting before, between or after them by
+    priority), and a cart of 1–4 lines."""
     promotions = [draw(quantity_deal(0)), draw(quantity_deal(1))]
     if draw(st.integers(0, 2)) == 0:
         promotions.append({"id": "pct", "kind": "percent_off",
                            "percent": str(draw(st.integers(1, 50))),
                            "priority": draw(st.integers(0, 2))})
+    # Item discounts over some of the skus, before, between or after the deals: they
+    # treat a deal's lines unevenly (the case a bundle's fixed price is sensitive to).
+    if draw(st.integers(0, 2)) == 0:
+        promotions.append({"id": "off", "kind": "amount_off",
+                           "amount": _fmt(draw(st.integers(1, 5000))),
+                           "priority": draw(st.integers(0, 2)),
+                           "scope": {"skus": draw(sku_sets)}})
+    if draw(st.integers(0, 2)) == 0:
+        promotions.append({"id": "coupon", "kind": "order_amount_off", "stage": "item",
+                           "amount": _fmt(draw(st.integers(1, 50000))),
+                           "priority": draw(st.integers(0, 2)),
+                           "scope": {"skus": draw(sku_sets)}})
     campaign = {"currency": "CNY", "timezone": "Asia/Shanghai", "promotion": promotions}
     lines = [{"id": f"l{i}", "sku": draw(st.sampled_from(SKUS)),
               "quantity": draw(st.integers(1, 4)),
@@ -790,5 +803,40 @@ scope = { skus = ["A", "B"] }
     cart = make_cart(("l1", "A", 1, "50.00"), ("l2", "B", 1, "100.00"), ("l3", "C", 1, "150.00"))
     result = engine.evaluate(cart)
     assert result.total == D("75.00")
+    assert result.reason("a-30") == "not_best"
+    assert cents(result.discount_total) == brute_force_best(engine, cart)
+
+
+def test_a_later_coupon_on_one_bundle_line_is_weighed_too(make_engine):
+    # Bundle A + B for 100.00 on lists 50 / 100, then a coupon that makes A free (one
+    # line: its Total acts like a per-line discount). Without the 30.00 off A, B pays
+    # 100 × 100/150 = 66.67; with it, A's share shrinks and B pays 100 × 100/120 =
+    # 83.33. So the best deal leaves the 30.00 out: total 66.67.
+    text = '''
+[[promotion]]
+id = "a-30"
+kind = "amount_off"
+amount = "30"
+priority = 2
+scope = { skus = ["A"] }
+
+[[promotion]]
+id = "ab-set"
+kind = "bundle_price"
+priority = 1
+components = [ { sku = "A" }, { sku = "B" } ]
+price = "100"
+
+[[promotion]]
+id = "a-free"
+kind = "order_amount_off"
+stage = "item"
+amount = "1000"
+scope = { skus = ["A"] }
+'''
+    engine = make_engine(text)
+    cart = make_cart(("l1", "A", 1, "50.00"), ("l2", "B", 1, "100.00"))
+    result = engine.evaluate(cart)
+    assert result.total == D("66.67")
     assert result.reason("a-30") == "not_best"
     assert cents(result.discount_total) == brute_force_best(engine, cart)
