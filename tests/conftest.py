@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from promokit import Cart, Engine
-from promokit.loader import parse_campaigns
+from promokit import Engine
 from promokit.registry import Registry
+from promokit.testing import cart, engine_from_toml
 
 HEADER = 'currency = "CNY"\ntimezone = "Asia/Shanghai"\n'
 
@@ -24,26 +23,15 @@ def registry() -> Registry:
 
 @pytest.fixture
 def make_engine(registry: Registry) -> Callable[..., Engine]:
-    """``make_engine(toml_text, **engine_options)``; the header (CNY, Asia/Shanghai)
-    is added unless the text sets ``currency`` itself."""
+    """``make_engine(toml_text, **engine_options)``: :func:`promokit.testing.engine_from_toml`
+    with this session's registry (the header CNY, Asia/Shanghai unless the text sets it)."""
     def build(text: str, **options: Any) -> Engine:
-        source = text if "currency =" in text else HEADER + text
-        return Engine(parse_campaigns(tomllib.loads(source), registry), registry=registry,
-                      **options)
+        return engine_from_toml(text, registry=registry, **options)
     return build
 
 
-def make_cart(*lines: tuple[Any, ...], **fields: Any) -> Cart:
-    """A cart from ``(id, sku, quantity, unit_price, extra-fields…)`` tuples."""
-    data: dict[str, Any] = {"currency": "CNY", "now": "2026-11-11T10:00:00+08:00", "lines": []}
-    for spec in lines:
-        line_id, sku, quantity, price, *extra = spec
-        line = {"id": line_id, "sku": sku, "quantity": quantity, "unit_price": price}
-        for more in extra:
-            line.update(more)
-        data["lines"].append(line)
-    data.update(fields)
-    return Cart.from_json(data)
+#: ``make_cart(("l1", "SKU", 2, "59.90", {extra}), **fields)``: the testing kit's ``cart``.
+make_cart = cart
 
 
 def amounts(result: Any) -> dict[str, str]:

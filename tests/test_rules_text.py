@@ -456,3 +456,15 @@ def test_cli_rules_usage_errors(args: list[str], capsys: pytest.CaptureFixture[s
 def test_cli_rules_help_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "rules" in capsys.readouterr().out
+
+
+def test_a_bundle_scoped_only_by_exclusions_names_its_components_not_all_items(
+        registry: Registry) -> None:
+    # The promotion covers the components minus no-promo lines (Promotion.covers), so
+    # the text must not say "all items"; the exclusion gets its own entry.
+    campaigns = load('[[promotion]]\nid = "set"\nname = "套裝"\nkind = "bundle_price"\n'
+                     'components = [ { sku = "PHONE-1" }, { sku = "BUDS-1" } ]\n'
+                     'price = "5299"\nscope = { exclude_tags = ["no-promo"] }\n', registry)
+    zh = entries(campaigns, "zh-CN", "套裝")
+    assert "適用商品" not in zh
+    assert zh["不參與"] == "帶no-promo標記的商品"

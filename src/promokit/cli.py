@@ -38,7 +38,7 @@ from .money import currency
 from .registry import Registry
 from .result import PriceResult
 from .rules_text import rules_text
-from .text import LANGUAGES
+from .text import LANGUAGES, Text
 
 __all__ = [
     "EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main", "money_text", "render_result",
@@ -49,9 +49,6 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_STORE = 3
 
-#: Symbols for money in sentences ("add ¥48.40 more"); other currencies use their code.
-_SYMBOLS = {"CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$",
-            "TWD": "NT$", "MOP": "MOP$", "SGD": "S$", "KRW": "₩", "INR": "₹"}
 
 _INDEXED = re.compile(r"\b(campaign|promotion|game)\[(\d+)\]")
 
@@ -356,10 +353,9 @@ def _count(number: int, noun: str) -> str:
 
 
 def money_text(code: str, amount: Decimal) -> str:
-    """``amount`` for a sentence: ``¥48.40``, or ``48.40 XYZ`` without a symbol."""
-    digits = _fmt(code, amount)
-    symbol = _SYMBOLS.get(code)
-    return f"{symbol}{digits}" if symbol else f"{digits} {code}"
+    """``amount`` for a sentence: ``¥48.40``, ``$12.30``, ``KWD0.999``."""
+    money = currency(code)
+    return Text("en").money(money.to_minor(amount), money)
 
 
 def _fmt(code: str, amount: Decimal) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .text import Text
-
-__all__ = ["REASON_CODES", "message"]
+__all__ = ["REASON_CODES"]
 
 REASON_CODES: tuple[str, ...] = (
     "out_of_window", "not_started", "ended", "channel", "currency", "not_eligible:<rule>",
@@ -13,9 +11,3 @@ REASON_CODES: tuple[str, ...] = (
     "excluded_by:<promotion id>", "not_best", "guard:<guard name>",
 )
 
-
-def message(reason: str, *, other: str | None = None, lang: str = "en") -> str:
-    """The default message for a reason code; ``other`` names the promotion
-    behind ``excluded_by:``."""
-    details = {"other": other} if other else {}
-    return Text(lang).reason(reason, **details)

@@ -167,9 +167,9 @@ class _Writer:
         """The scope in words; ``""`` when only the kind's own scopes (a bundle's
         components, which its ``describe`` names) cover lines."""
         scope = promotion.scope
-        if not any((scope.skus, scope.categories, scope.brands, scope.shops, scope.tags)):
-            if promotion.kind_impl.scopes(promotion.params) and not scope.lists_anything:
-                return ""
+        if not scope.lists_lines:
+            if promotion.kind_impl.scopes(promotion.params):
+                return ""  # only the kind's scopes, minus any exclusions (Promotion.covers)
             return self.text.pick("all items", "全場商品")
         clauses = self.scope_clauses(scope.skus, scope.categories, scope.brands, scope.shops,
                                      scope.tags, "or")
