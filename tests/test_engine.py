@@ -8,7 +8,7 @@ import pytest
 from conftest import D, amounts, make_cart
 
 from promokit import Cart, CartError, MemoryStore
-from promokit.store import counter_keys
+from promokit.stores import counter_keys
 
 MEMBER_AND_CROSS_SHOP = '''
 [[campaign]]

@@ -40,7 +40,8 @@ def test_errors_are_distinct_branches(error: type[Exception]) -> None:
 
 
 @pytest.mark.parametrize("name", ["PromokitError", "ConfigError", "CartError", "PluginError",
-                                  "StoreError", "GameError", "AdapterError", "Problem"])
+                                  "StoreError", "StoreUnavailable", "StoreURLError",
+                                  "OrderError", "GameError", "AdapterError", "Problem"])
 def test_errors_are_exported_from_the_package(name: str) -> None:
     assert getattr(promokit, name) is getattr(errors, name)
     assert name in promokit.__all__
@@ -49,7 +50,15 @@ def test_errors_are_exported_from_the_package(name: str) -> None:
 def test_errors_module_all_is_sorted_and_complete() -> None:
     assert errors.__all__ == sorted(errors.__all__)
     assert set(errors.__all__) == {"AdapterError", "CartError", "ConfigError", "GameError",
-                                   "PluginError", "Problem", "PromokitError", "StoreError"}
+                                   "OrderError", "PluginError", "Problem", "PromokitError",
+                                   "StoreError", "StoreURLError", "StoreUnavailable"}
+
+
+def test_store_errors_are_store_errors() -> None:
+    assert issubclass(errors.StoreUnavailable, errors.StoreError)
+    assert issubclass(errors.StoreURLError, errors.StoreError)
+    error = errors.OrderError("order 'o1' is not reserved", order_id="o1")
+    assert error.order_id == "o1" and "o1" in str(error)
 
 
 # -- Problem --------------------------------------------------------------------

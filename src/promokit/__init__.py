@@ -21,10 +21,13 @@ from .errors import (  # noqa: E402
     CartError,
     ConfigError,
     GameError,
+    OrderError,
     PluginError,
     Problem,
     PromokitError,
     StoreError,
+    StoreUnavailable,
+    StoreURLError,
 )
 from .loader import load_campaigns  # noqa: E402
 from .money import Currency, Money  # noqa: E402
@@ -32,7 +35,7 @@ from .registry import Registry  # noqa: E402
 from .result import PriceResult  # noqa: E402
 from .rules_text import rules_text  # noqa: E402
 from .stacking import EXACT_LIMIT  # noqa: E402
-from .store import MemoryStore  # noqa: E402
+from .stores import MemoryStore, Store, open_store  # noqa: E402
 
 __all__ = [
     "BUILTIN_PLUGINS",
@@ -49,16 +52,21 @@ __all__ = [
     "Line",
     "MemoryStore",
     "Money",
+    "OrderError",
     "PluginError",
     "PriceResult",
     "Problem",
     "PromokitError",
     "Promotion",
     "Registry",
+    "Store",
     "StoreError",
+    "StoreURLError",
+    "StoreUnavailable",
     "__version__",
     "hookimpl",
     "load_campaigns",
     "make_plugin_manager",
+    "open_store",
     "rules_text",
 ]

@@ -13,6 +13,7 @@ from .errors import PluginError
 from .guards import Guard
 from .kinds import DiscountKind
 from .result import PriceResult
+from .stores.base import StoreBackend
 
 
 class Hooks:
@@ -52,15 +53,31 @@ class Hooks:
         """``(plugin name, guard)`` for every declared guard."""
         return self._declarations("promokit_register_guards", Guard)
 
+    def stores(self) -> Iterator[tuple[str, StoreBackend]]:
+        """``(plugin name, backend)`` for every declared store backend."""
+        return self._declarations("promokit_register_stores", StoreBackend)
+
     def evaluated(self, cart: Cart, result: PriceResult) -> None:
         """Tell observers an evaluation finished."""
-        caller = self.pm.hook.promokit_evaluated
+        self._notify("promokit_evaluated", cart=cart, result=result)
+
+    def order_event(self, event: Any) -> None:
+        """Tell observers an order was reserved, committed, released, expired or
+        refunded."""
+        self._notify("promokit_order_event", event=event)
+
+    def alert(self, alert: Any) -> None:
+        """Tell observers a stock or budget crossed a warning level."""
+        self._notify("promokit_alert", alert=alert)
+
+    def _notify(self, hook_name: str, **arguments: Any) -> None:
+        caller = getattr(self.pm.hook, hook_name)
         for impl in caller.get_hookimpls():
-            kwargs = {name: {"cart": cart, "result": result}[name] for name in impl.argnames}
+            kwargs = {name: arguments[name] for name in impl.argnames}
             try:
                 impl.function(**kwargs)
             except Exception as error:
                 raise PluginError(
-                    f"plugin {impl.plugin_name!r} raised in promokit_evaluated: {error}",
-                    plugin_name=impl.plugin_name, hook="promokit_evaluated",
+                    f"plugin {impl.plugin_name!r} raised in {hook_name}: {error}",
+                    plugin_name=impl.plugin_name, hook=hook_name,
                 ) from error

@@ -32,6 +32,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "promokit.plugins.kinds.points_multiplier",
     "promokit.plugins.kinds.quantity_tiered",
     "promokit.plugins.kinds.tiered_threshold",
+    "promokit.plugins.stores",
 )
 
 

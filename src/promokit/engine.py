@@ -50,7 +50,7 @@ from .result import (
     Reward,
 )
 from .stacking import EXACT_LIMIT, Choice, search
-from .store import CounterStore, MemoryStore, counter_keys
+from .stores import MemoryStore, Store, counter_keys
 from .text import LANGUAGES, Text
 
 __all__ = ["Engine"]
@@ -63,13 +63,13 @@ class Engine:
     """Prices carts under one :class:`~promokit.campaign.CampaignSet`.
 
     ``store`` supplies the counters limits, stock and budgets are checked
-    against (an empty :class:`~promokit.store.MemoryStore` if not given);
+    against (an empty :class:`~promokit.stores.MemoryStore` if not given);
     ``clock`` gives the time for carts without ``now``; ``exact_limit`` is the
     number of competing promotions up to which the best deal is exact.
     """
 
     def __init__(self, campaigns: CampaignSet, *, registry: Registry | None = None,
-                 store: CounterStore | None = None,
+                 store: Store | None = None,
                  clock: Callable[[], datetime] | None = None,
                  exact_limit: int = EXACT_LIMIT, lang: str = "en",
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
@@ -80,7 +80,7 @@ class Engine:
             raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
         self.lang = lang
         self.registry = registry if registry is not None else Registry.default()
-        self.store: CounterStore = store if store is not None else MemoryStore()
+        self.store: Store = store if store is not None else MemoryStore()
         self.exact_limit = exact_limit
         self._clock = clock or (lambda: datetime.now(UTC))
         self._cache: LRUCache[str, CompiledCampaigns] = (

@@ -6,7 +6,10 @@ Every error promokit raises on purpose is a :class:`PromokitError`::
     ├── ConfigError        a campaign file is invalid (``.problems``)
     ├── CartError          a cart is invalid (``.problems``)
     ├── PluginError        a plugin misbehaved or clashed (``.plugin_name``, ``.hook``)
-    ├── StoreError         the counter store failed or is unreachable
+    ├── StoreError         the store failed
+    │   ├── StoreUnavailable   it cannot be reached (CLI exit code 3)
+    │   └── StoreURLError      a store URL no backend can use
+    ├── OrderError         a checkout operation does not fit the order's state
     ├── GameError          a promotion game refused an operation
     └── AdapterError       a channel adapter failed (``.status_code``)
 
@@ -26,10 +29,13 @@ __all__ = [
     "CartError",
     "ConfigError",
     "GameError",
+    "OrderError",
     "PluginError",
     "Problem",
     "PromokitError",
     "StoreError",
+    "StoreURLError",
+    "StoreUnavailable",
 ]
 
 
@@ -84,7 +90,26 @@ class PluginError(PromokitError):
 
 
 class StoreError(PromokitError):
-    """The counter store failed, is misconfigured or cannot be reached."""
+    """The store failed, is misconfigured or cannot be reached."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached or did not answer in time."""
+
+
+class StoreURLError(StoreError):
+    """A store URL is malformed, names an unknown scheme or option, or needs a
+    client library that is not installed."""
+
+
+class OrderError(PromokitError):
+    """A checkout operation that does not fit the order: an unknown order id, an
+    order id reused for another cart, a commit after the reservation lapsed, a
+    refund of more units than were bought. ``.order_id`` names the order."""
+
+    def __init__(self, message: str, *, order_id: str) -> None:
+        self.order_id = order_id
+        super().__init__(message)
 
 
 class GameError(PromokitError):

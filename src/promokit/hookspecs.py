@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from .conditions import ConditionType
     from .guards import Guard
     from .kinds import DiscountKind
+    from .checkout import Alert, OrderEvent
     from .result import PriceResult
+    from .stores import StoreBackend
 
 hookspec = pluggy.HookspecMarker("promokit")
 
@@ -75,6 +77,24 @@ def promokit_register_guards() -> Sequence[Guard]:
     """
 
 
+@hookspec
+def promokit_register_stores() -> Sequence[StoreBackend]:
+    """Declare store backends, each answering to one URL scheme.
+
+    Called once when a registry is built. Return
+    :class:`~promokit.stores.StoreBackend` declarations; ``open_store(url)``
+    picks the one whose ``name`` is the URL's scheme. A backend's store must
+    pass the shared contract tests (``promokit.testing.store_contract``).
+
+    Example::
+
+        @hookimpl
+        def promokit_register_stores():
+            return [StoreBackend(name="etcd", open=EtcdStore.from_url,
+                                 description="etcd v3, transactions")]
+    """
+
+
 # -- evaluation --------------------------------------------------------------
 
 
@@ -92,4 +112,47 @@ def promokit_evaluated(cart: Cart, result: PriceResult) -> None:
         @hookimpl
         def promokit_evaluated(cart, result):
             metrics.observe("discount", result.discount_total)
+    """
+
+
+# -- checkout ----------------------------------------------------------------
+
+
+@hookspec
+def promokit_order_event(event: OrderEvent) -> None:
+    """Observe every change of an order's state: ``reserved``, ``committed``,
+    ``released``, ``expired`` and ``refunded``.
+
+    Called once per change, after the store applied it (a retried, idempotent
+    call that changes nothing sends nothing). ``event`` is a frozen
+    :class:`~promokit.checkout.OrderEvent` with the order id, the customer, the
+    promotions involved and, for refunds, the refund id and amount. Return
+    values are ignored; an exception propagates as
+    :class:`~promokit.errors.PluginError` after the change was applied.
+
+    Example::
+
+        @hookimpl
+        def promokit_order_event(event):
+            if event.kind == "refunded":
+                queue.publish("promo.refund", event.to_json())
+    """
+
+
+@hookspec
+def promokit_alert(alert: Alert) -> None:
+    """Observe a promotion's stock or a budget crossing a warning level: ``yellow``
+    below 50% left, ``red`` below 20% left.
+
+    Called once per crossing, by the checkout whose reservation crossed it (a
+    release that lifts it back and a later reservation that crosses again
+    alert again). ``alert`` is a frozen :class:`~promokit.checkout.Alert`
+    naming the counter, the level, what is left and the limit.
+
+    Example::
+
+        @hookimpl
+        def promokit_alert(alert):
+            if alert.level == "red":
+                pager.send(f"{alert.subject} {alert.what}: {alert.left} of {alert.limit} left")
     """

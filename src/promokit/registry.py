@@ -1,4 +1,4 @@
-"""One registry of what the plugins declared: kinds, conditions, guards."""
+"""One registry of what the plugins declared: kinds, conditions, guards, stores."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .conditions import ConditionType
 from .errors import PluginError
 from .guards import Guard
 from .kinds import STAGES, DiscountKind
+from .stores.base import StoreBackend
 
 __all__ = ["RESERVED_RULES", "Registry"]
 
@@ -23,11 +24,14 @@ RESERVED_RULES = frozenset({"all", "any", "not"})
 
 @attrs.frozen(kw_only=True)
 class Registry:
-    """Name → implementation for every kind, condition and guard, and who declared it."""
+    """Name → implementation for every kind, condition, guard and store backend, and
+    who declared it."""
 
     kinds: Mapping[str, DiscountKind]
     conditions: Mapping[str, ConditionType]
     guards: tuple[Guard, ...]
+    stores: Mapping[str, StoreBackend] = attrs.field(factory=dict)
+    """URL scheme → backend."""
     origins: Mapping[tuple[str, str], str]
     """``(what, name)`` → plugin name, e.g. ``("kind", "percent_off")``."""
     hooks: Hooks = attrs.field(eq=False, repr=False)
@@ -66,8 +70,9 @@ class Registry:
         kinds = collect("kind", hooks.kinds())
         conditions = collect("condition", hooks.conditions())
         guards = collect("guard", hooks.guards())
+        stores = collect("store", hooks.stores())
         return cls(kinds=kinds, conditions=conditions, guards=tuple(guards.values()),
-                   origins=origins, hooks=hooks)
+                   stores=stores, origins=origins, hooks=hooks)
 
     @classmethod
     def default(cls, plugins: Iterable[object] = (), *, load_entry_points: bool = True,

@@ -50,15 +50,17 @@ from ._contract import (
     is_reason_code,
     registry_with,
 )
+from ._store_contract import StoreContract
 from .campaign import CampaignSet
 from .cart import Cart
 from .engine import Engine
 from .registry import Registry
-from .store import CounterStore
+from .stores import Store as CounterStore
 
 __all__ = [
     "DEFAULT_NOW",
     "PROMOTION_ID",
+    "StoreContract",
     "CartFactory",
     "EngineFactory",
     "LineSpec",

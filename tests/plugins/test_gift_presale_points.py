@@ -14,7 +14,7 @@ from promokit import MemoryStore
 from promokit.errors import ConfigError
 from promokit.loader import parse_campaigns
 from promokit.registry import Registry
-from promokit.store import counter_keys
+from promokit.stores import counter_keys
 from promokit.text import Text
 
 # -- gift (滿199贈保溫杯) ----------------------------------------------------------------

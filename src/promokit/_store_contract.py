@@ -1,0 +1,251 @@
+"""The contract every store backend keeps, as a test class to subclass.
+
+Exposed as :class:`promokit.testing.StoreContract`. A subclass provides two
+pytest fixtures: ``store`` (a fresh, empty store) and ``reopen`` (a callable
+that opens another handle on the same store, as a second app server would)::
+
+    class TestEtcdStore(StoreContract):
+        @pytest.fixture
+        def store(self, etcd_url):
+            store = EtcdStore.from_url(etcd_url)
+            yield store
+            store.close()
+
+        @pytest.fixture
+        def reopen(self, etcd_url):
+            return lambda: EtcdStore.from_url(etcd_url)
+
+promokit runs it against memory, SQLite, Redis and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from .stores.base import Change, Delta, LedgerEntry, Store
+
+__all__ = ["StoreContract"]
+
+T0 = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
+
+
+def entry(order_id: str, n: int = 0, *, promotion: str = "p1", minutes: int = 0,
+          kind: str = "redemption", amount: str = "10.00") -> LedgerEntry:
+    """A ledger entry for the tests."""
+    return LedgerEntry(
+        entry_id=f"{order_id}:{kind}:{n}", order_id=order_id, kind=kind,  # type: ignore[arg-type]
+        promotion=promotion, campaign="d11", customer="c1", currency="CNY",
+        amount=Decimal(amount), funding=(("platform", Decimal(amount)),), units=1,
+        at=T0 + timedelta(minutes=minutes), campaign_version="v" * 64, code=None)
+
+
+def new(order_id: str, *deltas: Delta, revision: int = 0, status: str = "reserved",
+        expires_at: float | None = None, ledger: tuple[LedgerEntry, ...] = (),
+        body: str = '{"n": 1}') -> Change:
+    return Change(order_id=order_id, revision=revision, status=status, body=body,
+                  expires_at=expires_at, deltas=tuple(deltas), ledger=ledger)
+
+
+class StoreContract:
+    """Tests every :class:`~promokit.stores.Store` must pass."""
+
+    # -- counters ---------------------------------------------------------------
+
+    def test_unknown_keys_read_zero(self, store: Store) -> None:
+        assert dict(store.read(["uses:a", "stock:b"])) == {"uses:a": 0, "stock:b": 0}
+        assert dict(store.read([])) == {}
+
+    def test_apply_creates_the_order_and_changes_counters(self, store: Store) -> None:
+        outcome = store.apply(new("o1", Delta("stock:flash", 2, 10), Delta("spent:p", 1500)))
+        assert outcome.applied and outcome.revision == 1 and not outcome.conflict
+        assert dict(outcome.values) == {"stock:flash": 2, "spent:p": 1500}
+        assert dict(store.read(["stock:flash", "spent:p"])) == {"stock:flash": 2,
+                                                                  "spent:p": 1500}
+        row = store.order("o1")
+        assert row is not None
+        assert (row.order_id, row.revision, row.status, row.expires_at, row.body) == (
+            "o1", 1, "reserved", None, '{"n": 1}')
+
+    def test_unknown_order_is_none(self, store: Store) -> None:
+        assert store.order("nope") is None
+
+    def test_a_second_create_conflicts_and_changes_nothing(self, store: Store) -> None:
+        store.apply(new("o1", Delta("uses:p", 1, 5)))
+        again = store.apply(new("o1", Delta("uses:p", 1, 5), body='{"n": 2}'))
+        assert not again.applied and again.conflict and again.revision == 1
+        assert again.current is not None and again.current.body == '{"n": 1}'
+        assert store.read(["uses:p"])["uses:p"] == 1
+
+    def test_revisions_advance_and_stale_ones_conflict(self, store: Store) -> None:
+        store.apply(new("o1", Delta("uses:p", 1)))
+        moved = store.apply(new("o1", revision=1, status="committed", body='{"n": 2}'))
+        assert moved.applied and moved.revision == 2
+        stale = store.apply(new("o1", Delta("uses:p", -1), revision=1, status="released"))
+        assert stale.conflict and stale.current is not None
+        assert (stale.current.revision, stale.current.status) == (2, "committed")
+        assert store.read(["uses:p"])["uses:p"] == 1
+        missing = store.apply(new("o2", revision=3))
+        assert missing.conflict and missing.current is None and missing.revision == 0
+
+    def test_a_limit_is_reached_exactly_and_not_passed(self, store: Store) -> None:
+        assert store.apply(new("o1", Delta("stock:s", 3, 5))).applied
+        assert store.apply(new("o2", Delta("stock:s", 2, 5))).applied
+        refused = store.apply(new("o3", Delta("stock:s", 1, 5)))
+        assert not refused.applied and not refused.conflict
+        assert refused.refused == ("stock:s",) and dict(refused.values) == {"stock:s": 5}
+        assert store.read(["stock:s"])["stock:s"] == 5
+
+    def test_a_refusal_changes_nothing_at_all(self, store: Store) -> None:
+        store.apply(new("o1", Delta("stock:b", 1, 1)))
+        refused = store.apply(new(
+            "o2", Delta("uses:a", 1, 10), Delta("stock:b", 1, 1), Delta("spent:c", 700),
+            expires_at=time.time() - 10, ledger=(entry("o2"),)))
+        assert refused.refused == ("stock:b",)
+        assert dict(refused.values) == {"uses:a": 0, "stock:b": 1, "spent:c": 0}
+        assert dict(store.read(["uses:a", "stock:b", "spent:c"])) == {
+            "uses:a": 0, "stock:b": 1, "spent:c": 0}
+        assert store.order("o2") is None
+        assert store.ledger(order_id="o2") == []
+        assert "o2" not in store.expired(time.time())
+
+    def test_every_refused_counter_is_named(self, store: Store) -> None:
+        refused = store.apply(new("o1", Delta("a", 2, 1), Delta("b", 1, 1), Delta("c", 3, 2)))
+        assert sorted(refused.refused) == ["a", "c"]
+
+    def test_no_counter_goes_below_zero(self, store: Store) -> None:
+        store.apply(new("o1", Delta("spent:p", 100)))
+        refused = store.apply(new("o1", Delta("spent:p", -101), revision=1))
+        assert refused.refused == ("spent:p",)
+        given_back = store.apply(new("o1", Delta("spent:p", -100), revision=1))
+        assert given_back.applied and dict(given_back.values) == {"spent:p": 0}
+
+    def test_a_give_back_is_never_refused_by_its_limit(self, store: Store) -> None:
+        store.apply(new("o1", Delta("stock:s", 5, 5)))
+        back = store.apply(new("o1", Delta("stock:s", -2, 1), revision=1, status="refunded"))
+        assert back.applied and store.read(["stock:s"])["stock:s"] == 3
+
+    def test_big_money_counters(self, store: Store) -> None:
+        big = 10**17  # 10^15 yuan in fen
+        assert store.apply(new("o1", Delta("spent:campaign:d11", big, big))).applied
+        assert store.read(["spent:campaign:d11"])["spent:campaign:d11"] == big
+
+    def test_keys_and_ids_may_hold_any_text(self, store: Store) -> None:
+        key = "uses:雙11 滿300減50:c:顧客 {1}'\";--"
+        order_id = "訂單/1 {x}'--"
+        assert store.apply(new(order_id, Delta(key, 1, 1), body='{"名": "值"}')).applied
+        assert store.read([key])[key] == 1
+        row = store.order(order_id)
+        assert row is not None and row.body == '{"名": "值"}'
+
+    # -- orders and expiry -----------------------------------------------------------
+
+    def test_expired_lists_lapsed_orders_soonest_first(self, store: Store) -> None:
+        now = 1_800_000_000.0
+        store.apply(new("late", expires_at=now - 5))
+        store.apply(new("early", expires_at=now - 50))
+        store.apply(new("due", expires_at=now))
+        store.apply(new("future", expires_at=now + 60))
+        store.apply(new("settled"))
+        assert store.expired(now) == ["early", "late", "due"]
+        assert store.expired(now, limit=2) == ["early", "late"]
+        store.apply(new("early", revision=1, status="expired", expires_at=None))
+        assert store.expired(now) == ["late", "due"]
+
+    # -- ledger -------------------------------------------------------------------------
+
+    def test_the_ledger_keeps_entries_in_order_and_filters(self, store: Store) -> None:
+        first = (entry("o1", 0, promotion="p1", minutes=0),
+                 entry("o1", 1, promotion="p2", minutes=0))
+        store.apply(new("o1", ledger=first))
+        second = (entry("o2", 0, promotion="p1", minutes=30),)
+        store.apply(new("o2", ledger=second))
+        reversal = (entry("o1", 2, promotion="p1", minutes=60, kind="reversal",
+                          amount="-10.00"),)
+        store.apply(new("o1", revision=1, status="refunded", ledger=reversal))
+        assert store.ledger() == [*first, *second, *reversal]
+        assert store.ledger(order_id="o1") == [*first, *reversal]
+        assert store.ledger(promotion="p1") == [first[0], *second, *reversal]
+        assert store.ledger(since=T0 + timedelta(minutes=30)) == [*second, *reversal]
+        assert store.ledger(until=T0 + timedelta(minutes=30)) == list(first)
+        assert store.ledger(order_id="o2", promotion="p2") == []
+
+    # -- campaign versions, coupon codes ------------------------------------------------
+
+    def test_campaign_versions_are_kept_once(self, store: Store) -> None:
+        assert store.load_campaigns("abc") is None
+        store.save_campaigns("abc", '{"currency": "CNY"}')
+        store.save_campaigns("abc", '{"other": 1}')
+        assert store.load_campaigns("abc") == '{"currency": "CNY"}'
+
+    def test_codes_are_added_once_and_found(self, store: Store) -> None:
+        added = store.add_codes("b1", ["AAAA", "BBBB", "AAAA"], 1)
+        assert (added.added, added.existing, added.conflicts) == (2, 0, ())
+        again = store.add_codes("b1", ["BBBB", "CCCC"], 1)
+        assert (again.added, again.existing) == (1, 1)
+        found = store.find_codes(["AAAA", "ZZZZ", "CCCC"])
+        assert set(found) == {"AAAA", "CCCC"}
+        assert (found["AAAA"].batch, found["AAAA"].uses) == ("b1", 1)
+        assert dict(store.find_codes([])) == {}
+
+    def test_a_code_of_another_batch_adds_nothing(self, store: Store) -> None:
+        store.add_codes("b1", ["AAAA"], 1)
+        clash = store.add_codes("b2", ["NEW1", "AAAA", "NEW2"], 3)
+        assert clash.added == 0 and clash.conflicts == ("AAAA",)
+        assert set(store.find_codes(["NEW1", "NEW2", "AAAA"])) == {"AAAA"}
+
+    # -- short-lived counters -------------------------------------------------------------
+
+    def test_hits_count_up_and_lapse(self, store: Store) -> None:
+        assert [store.hit("fail:c1:1", 0.6) for _ in range(3)] == [1, 2, 3]
+        assert store.read(["fail:c1:1"])["fail:c1:1"] == 3
+        time.sleep(1.2)
+        assert store.read(["fail:c1:1"])["fail:c1:1"] == 0
+        assert store.hit("fail:c1:1", 0.6) == 1
+
+    # -- sharing and racing ---------------------------------------------------------------
+
+    def test_a_second_handle_sees_the_same_store(self, store: Store,
+                                                 reopen: Callable[[], Store]) -> None:
+        store.apply(new("o1", Delta("stock:s", 1, 1), ledger=(entry("o1"),)))
+        store.add_codes("b1", ["AAAA"], 2)
+        other = reopen()
+        try:
+            assert other.read(["stock:s"])["stock:s"] == 1
+            assert other.apply(new("o2", Delta("stock:s", 1, 1))).refused == ("stock:s",)
+            row = other.order("o1")
+            assert row is not None and row.revision == 1
+            assert other.ledger() == [entry("o1")]
+            assert other.find_codes(["AAAA"])["AAAA"].uses == 2
+        finally:
+            other.close()
+
+    def test_threads_racing_never_pass_a_limit(self, store: Store,
+                                               reopen: Callable[[], Store]) -> None:
+        handles = [store, *(reopen() for _ in range(3))]
+        won: list[str] = []
+        lock = threading.Lock()
+
+        def race(worker: int) -> None:
+            handle = handles[worker % len(handles)]
+            for n in range(25):
+                order_id = f"w{worker}-{n}"
+                outcome = handle.apply(new(order_id, Delta("stock:flash", 1, 60),
+                                           Delta(f"uses:flash:c:{order_id}", 1, 1)))
+                if outcome.applied:
+                    with lock:
+                        won.append(order_id)
+
+        threads = [threading.Thread(target=race, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for handle in handles[1:]:
+            handle.close()
+        assert len(won) == 60
+        assert store.read(["stock:flash"])["stock:flash"] == 60
+        assert all(store.order(order_id) is not None for order_id in won)

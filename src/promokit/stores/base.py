@@ -1,0 +1,267 @@
+"""The store protocol: the one place promokit keeps state.
+
+A store holds four things, and every backend (memory, SQLite, Redis,
+PostgreSQL, or a plugin's) keeps them with the same guarantees:
+
+- **counters**: integers by key (uses, stock, money spent), read by
+  ``evaluate`` and changed only through :meth:`Store.apply`;
+- **orders**: one row per order id, with a revision, a status, an optional
+  expiry and a JSON body the checkout layer owns;
+- **the ledger**: append-only :class:`LedgerEntry` records;
+- **coupon codes** and **campaign versions**, written once and looked up.
+
+:meth:`Store.apply` is the single write path for counters, orders and the
+ledger. It is atomic: it checks the order's revision (optimistic concurrency)
+and every counter's limit, then either applies everything or nothing. The
+checkout layer (:mod:`promokit.checkout`) builds every reservation, commit,
+release and refund out of it, so a backend has one hard method to get right,
+and the shared contract tests (``tests/stores``) hold each backend to it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import attrs
+
+__all__ = [
+    "AddedCodes",
+    "Change",
+    "CodeRow",
+    "Delta",
+    "LedgerEntry",
+    "OrderRow",
+    "Outcome",
+    "Store",
+    "StoreBackend",
+]
+
+
+@attrs.frozen
+class Delta:
+    """Add ``amount`` to counter ``key``; with ``limit``, only if the result stays
+    at or below it. No delta may take a counter below zero."""
+
+    key: str
+    amount: int
+    limit: int | None = None
+
+    def refuses(self, value: int) -> bool:
+        """Whether applying this delta to a counter at ``value`` is refused."""
+        after = value + self.amount
+        if after < 0:
+            return True
+        return self.amount > 0 and self.limit is not None and after > self.limit
+
+
+@attrs.frozen(kw_only=True)
+class LedgerEntry:
+    """One line of the redemption ledger: a promotion redeemed (``redemption``) in a
+    committed order, or given back (``reversal``) by a refund.
+
+    Amounts are Decimal in ``currency``; a reversal's amounts are negative, so a
+    sum over the ledger is what was spent."""
+
+    entry_id: str
+    order_id: str
+    kind: Literal["redemption", "reversal"]
+    promotion: str
+    campaign: str | None
+    customer: str | None
+    currency: str
+    amount: Decimal
+    funding: tuple[tuple[str, Decimal], ...]
+    units: int
+    at: datetime
+    campaign_version: str
+    code: str | None = None
+    refund_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as JSON-ready data (amounts as strings, time ISO 8601)."""
+        return {
+            "entry_id": self.entry_id, "order_id": self.order_id, "kind": self.kind,
+            "promotion": self.promotion, "campaign": self.campaign,
+            "customer": self.customer, "code": self.code, "currency": self.currency,
+            "amount": str(self.amount),
+            "funding": {party: str(share) for party, share in self.funding},
+            "units": self.units, "at": self.at.isoformat(),
+            "campaign_version": self.campaign_version, "refund_id": self.refund_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LedgerEntry:
+        """Read an entry written by :meth:`to_json`."""
+        return cls(
+            entry_id=data["entry_id"], order_id=data["order_id"], kind=data["kind"],
+            promotion=data["promotion"], campaign=data["campaign"],
+            customer=data["customer"], code=data.get("code"), currency=data["currency"],
+            amount=Decimal(data["amount"]),
+            funding=tuple((party, Decimal(share)) for party, share in data["funding"].items()),
+            units=data["units"], at=datetime.fromisoformat(data["at"]),
+            campaign_version=data["campaign_version"], refund_id=data.get("refund_id"))
+
+    def dumps(self) -> str:
+        """Compact JSON text, as stores keep it."""
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> LedgerEntry:
+        return cls.from_json(json.loads(text))
+
+
+@attrs.frozen(kw_only=True)
+class OrderRow:
+    """An order as the store keeps it. ``expires_at`` (seconds since the epoch) is
+    set while a reservation may lapse; ``body`` belongs to the checkout layer."""
+
+    order_id: str
+    revision: int
+    status: str
+    expires_at: float | None
+    body: str
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One atomic write: move ``order_id`` from ``revision`` (0: the order must not
+    exist yet) to ``revision + 1`` with a new status, expiry and body, apply every
+    delta, and append the ledger entries; or, if the revision does not match or a
+    delta is refused, do nothing."""
+
+    order_id: str
+    revision: int
+    status: str
+    body: str
+    expires_at: float | None = None
+    deltas: tuple[Delta, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        keys = [delta.key for delta in self.deltas]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"a change names a counter twice: {sorted(keys)}")
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What :meth:`Store.apply` did.
+
+    - applied: ``applied`` is true, ``revision`` is the new one and ``values``
+      holds each delta's counter after the change;
+    - revision conflict: ``current`` is the order as stored (``None`` if there
+      is none) and nothing changed;
+    - refused: ``refused`` names the counters whose limit (or zero) stopped it,
+      ``values`` holds each delta's counter as it stands, and nothing changed.
+    """
+
+    applied: bool
+    revision: int
+    refused: tuple[str, ...] = ()
+    values: Mapping[str, int] = attrs.field(factory=dict)
+    current: OrderRow | None = None
+
+    @property
+    def conflict(self) -> bool:
+        """The order's revision was not the one the change was built on."""
+        return not self.applied and not self.refused
+
+
+@attrs.frozen
+class CodeRow:
+    """A coupon code as registered: its batch and how many uses each code allows."""
+
+    batch: str
+    uses: int
+
+
+@attrs.frozen
+class AddedCodes:
+    """What :meth:`Store.add_codes` did: codes added, codes already in the same batch
+    (left alone), and codes registered to another batch (if any, nothing was added)."""
+
+    added: int
+    existing: int
+    conflicts: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where counters, orders, the ledger, coupon codes and campaign versions live.
+
+    Every method is safe to call from many threads and processes at once (and,
+    for the shared backends, from many machines). A backend that cannot reach
+    its server raises :class:`~promokit.errors.StoreUnavailable`.
+    """
+
+    url: str
+    """Where the store is, with any password masked (for messages)."""
+
+    def read(self, keys: Sequence[str]) -> Mapping[str, int]:
+        """The value of each key; a key never written reads 0."""
+        ...
+
+    def apply(self, change: Change) -> Outcome:
+        """Apply ``change`` atomically, all or nothing (see :class:`Change`)."""
+        ...
+
+    def order(self, order_id: str) -> OrderRow | None:
+        """The order as stored, or ``None``."""
+        ...
+
+    def expired(self, now: float, limit: int = 100) -> list[str]:
+        """Ids of orders whose ``expires_at`` is at or before ``now``, soonest first."""
+        ...
+
+    def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
+               since: datetime | None = None, until: datetime | None = None
+               ) -> list[LedgerEntry]:
+        """Ledger entries in the order they were written, optionally only one order's,
+        one promotion's, or those with ``since <= at < until``."""
+        ...
+
+    def save_campaigns(self, version: str, body: str) -> None:
+        """Keep the canonical JSON of a campaign version (a no-op if kept already)."""
+        ...
+
+    def load_campaigns(self, version: str) -> str | None:
+        """The canonical JSON of a kept campaign version, or ``None``."""
+        ...
+
+    def add_codes(self, batch: str, codes: Sequence[str], uses: int) -> AddedCodes:
+        """Register coupon codes of ``batch``, all or nothing."""
+        ...
+
+    def find_codes(self, codes: Sequence[str]) -> Mapping[str, CodeRow]:
+        """The registered codes among ``codes``; unknown ones are left out."""
+        ...
+
+    def hit(self, key: str, ttl: float) -> int:
+        """Add one to a short-lived counter that the store may forget ``ttl`` seconds
+        after it was created, and return its new value (rate limits)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class StoreBackend:
+    """A store backend as a plugin declares it: the URL scheme it answers to and a
+    callable that opens a store for a URL of that scheme.
+
+    ``extra`` names the pip extra its client library comes with
+    (``promokit[redis]``), for the error when it is missing."""
+
+    name: str
+    """The URL scheme, e.g. ``"redis"``."""
+    open: Any
+    """``open(url: str) -> Store``; raises :class:`~promokit.errors.StoreURLError` for a
+    URL it cannot use and :class:`~promokit.errors.StoreUnavailable` when it cannot
+    reach the server."""
+    description: str = ""
