@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from promokit import Engine
 from promokit.registry import Registry
+from promokit.stores import MemoryStore, Store, open_store
 from promokit.testing import cart, engine_from_toml
 
 HEADER = 'currency = "CNY"\ntimezone = "Asia/Shanghai"\n'
@@ -42,3 +48,86 @@ def amounts(result: Any) -> dict[str, str]:
 
 def D(text: str) -> Decimal:  # reads like a literal
     return Decimal(text)
+
+
+# -- stores: a fresh store of every backend, on the real servers ----------------
+#
+# Redis and PostgreSQL tests use PROMOKIT_REDIS_URL and PROMOKIT_POSTGRES_URL (defaults:
+# the local servers). Each test gets its own namespace and drops it afterwards. Where a
+# server is not reachable the tests skip, saying why; under CI (CI=true) they fail.
+
+REDIS_URL = os.environ.get("PROMOKIT_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("PROMOKIT_POSTGRES_URL",
+                              "postgresql://postgres@127.0.0.1:5432/test")
+
+
+
+def _unreachable(what: str, url: str, module: str) -> None:
+    """Skip (or fail under CI) when ``url``'s server or client library is missing."""
+    why = None
+    try:
+        __import__(module)
+    except ImportError:
+        why = f"{what} tests need {module!r} (pip install -e '.[test]')"
+    if why is None:
+        parts = urlsplit(url)
+        try:
+            socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0),
+                                     timeout=2).close()
+        except OSError as error:
+            why = f"{what} at {parts.hostname}:{parts.port} is not reachable ({error})"
+    if why is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why}; CI must run the {what} tests", pytrace=False)
+        pytest.skip(why)
+
+
+def with_namespace(url: str, namespace: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}namespace={namespace}"
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of a fresh, empty store of the backend named by the test's parameter."""
+    backend = request.param if hasattr(request, "param") else "memory"
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    if backend == "memory":
+        yield "memory://"
+    elif backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'promokit.db'}"
+    elif backend == "redis":
+        _unreachable("Redis", REDIS_URL, "redis")
+        url = with_namespace(REDIS_URL, namespace)
+        yield url
+        _drop(url)
+    elif backend == "postgres":
+        _unreachable("PostgreSQL", POSTGRES_URL, "psycopg")
+        url = with_namespace(POSTGRES_URL, namespace)
+        yield url
+        _drop(url)
+    else:  # pragma: no cover
+        raise ValueError(backend)
+
+
+def _drop(url: str) -> None:
+    store = open_store(url)
+    try:
+        store.drop()  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store (memory:// stores are shared through ``reopen``)."""
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def reopen(store_url: str, store: Store) -> Callable[[], Store]:
+    """Open another handle on ``store``, as another app server would."""
+    if isinstance(store, MemoryStore):
+        return lambda: store
+    return lambda: open_store(store_url)

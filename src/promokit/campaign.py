@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from .cart import Line
+from .coupons import CouponBatch
 from .kinds import Stage
 from .money import Currency
 
@@ -201,6 +202,10 @@ class Promotion:
     limits: Limits = Limits()
     budget: int | None = None
     """Money budget in minor units (DESIGN §4.9 consumes it at checkout)."""
+    partial_budget: bool = False
+    """Give what is left of a budget that cannot pay the whole discount."""
+    coupons: frozenset[str] = frozenset()
+    """Ids of the coupon batches whose codes unlock it (any one code will do)."""
     funding: Funding | None = None
     base: Literal["stage", "list"] = "stage"
     source: Any = attrs.field(default=None, eq=False, repr=False)
@@ -248,8 +253,18 @@ class CampaignSet:
     hint_within: Decimal = Decimal("0.5")
     campaigns: tuple[Campaign, ...] = ()
     promotions: tuple[Promotion, ...] = ()
+    coupons: tuple[CouponBatch, ...] = ()
     version: str = ""
     """SHA-256 of the canonical content: changes whenever any rule changes."""
+    canonical: str = attrs.field(default="", eq=False, repr=False)
+    """The canonical JSON content the version hashes (kept in stores for replay)."""
+
+    def coupon(self, batch_id: str) -> CouponBatch | None:
+        """The coupon batch with that id, if any."""
+        for batch in self.coupons:
+            if batch.id == batch_id:
+                return batch
+        return None
 
     def campaign(self, campaign_id: str | None) -> Campaign | None:
         """The campaign with that id, if any."""

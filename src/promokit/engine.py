@@ -14,14 +14,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import attrs
 from cachetools import LRUCache
 
 from .allocation import split_funding
 from .campaign import CampaignSet, Promotion
 from .cart import Cart
+from .checkout import DEFAULT_TTL, Checkout, Order, Refund, Replay
 from .conditions import ConditionContext
+from .consumption import Use, consumption, order_deltas
+from .coupons import CodeCheck, is_well_formed, normalize_code
 from .errors import PluginError, StoreError
 from .index import CompiledCampaigns
 from .kinds import STAGES, LineView, NoDeal
@@ -30,6 +34,7 @@ from .money import Currency, currency
 from .pipeline import (
     Context,
     State,
+    StoreReads,
     Unit,
     application,
     condition_message,
@@ -50,13 +55,33 @@ from .result import (
     Reward,
 )
 from .stacking import EXACT_LIMIT, Choice, search
-from .stores import MemoryStore, Store, counter_keys
+from .stores import Delta, MemoryStore, Store, counter_keys
 from .text import LANGUAGES, Text
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Priced"]
 
 _DEFAULT_FUNDING = {"platform": (("platform", Decimal(1)),)}
 _MERCHANT_FUNDING = (("merchant", Decimal(1)),)
+
+
+@attrs.frozen(kw_only=True)
+class Priced:
+    """A priced cart with what checkout needs: the result, each applied promotion's
+    :class:`~promokit.consumption.Use`, the store deltas of the whole order and
+    what was read from the store."""
+
+    cart: Cart
+    result: PriceResult
+    uses: tuple[Use, ...]
+    deltas: tuple[Delta, ...]
+    reads: StoreReads
+
+
+class _Counts(dict[str, int]):
+    """Counters read from the store; a key not read counts 0."""
+
+    def __missing__(self, key: str) -> int:
+        return 0
 
 
 class Engine:
@@ -66,14 +91,30 @@ class Engine:
     against (an empty :class:`~promokit.stores.MemoryStore` if not given);
     ``clock`` gives the time for carts without ``now``; ``exact_limit`` is the
     number of competing promotions up to which the best deal is exact.
+
+    ``on_store_error`` says what ``evaluate`` does when the store cannot be read:
+    ``"raise"`` (the default) raises :class:`~promokit.errors.StoreError`;
+    ``"skip"`` prices without the promotions that need the store (limits, stock,
+    budgets, coupon codes), reports them as ``store_unavailable`` and sets the
+    result's ``store_unavailable``. ``code_attempts`` is ``(failures, seconds)``:
+    after that many failed coupon codes in a window of that many seconds, a
+    customer's codes are refused as ``code_throttled`` until the window ends.
     """
 
     def __init__(self, campaigns: CampaignSet, *, registry: Registry | None = None,
                  store: Store | None = None,
                  clock: Callable[[], datetime] | None = None,
                  exact_limit: int = EXACT_LIMIT, lang: str = "en",
+                 on_store_error: str = "raise", code_attempts: tuple[int, int] = (10, 900),
+                 ttl: float = DEFAULT_TTL,
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
+        if on_store_error not in ("raise", "skip"):
+            raise ValueError(f"on_store_error must be 'raise' or 'skip', not {on_store_error!r}")
+        if code_attempts[0] < 1 or code_attempts[1] < 1:
+            raise ValueError(f"code_attempts must be two positive numbers, not {code_attempts!r}")
         self.campaigns = campaigns
+        self.on_store_error = on_store_error
+        self.code_attempts = code_attempts
         self._texts: dict[str, Text] = {code: Text(code, currency=campaigns.currency)
                                         for code in LANGUAGES}
         if lang not in self._texts:
@@ -92,6 +133,8 @@ class Engine:
                 self._cache[campaigns.version] = compiled
         self._compiled = compiled
         self._codes = compiled.codes()
+        self.orders = Checkout(self, ttl=ttl)
+        """The checkout service on this engine's store (the methods below use it)."""
 
     @classmethod
     def from_files(cls, paths: str | Path | Sequence[str | Path], *,
@@ -108,7 +151,96 @@ class Engine:
         """An engine for new campaigns sharing this one's plugins, store and the cache
         of compiled campaigns (an unchanged version is not compiled again)."""
         return Engine(campaigns, registry=self.registry, store=self.store, clock=self._clock,
-                      exact_limit=self.exact_limit, lang=self.lang, compiled_cache=self._cache)
+                      exact_limit=self.exact_limit, lang=self.lang,
+                      on_store_error=self.on_store_error, code_attempts=self.code_attempts,
+                      ttl=self.orders.ttl, compiled_cache=self._cache)
+
+    def now(self) -> datetime:
+        """The engine clock's time."""
+        return self._clock()
+
+    # -- checkout (promokit.checkout) ----------------------------------------------
+
+    def checkout(self, cart: Cart | Mapping[str, Any] | str, order_id: str, *,
+                 ttl: float | None = None, lang: str | None = None) -> Order:
+        """Price ``cart`` and reserve all it consumes; see :meth:`Checkout.checkout`."""
+        return self.orders.checkout(cart, order_id, ttl=ttl, lang=lang)
+
+    def commit(self, order_id: str) -> Order:
+        """The order is paid; see :meth:`Checkout.commit`."""
+        return self.orders.commit(order_id)
+
+    def release(self, order_id: str) -> Order:
+        """The order is cancelled before payment; see :meth:`Checkout.release`."""
+        return self.orders.release(order_id)
+
+    def refund(self, order_id: str, refund_id: str, units: Mapping[str, int] | None = None,
+               *, policy: Literal["proportional", "reevaluate"] = "proportional") -> Refund:
+        """Refund units of a committed order; see :meth:`Checkout.refund`."""
+        return self.orders.refund(order_id, refund_id, units, policy=policy)
+
+    def order(self, order_id: str) -> Order | None:
+        """A stored order, or ``None``."""
+        return self.orders.order(order_id)
+
+    def sweep(self, limit: int = 100) -> list[str]:
+        """Expire lapsed reservations; see :meth:`Checkout.sweep`."""
+        return self.orders.sweep(limit)
+
+    def replay(self, order_id: str) -> Replay:
+        """Price a stored order again and compare; see :meth:`Checkout.replay`."""
+        return self.orders.replay(order_id)
+
+    # -- coupon codes --------------------------------------------------------------
+
+    def try_code(self, code: str, *, customer: str | None = None,
+                 lang: str | None = None) -> CodeCheck:
+        """Check a code a customer typed (an "apply coupon" button) and count a wrong
+        one against them.
+
+        Call it where customers enter codes: after ``code_attempts[0]`` wrong
+        codes in a window of ``code_attempts[1]`` seconds the customer's codes
+        are refused (``code_throttled``) here and in ``evaluate`` until the
+        window ends, which stops codes being guessed. A code failing its check
+        character is refused without a store lookup; an unknown one is counted.
+        Codes that exist but are used up or out of their window are refused
+        without counting (they are not guesses).
+        """
+        text = self._texts[lang or self.lang]
+        window = self.code_attempts[1]
+        key = counter_keys.code_failures(customer or "anonymous",
+                                         int(self._clock().timestamp()) // window)
+
+        def refused(reason: str, failures: int) -> CodeCheck:
+            return CodeCheck(code=code, ok=False, reason=reason, message=text.reason(reason),
+                             failures=failures)
+
+        try:
+            failures = self.store.read([key])[key]
+            if failures >= self.code_attempts[0]:
+                return refused("code_throttled", failures)
+            literal = tuple(sorted(p.id for p in self.campaigns.promotions if code in p.codes))
+            if literal:
+                return CodeCheck(code=code, ok=True, promotions=literal, failures=failures)
+            canonical = normalize_code(code)
+            external = any(batch.external for batch in self.campaigns.coupons)
+            row = None
+            if canonical and (external or is_well_formed(canonical)):
+                row = self.store.find_codes([canonical]).get(canonical)
+            batch = self.campaigns.coupon(row.batch) if row is not None else None
+            if row is None or batch is None:
+                return refused("code_invalid", self.store.hit(key, window))
+            used = self.store.read([counter_keys.code_uses(canonical)])
+        except StoreError:
+            raise
+        except Exception as error:
+            raise StoreError(f"checking a code against the store failed: {error!r}") from error
+        when = batch.window_reason(self._clock().astimezone(self.campaigns.timezone))
+        if when is not None:
+            return refused(when, failures)
+        if used[counter_keys.code_uses(canonical)] >= row.uses:
+            return refused("code_used", failures)
+        return CodeCheck(code=code, ok=True, promotions=(batch.promotion,), failures=failures)
 
     # -- evaluation ------------------------------------------------------------
 
@@ -120,20 +252,36 @@ class Engine:
         ``lang`` if not given)."""
         if not isinstance(cart, Cart):
             cart = Cart.from_json(cart)
-        ctx, start, units, not_applied = self._prepare(cart, lang=lang)
+        priced = self.price(cart, lang=lang)
+        self.registry.hooks.evaluated(cart, priced.result)
+        return priced.result
+
+    def price(self, cart: Cart, *, lang: str | None = None, checkout: bool = False,
+              reads: StoreReads | None = None) -> Priced:
+        """Price ``cart`` and keep what checkout needs: the result, what each applied
+        promotion consumes, and what was read from the store.
+
+        With ``checkout``, a promotion limited per customer needs the cart's
+        customer id (an anonymous cart is shown the price, but cannot check out
+        with it). With ``reads``, the recorded counters and codes are used instead
+        of reading the store (replay)."""
+        ctx, start, units, not_applied = self._prepare(cart, lang=lang, reads=reads,
+                                                       checkout=checkout)
         choice = search(ctx, start, units, exact_limit=self.exact_limit)
         result = self._result(ctx, units, choice, not_applied)
-        self.registry.hooks.evaluated(cart, result)
-        return result
+        uses = consumption(ctx, units, choice.state, self.campaigns)
+        return Priced(cart=cart, result=result, reads=ctx.reads, uses=uses,
+                      deltas=order_deltas(uses, self.campaigns))
 
-    def _prepare(self, cart: Cart, *, lang: str | None = None
+    def _prepare(self, cart: Cart, *, lang: str | None = None,
+                 reads: StoreReads | None = None, checkout: bool = False
                  ) -> tuple[Context, State, list[Unit], dict[str, NotApplied]]:
         """Everything the best-deal search works on: the evaluation context, the
         starting state, the units of choice and the promotions already ruled out."""
         lang = lang or self.lang
         if lang not in self._texts:
             raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
-        ctx = self._context(cart, lang)
+        ctx = self._context(cart, lang, reads, checkout)
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
         start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping),
@@ -160,7 +308,8 @@ class Engine:
                 unit.ceiling = sum(unit.standalone) + start.shipping
         return ctx, start, units, not_applied
 
-    def _context(self, cart: Cart, lang: str = "en") -> Context:
+    def _context(self, cart: Cart, lang: str = "en", reads: StoreReads | None = None,
+                 checkout: bool = False) -> Context:
         money = currency(cart.currency)
         tz = self.campaigns.timezone
         now = cart.now or self._clock()
@@ -172,7 +321,9 @@ class Engine:
         return Context(cart=cart, lines=lines, unit_prices=unit_prices,
                        subtotals=tuple(p * line.quantity for p, line in zip(unit_prices, lines,
                                                                               strict=True)),
-                       currency=money, now=now, floors=floors, text=self._texts[lang])
+                       currency=money, now=now, floors=floors, text=self._texts[lang],
+                       reads=reads if reads is not None else StoreReads(), replay=reads is not None,
+                       checkout=checkout)
 
     def _static_reason(self, ctx: Context, promotion: Promotion,
                        in_scope: list[int]) -> NoDeal | None:
@@ -188,7 +339,10 @@ class Engine:
         if promotion.channels is not None and cart.channel not in promotion.channels:
             channels = ", ".join(sorted(promotion.channels))
             return NoDeal("channel", text.pick(f"only on {channels}", f"僅限{channels}"))
-        if promotion.codes and promotion.codes.isdisjoint(cart.codes):
+        if promotion.codes and promotion.codes.isdisjoint(cart.codes) and not promotion.coupons:
+            return NoDeal("code_missing", text.reason("code_missing"))
+        if promotion.coupons and not promotion.codes.intersection(cart.codes) \
+                and not ctx.cart.codes:
             return NoDeal("code_missing", text.reason("code_missing"))
         if not in_scope:
             return NoDeal("no_lines_in_scope", text.reason("no_lines_in_scope"))
@@ -232,9 +386,15 @@ class Engine:
                                                        message=reason.message)
             else:
                 survivors.append((promotion, in_scope))
-        counts = self._read_counters(ctx, [p for p, _ in survivors])
+        counts = self._read_store(ctx, [p for p, _ in survivors])
         units: list[Unit] = []
         for promotion, in_scope in survivors:
+            store_reason = self._store_reason(ctx, promotion)
+            if store_reason is not None:
+                not_applied[promotion.id] = NotApplied(
+                    promotion=promotion.id, reason=store_reason.reason,
+                    message=store_reason.message)
+                continue
             limit_reason, cap, pools = self._limits(ctx, promotion, counts)
             if limit_reason is not None:
                 not_applied[promotion.id] = NotApplied(promotion=promotion.id,
@@ -280,16 +440,115 @@ class Engine:
             keys.append(counter_keys.campaign_spent(campaign.id))
         return keys
 
-    def _read_counters(self, ctx: Context, promotions: list[Promotion]) -> Mapping[str, int]:
-        keys = sorted({key for p in promotions for key in self._counter_keys(ctx, p)})
-        if not keys:
-            return {}
-        try:
-            return self.store.read(keys)
-        except StoreError:
-            raise
-        except Exception as error:
-            raise StoreError(f"reading counters failed: {error!r}") from error
+    def _read_store(self, ctx: Context, promotions: list[Promotion]) -> Mapping[str, int]:
+        """Read, once, every counter and coupon code the candidates need (or take
+        them from ``ctx.reads`` when replaying), and sort the cart's codes."""
+        reads = ctx.reads
+        candidates = self._code_candidates(ctx, reads)
+        keys = {key for p in promotions for key in self._counter_keys(ctx, p)}
+        if not ctx.replay and (keys or candidates):
+            try:
+                if candidates:
+                    found = self.store.find_codes([c for _, c in candidates])
+                    reads.codes.update({code: (row.batch, row.uses)
+                                        for code, row in found.items()})
+                    keys.add(self._throttle_key(ctx))
+                    keys.update(counter_keys.code_uses(code) for code in reads.codes)
+                if keys:
+                    reads.counters.update(self.store.read(sorted(keys)))
+            except Exception as error:
+                if self.on_store_error == "raise":
+                    if isinstance(error, StoreError):
+                        raise
+                    raise StoreError(f"reading the store failed: {error!r}") from error
+                reads.unavailable = True
+                reads.counters.clear()
+                reads.codes.clear()
+        self._sort_codes(ctx, candidates, promotions)
+        return _Counts(reads.counters)
+
+    def _throttle_key(self, ctx: Context) -> str:
+        window = int(self._clock().timestamp()) // self.code_attempts[1]
+        if ctx.reads.throttle_key is None:
+            ctx.reads.throttle_key = counter_keys.code_failures(
+                ctx.cart.customer.id or "anonymous", window)
+        return ctx.reads.throttle_key
+
+    def _code_candidates(self, ctx: Context, reads: StoreReads) -> list[tuple[str, str]]:
+        """``(as entered, canonical)`` for each cart code that needs a store lookup;
+        codes no promotion can accept are rejected here, without one."""
+        candidates = []
+        external = any(batch.external for batch in self.campaigns.coupons)
+        for entered in dict.fromkeys(ctx.cart.codes):
+            if entered in self._codes:
+                continue
+            canonical = normalize_code(entered)
+            if not self.campaigns.coupons or not canonical or (
+                    not external and not is_well_formed(canonical)):
+                reads.rejected[entered] = "code_invalid"
+            else:
+                candidates.append((entered, canonical))
+        return candidates
+
+    def _sort_codes(self, ctx: Context, candidates: list[tuple[str, str]],
+                    promotions: list[Promotion]) -> None:
+        """Decide which looked-up codes are good, and which promotion each unlocks."""
+        reads = ctx.reads
+        if not candidates:
+            return
+        throttled = (reads.throttle_key is not None
+                     and reads.counters.get(reads.throttle_key, 0) >= self.code_attempts[0])
+        good: dict[str, str] = {}  # canonical → batch
+        for entered, canonical in candidates:
+            row = reads.codes.get(canonical)
+            batch = self.campaigns.coupon(row[0]) if row is not None else None
+            if reads.unavailable:
+                reads.rejected[entered] = "store_unavailable"
+            elif throttled:
+                reads.rejected[entered] = "code_throttled"
+            elif row is None or batch is None:
+                reads.rejected[entered] = "code_invalid"
+            elif (window := batch.window_reason(ctx.now)) is not None:
+                reads.rejected[entered] = window
+            elif reads.counters.get(counter_keys.code_uses(canonical), 0) >= row[1]:
+                reads.rejected[entered] = "code_used"
+            else:
+                good[canonical] = batch.id
+        for promotion in promotions:
+            if not promotion.coupons or promotion.codes.intersection(ctx.cart.codes):
+                continue
+            for canonical, batch_id in good.items():
+                if batch_id in promotion.coupons:
+                    reads.chosen[promotion.id] = canonical
+                    break
+
+    def _store_reason(self, ctx: Context, promotion: Promotion) -> NoDeal | None:
+        """Why a promotion cannot apply given what the store said (or could not say)."""
+        reads, text = ctx.reads, ctx.text
+        if reads.unavailable and (promotion.coupons or self._counter_keys(ctx, promotion)):
+            return NoDeal("store_unavailable", text.reason("store_unavailable"))
+        if promotion.coupons and not promotion.codes.intersection(ctx.cart.codes) \
+                and promotion.id not in reads.chosen:
+            batches = promotion.coupons
+            seen = [reason for entered, reason in reads.rejected.items()
+                    if reads.codes.get(normalize_code(entered), ("",))[0] in batches]
+            for reason in ("code_used", "not_started", "ended"):
+                if reason in seen:
+                    return NoDeal("code_used" if reason == "code_used" else "code_invalid",
+                                  text.reason(reason))
+            if "code_throttled" in reads.rejected.values():
+                return NoDeal("code_throttled", text.reason("code_throttled"))
+            if reads.rejected:
+                return NoDeal("code_invalid", text.reason("code_invalid"))
+            return NoDeal("code_missing", text.reason("code_missing"))
+        customer = ctx.cart.customer.id
+        limits = promotion.limits
+        if ctx.checkout and customer is None and (limits.per_customer is not None
+                                 or limits.per_customer_daily is not None):
+            return NoDeal("limit_reached", text.pick(
+                "limited per customer: needs a signed-in customer",
+                "每位顧客限用，請先登入"))
+        return None
 
     def _limits(self, ctx: Context, promotion: Promotion, counts: Mapping[str, int]
                 ) -> tuple[str | None, int | None, tuple[tuple[str, int], ...]]:
@@ -393,10 +652,10 @@ class Engine:
             rewards=tuple(rewards),
             gifts=tuple(gifts),
             rejected_codes=tuple(
-                RejectedCode(code=code, reason="code_invalid",
-                             message=ctx.text.reason("code_invalid"))
-                for code in dict.fromkeys(cart.codes) if code not in self._codes),
+                RejectedCode(code=code, reason=reason, message=ctx.text.reason(reason))
+                for code, reason in ctx.reads.rejected.items()),
             optimal=choice.optimal,
+            store_unavailable=ctx.reads.unavailable,
         )
 
     def _explain(self, units: list[Unit], choice: Choice, applied: Mapping[str, int],

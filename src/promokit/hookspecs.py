@@ -16,10 +16,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from .cart import Cart
+    from .checkout import Alert, OrderEvent
     from .conditions import ConditionType
     from .guards import Guard
     from .kinds import DiscountKind
-    from .checkout import Alert, OrderEvent
     from .result import PriceResult
     from .stores import StoreBackend
 

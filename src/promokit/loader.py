@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -16,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
 
 from .campaign import (
     Campaign,
@@ -28,17 +31,21 @@ from .campaign import (
     Scope,
     Window,
 )
+from .coupons import CouponBatch
 from .errors import ConfigError, Problem
 from .kinds import STAGES
 from .money import currency
 from .params import Params
 from .registry import Registry
 
-__all__ = ["load_campaigns", "parse_campaigns", "read_campaign_source", "read_scope"]
+__all__ = ["canonical_json", "load_campaigns", "parse_campaigns", "read_campaign_source",
+           "read_scope"]
 
 _SCOPE_KEYS = ("skus", "categories", "brands", "shops", "tags")
 _LIMIT_KEYS = ("per_customer", "per_customer_daily", "total", "stock", "per_order_units")
 JURISDICTIONS = ("cn", "eu", "none")
+#: The most codes one ``[[coupon]]`` batch may generate.
+MAX_CODES = 10_000_000
 #: Top-level settings that every merged file must agree on (with their defaults).
 _SETTINGS: dict[str, Any] = {"currency": None, "timezone": "UTC", "jurisdiction": "none",
                              "hint_within": "0.5"}
@@ -138,6 +145,11 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
     promotions = [_promotion(p, tz, registry, known_campaigns, set(campaign_ids) - {None})
                   for p in promotion_tables]
     _unique_ids(top, "promotion", _declared_ids(promotion_tables))
+    coupon_tables = top.tables("coupon") or []
+    coupons = [_coupon(cp, tz, set(_declared_ids(promotion_tables)) - {None})
+               for cp in coupon_tables]
+    _unique_ids(top, "coupon", _declared_ids(coupon_tables))
+    promotions = _link_coupons(top, promotions, [c for c in coupons if c is not None])
     top.finish()
     if problems:
         raise ConfigError(problems, source=source)
@@ -149,18 +161,25 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
         hint_within=hint_within if hint_within is not None else Decimal("0.5"),
         campaigns=tuple(c for c in campaigns if c is not None),
         promotions=tuple(p for p in promotions if p is not None),
+        coupons=tuple(c for c in coupons if c is not None),
         version=_version(data),
+        canonical=canonical_json(data),
     )
 
 
-def _version(data: Mapping[str, Any]) -> str:
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """The content of a campaign file as canonical JSON (sorted keys, TOML times as
+    ISO 8601 text): what a store keeps so an order can be re-priced later."""
     def default(value: object) -> str:
         if isinstance(value, (datetime, date, time)):
             return value.isoformat()
         raise TypeError(type(value).__name__)
 
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=default)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=default)
+
+
+def _version(data: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 def _declared_ids(tables: Iterable[Params]) -> list[str | None]:
@@ -334,6 +353,11 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
     priority = p.integer("priority", required=False, default=0)
     limits = _limits(p)
     budget = p.money("budget", required=False, positive=True)
+    partial_budget = p.boolean("partial_budget")
+    if partial_budget and budget is None and (campaign is None or campaign.budget is None):
+        p.problem("needs a budget (the promotion's or its campaign's) to be partial",
+                  "partial_budget")
+    coupon = p.string("coupon", required=False)
     funding = _funding(p)
     base = p.string("base", required=False, default="stage", choices=("stage", "list"))
     params = kind.parse(p) if kind is not None else None
@@ -359,6 +383,8 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
         priority=priority or 0,
         limits=limits,
         budget=budget,
+        partial_budget=partial_budget,
+        coupons=frozenset([coupon]) if coupon else frozenset(),
         funding=funding if funding is not None else (campaign.funding if campaign else None),
         base=base,  # type: ignore[arg-type]  # checked by choices
         source=dict(p.data),
@@ -377,3 +403,52 @@ def _within(own: Schedule, campaign: Schedule) -> Schedule:
     ends = [e for e in (own.end, campaign.end) if e is not None]
     return Schedule(start=max(starts) if starts else None, end=min(ends) if ends else None,
                     windows=own.windows)
+
+
+_PREFIX = re.compile(r"[A-Z0-9]{1,8}")
+
+
+def _coupon(p: Params, tz: ZoneInfo, promotion_ids: set[str | None]) -> CouponBatch | None:
+    before = len(p.problems)
+    batch_id = p.string("id")
+    promotion = p.string("promotion")
+    if promotion is not None and promotion not in promotion_ids:
+        p.problem(f"no promotion with id {promotion!r}", "promotion")
+    uses = p.integer("uses", required=False, minimum=1, default=1)
+    count = p.integer("count", required=False, minimum=1)
+    if count is not None and count > MAX_CODES:
+        p.problem(f"at most {MAX_CODES:,} codes per batch", "count")
+    prefix = p.string("prefix", required=False, default="") or ""
+    if prefix and not _PREFIX.fullmatch(prefix):
+        p.problem(f"{prefix!r} must be 1 to 8 upper-case letters or digits", "prefix")
+    external = p.boolean("external")
+    schedule = _schedule(p, tz, windows=False)
+    p.finish()
+    if len(p.problems) > before or batch_id is None or promotion is None:
+        return None
+    return CouponBatch(id=batch_id, promotion=promotion, uses=uses or 1, count=count,
+                       prefix=prefix, external=external, start=schedule.start,
+                       end=schedule.end)
+
+
+def _link_coupons(top: Params, promotions: list[Promotion | None],
+                  coupons: list[CouponBatch]) -> list[Promotion | None]:
+    """Give each promotion the batches that unlock it; a promotion's own ``coupon``
+    must name a batch of that promotion."""
+    by_batch = {c.id: c for c in coupons}
+    linked: list[Promotion | None] = []
+    for index, promotion in enumerate(promotions):
+        if promotion is None:
+            linked.append(None)
+            continue
+        for named in promotion.coupons:
+            batch = by_batch.get(named)
+            if batch is None:
+                top.problem(f"no coupon batch with id {named!r}",
+                            f"promotion[{index}].coupon")
+            elif batch.promotion != promotion.id:
+                top.problem(f"coupon batch {named!r} unlocks promotion {batch.promotion!r}, "
+                            "not this one", f"promotion[{index}].coupon")
+        batches = frozenset(c.id for c in coupons if c.promotion == promotion.id)
+        linked.append(attrs.evolve(promotion, coupons=batches))
+    return linked

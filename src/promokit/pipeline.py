@@ -8,8 +8,9 @@ mutates its input, so the best-deal search can branch from any stage.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -116,6 +117,38 @@ class State:
                      acted=dict(self.acted), budget_used=dict(self.budget_used))
 
 
+@attrs.define(kw_only=True, eq=False)
+class StoreReads:
+    """What one evaluation read from the store, and what it made of the cart's codes.
+
+    Checkout records the counters and codes so ``replay`` can price the order
+    again exactly as it was priced."""
+
+    counters: dict[str, int] = attrs.field(factory=dict)
+    codes: dict[str, tuple[str, int]] = attrs.field(factory=dict)
+    """Canonical code → ``(batch id, uses per code)`` for the codes found."""
+    throttle_key: str | None = None
+    """The counter of this customer's failed code attempts, if codes were looked up."""
+    unavailable: bool = False
+    """The store could not be read (``on_store_error="skip"``)."""
+    rejected: dict[str, str] = attrs.field(factory=dict)
+    """Code as entered → reason, for codes no promotion accepts."""
+    chosen: dict[str, str] = attrs.field(factory=dict)
+    """Promotion id → the canonical coupon code that unlocks it."""
+
+    def to_json(self) -> dict[str, Any]:
+        """What a checkout record keeps (the rest is derived again on replay)."""
+        return {"counters": dict(sorted(self.counters.items())),
+                "codes": {code: list(row) for code, row in sorted(self.codes.items())},
+                "throttle_key": self.throttle_key}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StoreReads:
+        return cls(counters=dict(data["counters"]),
+                   codes={code: (row[0], row[1]) for code, row in data["codes"].items()},
+                   throttle_key=data.get("throttle_key"))
+
+
 @attrs.frozen(kw_only=True)
 class Context:
     """What does not change during one evaluation."""
@@ -128,6 +161,11 @@ class Context:
     now: datetime
     floors: tuple[int, ...] = ()
     """Per line, the deposit already paid: no discount takes a line below it."""
+    reads: StoreReads = attrs.field(factory=StoreReads)
+    replay: bool = False
+    """Counters and codes come from ``reads`` (a recorded order), not the store."""
+    checkout: bool = False
+    """Pricing an order at checkout (per-customer limits need a customer id)."""
     text: Text = attrs.field(factory=Text)
     memo: dict[tuple[object, ...], Acted] = attrs.field(factory=dict, eq=False, repr=False)
     """What each unit did for given inputs, shared by every combination the search tries
@@ -389,10 +427,25 @@ def _act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
         return acted
     if acted.value == 0 and not acted.rewards and not acted.gifts:
         return _skip(NoDeal("no_saving", ctx.text.reason("no_saving")), app)
-    for pool, left in unit.budget_pools:
-        if state.budget_used.get(pool, 0) + acted.amount > left:
+    room = min((left - state.budget_used.get(pool, 0) for pool, left in unit.budget_pools),
+               default=None)
+    if room is not None and acted.amount > room:
+        if not promotion.partial_budget or room <= 0:
             return _skip(NoDeal("budget_exhausted", ctx.text.reason("budget_exhausted")), app)
+        acted = _capped(acted, room)
+        acted.app = app
     return acted
+
+
+def _capped(acted: Acted, room: int) -> Acted:
+    """``acted`` cut down to ``room`` (what is left of its budget), each line and the
+    shipping keeping its share by largest remainder."""
+    indexes = sorted(acted.per_line)
+    shares = allocate(room, [acted.per_line[i] for i in indexes] + [acted.shipping])
+    per_line = {i: share for i, share in zip(indexes, shares, strict=False) if share}
+    return Acted(room, per_line, shares[-1], None, None, consumed=acted.consumed,
+                 covered_net=acted.covered_net, spread=acted.spread, gifts=acted.gifts,
+                 rewards=acted.rewards)
 
 
 def run_stage(ctx: Context, state: State, units: Sequence[Unit]) -> State:

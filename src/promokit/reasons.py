@@ -9,5 +9,9 @@ REASON_CODES: tuple[str, ...] = (
     "no_lines_in_scope", "below_threshold", "no_saving", "code_missing", "code_invalid",
     "code_used", "limit_reached", "budget_exhausted", "stock_exhausted",
     "excluded_by:<promotion id>", "not_best", "guard:<guard name>",
+    # Added with the stores (docs/semantics.md): the store could not be read and the
+    # engine was told to price without the promotions that need it; too many failed
+    # code attempts by this customer.
+    "store_unavailable", "code_throttled",
 )
 

@@ -137,6 +137,8 @@ class PriceResult:
     gifts: tuple[Gift, ...] = ()
     rejected_codes: tuple[RejectedCode, ...] = ()
     optimal: bool = True
+    store_unavailable: bool = False
+    """The store could not be read, and promotions that need it were left out."""
 
     def line(self, line_id: str) -> LineResult:
         """The priced line with that id."""
@@ -238,6 +240,8 @@ class PriceResult:
         if self.rejected_codes:
             out["rejected_codes"] = [{"code": c.code, "reason": c.reason, "message": c.message}
                                      for c in self.rejected_codes]
+        if self.store_unavailable:
+            out["store_unavailable"] = True
         return out
 
     @classmethod
@@ -288,6 +292,7 @@ class PriceResult:
                             for g in data["gifts"]),
                 rejected_codes=tuple(RejectedCode(**c) for c in data.get("rejected_codes", ())),
                 optimal=data["optimal"],
+                store_unavailable=data.get("store_unavailable", False),
             )
         except (KeyError, TypeError, ValueError) as error:  # JSONDecodeError is a ValueError
             raise CartError([Problem(path="", message=f"not a priced result: {error!r}")]) \

@@ -60,10 +60,10 @@ from .stores import Store as CounterStore
 __all__ = [
     "DEFAULT_NOW",
     "PROMOTION_ID",
-    "StoreContract",
     "CartFactory",
     "EngineFactory",
     "LineSpec",
+    "StoreContract",
     "campaigns_from_toml",
     "cart",
     "check_condition",
@@ -106,12 +106,14 @@ def engine_from_toml(text: str, *, plugins: Iterable[object] = (),
                      currency: str = "CNY", timezone: str = "Asia/Shanghai",
                      clock: Callable[[], datetime] | None = None,
                      exact_limit: int | None = None,
-                     registry: Registry | None = None) -> Engine:
+                     registry: Registry | None = None, **options: Any) -> Engine:
     """An :class:`~promokit.Engine` for campaign-file TOML (see
     :func:`campaigns_from_toml`), with an empty in-memory store unless ``store``
-    is given."""
+    is given; other ``options`` go to :class:`~promokit.Engine` (``ttl``,
+    ``on_store_error``, ``code_attempts``)."""
     registry = _registry(plugins, registry)
-    options: dict[str, Any] = {} if exact_limit is None else {"exact_limit": exact_limit}
+    if exact_limit is not None:
+        options["exact_limit"] = exact_limit
     return Engine(_load(text, registry, currency, timezone), registry=registry, store=store,
                   lang=lang, clock=clock, **options)
 

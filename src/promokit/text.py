@@ -53,6 +53,10 @@ _REASONS: dict[str, dict[str, str]] = {
     "code_missing": {"en": "needs a promotion code", "zh-CN": "需要輸入優惠碼"},
     "code_invalid": {"en": "no promotion accepts this code", "zh-CN": "優惠碼無效"},
     "code_used": {"en": "this code has already been used", "zh-CN": "優惠碼已被使用"},
+    "code_throttled": {"en": "too many wrong codes; try again later",
+                       "zh-CN": "優惠碼錯誤次數過多，請稍後再試"},
+    "store_unavailable": {"en": "cannot be checked right now (the promotion store is "
+                                "unavailable)", "zh-CN": "暫時無法核驗此優惠（系統繁忙）"},
     "limit_reached": {"en": "the usage limit has been reached", "zh-CN": "已達到使用次數上限"},
     "budget_exhausted": {"en": "the promotion's budget is used up",
                          "zh-CN": "活動預算已用完"},

@@ -1,0 +1,122 @@
+"""What a priced order takes from the store: uses, stock, budget, coupon codes.
+
+``Engine.price`` works this out with the price, from the same best deal, so
+checkout reserves exactly what the customer was given. Each applied promotion
+becomes one :class:`Use`; :func:`order_deltas` turns the uses into the store
+deltas of one reservation, each with the limit it must stay within.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from .campaign import CampaignSet
+from .pipeline import Context, State, Unit
+from .stores import Delta, counter_keys
+
+__all__ = ["Use", "consumption", "order_deltas"]
+
+
+@attrs.frozen(kw_only=True)
+class Use:
+    """One applied promotion in one order: its discount, the units it took (its
+    stock: discounted units, or gifts for kinds with their own stock) and the
+    counters it holds."""
+
+    promotion: str
+    campaign: str | None
+    amount: int
+    """The discount, shipping included, in minor units."""
+    units: int
+    line_units: tuple[tuple[str, int], ...] = ()
+    """``(line id, units)`` the stock counts, per cart line (empty for gifts)."""
+    code: str | None = None
+    """The coupon code (canonical) it redeems."""
+    holds: tuple[Delta, ...] = ()
+    """Its own counters: uses, per-customer and daily uses, stock, promotion budget
+    and coupon code; the campaign budget is summed over the order in
+    :func:`order_deltas`."""
+
+
+def consumption(ctx: Context, units: Sequence[Unit], state: State,
+                campaigns: CampaignSet) -> tuple[Use, ...]:
+    """The :class:`Use` of every promotion that applied in ``state``."""
+    found: dict[str, dict[str, object]] = {}
+    order: list[Unit] = []
+    for unit in sorted(units, key=lambda u: (u.stage_no, u.order_key)):
+        acted = state.acted.get(unit.number)
+        if acted is None or acted.no_deal is not None:
+            continue
+        promotion = unit.promotion
+        kind = promotion.kind_impl
+        entry = found.get(promotion.id)
+        if entry is None:
+            entry = found[promotion.id] = {"amount": 0, "own": 0, "lines": {}}
+            order.append(unit)
+        entry["amount"] = int(entry["amount"]) + acted.amount  # type: ignore[call-overload]
+        lines: dict[int, int] = entry["lines"]  # type: ignore[assignment]
+        if kind.stock_counts == "own":
+            entry["own"] = int(entry["own"]) + sum(  # type: ignore[call-overload]
+                gift.quantity for gift in acted.gifts)
+        elif kind.quantity_deal:
+            for index, count in acted.consumed.items():
+                lines[index] = lines.get(index, 0) + count
+        elif acted.app is not None:
+            for view in acted.app.lines:
+                if acted.per_line.get(view.index):
+                    lines[view.index] = lines.get(view.index, 0) + view.quantity
+    customer = ctx.cart.customer.id
+    uses = []
+    for unit in order:
+        promotion = unit.promotion
+        entry = found[promotion.id]
+        amount = int(entry["amount"])  # type: ignore[call-overload]
+        lines = entry["lines"]  # type: ignore[assignment]
+        line_units: tuple[tuple[str, int], ...] = ()
+        if promotion.kind_impl.stock_counts == "own":
+            taken = int(entry["own"])  # type: ignore[call-overload]
+        else:
+            taken = sum(lines.values())
+            line_units = tuple((ctx.lines[i].id, lines[i]) for i in sorted(lines))
+        limits = promotion.limits
+        holds = [Delta(counter_keys.uses(promotion.id), 1, limits.total)]
+        if customer is not None and limits.per_customer is not None:
+            holds.append(Delta(counter_keys.customer_uses(promotion.id, customer), 1,
+                               limits.per_customer))
+        if customer is not None and limits.per_customer_daily is not None:
+            holds.append(Delta(counter_keys.customer_daily_uses(
+                promotion.id, customer, ctx.now.date()), 1, limits.per_customer_daily))
+        if limits.stock is not None and taken:
+            holds.append(Delta(counter_keys.stock(promotion.id), taken, limits.stock))
+        if promotion.budget is not None and amount:
+            holds.append(Delta(counter_keys.spent(promotion.id), amount, promotion.budget))
+        code = ctx.reads.chosen.get(promotion.id)
+        if code is not None:
+            per_code = ctx.reads.codes[code][1]
+            holds.append(Delta(counter_keys.code_uses(code), 1, per_code))
+        uses.append(Use(promotion=promotion.id, campaign=promotion.campaign, amount=amount,
+                        units=taken, line_units=line_units, code=code, holds=tuple(holds)))
+    return tuple(uses)
+
+
+def order_deltas(uses: Sequence[Use], campaigns: CampaignSet) -> tuple[Delta, ...]:
+    """Every counter an order holds, once each, sorted by key: the promotions' own
+    holds and each campaign budget's share of the order's discounts."""
+    merged: dict[str, Delta] = {}
+    for use in uses:
+        for delta in use.holds:
+            seen = merged.get(delta.key)
+            merged[delta.key] = delta if seen is None else attrs.evolve(
+                seen, amount=seen.amount + delta.amount)
+    spent: dict[str, int] = {}
+    for use in uses:
+        if use.campaign is not None and use.amount:
+            spent[use.campaign] = spent.get(use.campaign, 0) + use.amount
+    for campaign_id, amount in spent.items():
+        campaign = campaigns.campaign(campaign_id)
+        if campaign is not None and campaign.budget is not None:
+            key = counter_keys.campaign_spent(campaign_id)
+            merged[key] = Delta(key, amount, campaign.budget)
+    return tuple(merged[key] for key in sorted(merged))

@@ -1,0 +1,583 @@
+"""Checkout, commit, release, expiry and refunds (DESIGN §4.9), with hand-computed
+amounts. The flows run on every store backend; the single-process details on memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import HEADER, D, make_cart
+
+import promokit
+from promokit import Engine, OrderError, StoreError, StoreUnavailable
+from promokit.checkout import Alert, OrderEvent
+from promokit.errors import CartError
+from promokit.registry import Registry
+from promokit.stores import MemoryStore, Store, counter_keys
+from promokit.testing import engine_from_toml
+
+BACKENDS = pytest.mark.parametrize("store_url", [
+    "memory", "sqlite",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+], indirect=True)
+
+SHOP = HEADER + '''
+[[campaign]]
+id = "d11"
+budget = "1000.00"
+funding = { platform = "0.7", merchant = "0.3" }
+
+[[promotion]]
+id = "flash"
+kind = "fixed_price"
+price = "99.00"
+scope = { skus = ["BLENDER"] }
+limits = { stock = 3, per_customer = 1 }
+
+[[promotion]]
+id = "d11-300-50"
+campaign = "d11"
+kind = "tiered_threshold"
+stage = "platform"
+tiers = [ { spend = "300", off = "50" } ]
+'''
+
+NOW = datetime(2026, 11, 11, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class Recorder:
+    """A plugin that keeps every order event and alert."""
+
+    def __init__(self) -> None:
+        self.events: list[OrderEvent] = []
+        self.alerts: list[Alert] = []
+
+    @promokit.hookimpl
+    def promokit_order_event(self, event: OrderEvent) -> None:
+        self.events.append(event)
+
+    @promokit.hookimpl
+    def promokit_alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def shop(store: Store, clock: Clock, recorder: Recorder) -> Callable[..., Engine]:
+    """``shop(toml=SHOP, **options)``: an engine on the test's store, clock and recorder."""
+    registry = Registry.default([recorder], load_entry_points=False)
+
+    def build(text: str = SHOP, **options: Any) -> Engine:
+        return engine_from_toml(text, registry=registry, store=store, clock=clock, **options)
+    return build
+
+
+def cart_of(*lines: tuple[Any, ...], customer: str | None = "c1", **fields: Any) -> Any:
+    return make_cart(*lines, customer={"id": customer} if customer else {}, **fields)
+
+
+BASKET = (("l1", "SHOE", 2, "150.00"), ("l2", "BLENDER", 1, "199.00"))
+
+
+def counters(store: Store, *keys: str) -> dict[str, int]:
+    return dict(store.read(list(keys)))
+
+
+# -- reserve ---------------------------------------------------------------------------
+
+
+@BACKENDS
+def test_checkout_reserves_what_the_price_gives(shop: Callable[..., Engine],
+                                                store: Store) -> None:
+    engine = shop()
+    order = engine.checkout(cart_of(*BASKET), "SO-1")
+    # Item: BLENDER 199.00 → 99.00 (flash, 100.00 off). Platform: 300.00 + 99.00 = 399.00
+    # ≥ 300 → 50.00 off by net: SHOE 50 × 300/399 = 37.593 → 37.59, BLENDER 12.406 → 12.41
+    # (the larger remainder takes the odd cent). Total 399.00 − 50.00 = 349.00.
+    assert order.status == "reserved" and order.revision == 1 and not order.repeated
+    assert order.result.total == D("349.00")
+    assert [(d.promotion, d.amount) for d in order.result.line("l1").discounts] == [
+        ("d11-300-50", D("37.59"))]
+    assert [(d.promotion, d.amount) for d in order.result.line("l2").discounts] == [
+        ("flash", D("100.00")), ("d11-300-50", D("12.41"))]
+    assert [(d.key, d.amount, d.limit) for d in order.holds] == [
+        ("spent:campaign:d11", 5000, 100000),
+        ("stock:flash", 1, 3),
+        ("uses:d11-300-50", 1, None),
+        ("uses:flash", 1, None),
+        ("uses:flash:c:c1", 1, 1),
+    ]
+    assert counters(store, "stock:flash", "spent:campaign:d11", "uses:flash:c:c1") == {
+        "stock:flash": 1, "spent:campaign:d11": 5000, "uses:flash:c:c1": 1}
+    assert order.expires_at == NOW + timedelta(minutes=15)
+    stored = engine.order("SO-1")
+    assert stored is not None and stored.result == order.result and stored.holds == order.holds
+
+
+@BACKENDS
+def test_the_same_order_id_never_reserves_twice(shop: Callable[..., Engine],
+                                                store: Store) -> None:
+    engine = shop()
+    first = engine.checkout(cart_of(*BASKET), "SO-1")
+    again = engine.checkout(cart_of(*BASKET), "SO-1")
+    assert again.repeated and again.result == first.result and again.revision == 1
+    assert counters(store, "stock:flash", "uses:d11-300-50") == {"stock:flash": 1,
+                                                                  "uses:d11-300-50": 1}
+    with pytest.raises(OrderError, match="already used for another cart") as caught:
+        engine.checkout(cart_of(("l1", "SHOE", 1, "150.00")), "SO-1")
+    assert caught.value.order_id == "SO-1"
+
+
+@BACKENDS
+def test_stock_runs_out_exactly(shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop()
+    for n in range(3):
+        order = engine.checkout(cart_of(*BASKET, customer=f"c{n}"), f"SO-{n}")
+        assert order.result.line("l2").discounts[0].promotion == "flash"
+    fourth = engine.checkout(cart_of(*BASKET, customer="c9"), "SO-9")
+    assert fourth.result.reason("flash") == "stock_exhausted"
+    # Without the flash price: 300.00 + 199.00 = 499.00 − 50.00 = 449.00.
+    assert fourth.result.total == D("449.00")
+    assert counters(store, "stock:flash")["stock:flash"] == 3
+
+
+def test_a_counter_that_ran_out_since_pricing_is_dropped_and_said(
+        shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop()
+    assert isinstance(store, MemoryStore)
+    stale = Stale(store, {"stock:flash": 2})  # what an earlier read saw
+    engine = engine.with_campaigns(engine.campaigns)
+    engine.store = stale
+    engine.orders = type(engine.orders)(engine)
+    store.set("stock:flash", 3)  # another app server took the last unit meanwhile
+    order = engine.checkout(cart_of(*BASKET), "SO-1")
+    assert [(n.promotion, n.reason) for n in order.dropped] == [("flash", "stock_exhausted")]
+    assert order.result.total == D("449.00")
+    assert counters(store, "stock:flash")["stock:flash"] == 3
+
+
+class Stale:
+    """A store whose first read of some counters returns old values."""
+
+    def __init__(self, store: MemoryStore, old: dict[str, int]) -> None:
+        self._store, self._old = store, dict(old)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def read(self, keys: Any) -> dict[str, int]:
+        values = self._store.read(keys)
+        old, self._old = self._old, {}
+        return {key: old.get(key, value) for key, value in values.items()}
+
+
+def test_per_customer_limits(shop: Callable[..., Engine]) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    second = engine.checkout(cart_of(*BASKET), "SO-2")
+    assert second.result.reason("flash") == "limit_reached"
+    anonymous = engine.checkout(cart_of(*BASKET, customer=None), "SO-3")
+    assert anonymous.result.reason("flash") == "limit_reached"
+    assert "signed-in" in anonymous.result.not_applied[0].message
+    # evaluate still shows an anonymous visitor the flash price
+    assert engine.evaluate(cart_of(*BASKET, customer=None)).reason("flash") is None
+
+
+# -- commit, release, expiry ------------------------------------------------------------
+
+
+@BACKENDS
+def test_commit_writes_the_ledger_once(shop: Callable[..., Engine], store: Store,
+                                       clock: Clock) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    clock.advance(60)
+    committed = engine.commit("SO-1")
+    assert committed.status == "committed" and committed.expires_at is None
+    assert committed.committed_at == NOW + timedelta(seconds=60)
+    assert engine.commit("SO-1").revision == committed.revision  # idempotent
+    ledger = store.ledger(order_id="SO-1")
+    assert [(e.kind, e.promotion, e.amount, e.funding, e.units, e.customer) for e in ledger] == [
+        ("redemption", "flash", D("100.00"), (("merchant", D("100.00")),), 1, "c1"),
+        ("redemption", "d11-300-50", D("50.00"),
+         (("platform", D("35.00")), ("merchant", D("15.00"))), 3, "c1"),
+    ]
+    assert all(e.campaign_version == engine.campaigns.version for e in ledger)
+    assert store.expired(clock().timestamp() + 10**6) == []
+
+
+@BACKENDS
+def test_release_gives_everything_back(shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    released = engine.release("SO-1")
+    assert released.status == "released" and released.holds == ()
+    assert engine.release("SO-1").revision == released.revision
+    assert set(counters(store, "stock:flash", "spent:campaign:d11", "uses:flash:c:c1",
+                        "uses:d11-300-50").values()) == {0}
+    with pytest.raises(OrderError, match="was released"):
+        engine.commit("SO-1")
+    assert store.ledger() == []
+
+
+@BACKENDS
+def test_a_lapsed_reservation_expires_and_cannot_be_committed(
+        shop: Callable[..., Engine], store: Store, clock: Clock, recorder: Recorder) -> None:
+    engine = shop(ttl=60)
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    clock.advance(59)
+    assert engine.sweep() == []
+    clock.advance(1)
+    with pytest.raises(OrderError, match="lapsed"):
+        engine.commit("SO-1")
+    order = engine.order("SO-1")
+    assert order is not None and order.status == "expired"
+    assert counters(store, "stock:flash")["stock:flash"] == 0
+    assert [e.kind for e in recorder.events] == ["reserved", "expired"]
+
+
+def test_sweep_expires_only_lapsed_reservations(shop: Callable[..., Engine], store: Store,
+                                                clock: Clock) -> None:
+    engine = shop(ttl=60)
+    engine.checkout(cart_of(*BASKET, customer="a"), "SO-a")
+    clock.advance(30)
+    engine.checkout(cart_of(*BASKET, customer="b"), "SO-b")
+    engine.commit("SO-b")
+    clock.advance(31)
+    assert engine.sweep() == ["SO-a"]
+    assert counters(store, "stock:flash")["stock:flash"] == 1
+
+
+def test_stock_held_by_lapsed_reservations_comes_back_at_checkout(
+        shop: Callable[..., Engine], store: Store, clock: Clock) -> None:
+    engine = shop(ttl=60)
+    for n in range(3):
+        engine.checkout(cart_of(*BASKET, customer=f"c{n}"), f"SO-{n}")
+    assert engine.evaluate(cart_of(*BASKET, customer="c9")).reason("flash") == \
+        "stock_exhausted"
+    clock.advance(61)  # the three buyers never paid, and nobody swept
+    late = engine.checkout(cart_of(*BASKET, customer="c9"), "SO-9")
+    assert late.result.line("l2").discounts[0].promotion == "flash"
+    assert [engine.order(f"SO-{n}").status for n in range(3)] == ["expired"] * 3  # type: ignore[union-attr]
+    assert counters(store, "stock:flash")["stock:flash"] == 1
+
+
+def test_order_operations_on_unknown_or_wrong_orders(shop: Callable[..., Engine]) -> None:
+    engine = shop()
+    for call in (engine.commit, engine.release):
+        with pytest.raises(OrderError, match="no order 'nope'"):
+            call("nope")
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    with pytest.raises(OrderError, match="not committed yet"):
+        engine.refund("SO-1", "RF-1")
+    engine.commit("SO-1")
+    with pytest.raises(OrderError, match="refund it instead"):
+        engine.release("SO-1")
+    for bad in ("", "   ", "x" * 201):
+        with pytest.raises(OrderError, match="order_id must be"):
+            engine.checkout(cart_of(*BASKET), bad)
+
+
+# -- refunds ----------------------------------------------------------------------------
+
+
+@BACKENDS
+def test_proportional_refunds_bit_by_bit_pay_back_exactly_the_total(
+        shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.commit("SO-1")
+    # SHOE line: 300.00 − 37.59 = 262.41 over 2 units → 131.21 + 131.20.
+    first = engine.refund("SO-1", "RF-1", {"l1": 1})
+    assert first.amount == D("131.21") and first.clawback == D("0.00")
+    # d11-300-50 gave SHOE 37.59 → 18.80 + 18.79; the first unit gives back 18.80.
+    assert first.reversals == (("d11-300-50", D("18.80")),)
+    assert first.given_back == (("spent:campaign:d11", 1880),)
+    assert counters(store, "spent:campaign:d11")["spent:campaign:d11"] == 5000 - 1880
+    order = engine.order("SO-1")
+    assert order is not None and order.status == "committed"
+    rest = engine.refund("SO-1", "RF-2")
+    assert rest.amount == D("349.00") - D("131.21") == D("217.79")
+    assert dict(rest.reversals) == {"flash": D("100.00"), "d11-300-50": D("31.20")}
+    order = engine.order("SO-1")
+    assert order is not None and order.status == "refunded" and order.holds == ()
+    assert set(counters(store, "stock:flash", "spent:campaign:d11", "uses:flash",
+                        "uses:flash:c:c1", "uses:d11-300-50").values()) == {0}
+    by_promotion: dict[str, Decimal] = {}
+    for entry in store.ledger(order_id="SO-1"):
+        by_promotion[entry.promotion] = by_promotion.get(entry.promotion, D("0")) + entry.amount
+        assert sum(share for _, share in entry.funding) == entry.amount
+    assert by_promotion == {"flash": D("0.00"), "d11-300-50": D("0.00")}
+    with pytest.raises(OrderError, match="refunded in full"):
+        engine.refund("SO-1", "RF-3")
+
+
+@BACKENDS
+def test_a_reevaluated_refund_claws_back_a_lost_threshold(
+        shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.commit("SO-1")
+    refund = engine.refund("SO-1", "RF-1", {"l1": 1}, policy="reevaluate")
+    # Kept: one SHOE 150.00 + BLENDER 99.00 = 249.00 < 300: no 50.00 off. Paid 349.00,
+    # so the refund is 349.00 − 249.00 = 100.00, not the proportional 131.21.
+    assert refund.amount == D("100.00") and refund.clawback == D("31.21")
+    assert refund.reversals == (("d11-300-50", D("50.00")),)
+    assert refund.given_back == (("spent:campaign:d11", 5000), ("uses:d11-300-50", 1))
+    assert counters(store, "stock:flash", "spent:campaign:d11") == {
+        "stock:flash": 1, "spent:campaign:d11": 0}
+    rest = engine.refund("SO-1", "RF-2", policy="reevaluate")
+    assert rest.amount == D("249.00")
+    assert set(counters(store, "stock:flash", "uses:flash", "uses:flash:c:c1").values()) == {0}
+
+
+def test_a_reevaluated_refund_reports_gifts_owed_and_is_never_negative(
+        shop: Callable[..., Engine]) -> None:
+    engine = shop(HEADER + '''
+[[promotion]]
+id = "gift-300"
+kind = "gift"
+gift = { sku = "MUG", name = "Mug", quantity = 1, value = "39.00" }
+threshold = "300"
+limits = { stock = 10 }
+
+[[promotion]]
+id = "ship-free"
+kind = "free_shipping"
+threshold = "200"
+''')
+    cart = cart_of(("l1", "SHOE", 2, "150.00"), shipping="12.00")
+    order = engine.checkout(cart, "SO-1")
+    assert order.result.total == D("300.00") and len(order.result.gifts) == 1
+    engine.commit("SO-1")
+    refund = engine.refund("SO-1", "RF-1", {"l1": 1}, policy="reevaluate")
+    # Kept: 150.00 < 200: shipping 12.00 is now charged: 162.00; refund 300 − 162 = 138.00.
+    assert refund.amount == D("138.00") and refund.clawback == D("12.00")
+    assert [(g.sku, g.quantity) for g in refund.gifts_owed] == [("MUG", 1)]
+    # the mug is with the customer: its stock stays held until it comes back
+    assert dict(refund.given_back).get("stock:gift-300") is None
+
+
+def test_refund_ids_are_idempotent_and_bad_refunds_say_why(shop: Callable[..., Engine]) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.commit("SO-1")
+    first = engine.refund("SO-1", "RF-1", {"l1": 1})
+    assert engine.refund("SO-1", "RF-1", {"l1": 1}) == first
+    assert engine.refund("SO-1", "RF-1") == first
+    with pytest.raises(OrderError, match="already used for other units"):
+        engine.refund("SO-1", "RF-1", {"l2": 1})
+    with pytest.raises(CartError) as caught:
+        engine.refund("SO-1", "RF-2", {"l1": 2, "nope": 1})
+    assert {p.path for p in caught.value.problems} == {"units.l1", "units.nope"}
+    with pytest.raises(CartError, match="refunds no unit"):
+        engine.refund("SO-1", "RF-3", {"l1": 0})
+    with pytest.raises(ValueError, match="policy"):
+        engine.refund("SO-1", "RF-4", policy="generous")  # type: ignore[arg-type]
+    order = engine.order("SO-1")
+    assert order is not None and len(order.refunds) == 1
+
+
+# -- budgets ----------------------------------------------------------------------------
+
+BUDGET = HEADER + '''
+[[promotion]]
+id = "coupon-50"
+kind = "order_amount_off"
+amount = "50"
+budget = "120.00"
+'''
+
+
+def test_a_budget_is_never_passed(shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop(BUDGET)
+    totals = [engine.checkout(cart_of(("l1", "A", 1, "100.00"), customer=f"c{n}"),
+                              f"SO-{n}").result.total for n in range(3)]
+    # 50 + 50 = 100.00 of 120.00 spent; 50.00 more would pass it.
+    assert totals == [D("50.00"), D("50.00"), D("100.00")]
+    assert counters(store, "spent:coupon-50")["spent:coupon-50"] == 10000
+
+
+def test_a_partial_budget_gives_what_is_left(shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop(BUDGET.replace('budget = "120.00"',
+                                 'budget = "120.00"\npartial_budget = true'))
+    results = [engine.checkout(cart_of(("l1", "A", 1, "100.00"), ("l2", "B", 1, "60.00"),
+                                       customer=f"c{n}"), f"SO-{n}").result for n in range(4)]
+    assert [r.discount_total for r in results] == [D("50.00"), D("50.00"), D("20.00"),
+                                                   D("0.00")]
+    # 20.00 spread by net 100 : 60 → 12.50 + 7.50.
+    assert [d.amount for line in results[2].lines for d in line.discounts] == [
+        D("12.50"), D("7.50")]
+    assert results[3].reason("coupon-50") == "budget_exhausted"
+    assert counters(store, "spent:coupon-50")["spent:coupon-50"] == 12000
+
+
+def test_partial_budget_needs_a_budget(make_engine: Callable[..., Engine]) -> None:
+    with pytest.raises(promokit.ConfigError, match="partial_budget: needs a budget"):
+        make_engine(BUDGET.replace('budget = "120.00"', "partial_budget = true"))
+
+
+# -- alerts and events -------------------------------------------------------------------
+
+ALERTS = HEADER + '''
+[[promotion]]
+id = "flash"
+kind = "fixed_price"
+price = "1.00"
+scope = { skus = ["X"] }
+limits = { stock = 10 }
+'''
+
+
+def test_alerts_fire_once_per_crossing(shop: Callable[..., Engine],
+                                       recorder: Recorder) -> None:
+    engine = shop(ALERTS)
+    seen = []
+    for n, quantity in enumerate([5, 1, 2, 1, 1]):
+        engine.checkout(cart_of(("l1", "X", quantity, "9.00"), customer=f"c{n}"), f"SO-{n}")
+        seen.append([(a.level, a.left) for a in recorder.alerts])
+        recorder.alerts.clear()
+    # left after each: 5 (50%: not below), 4 (yellow), 2 (not below 20%), 1 (red), 0.
+    assert seen == [[], [("yellow", 4)], [], [("red", 1)], []]
+    engine.release("SO-4")
+    engine.release("SO-3")  # back to 2 left: above red again
+    engine.checkout(cart_of(("l1", "X", 2, "9.00"), customer="c9"), "SO-9")
+    assert [(a.subject, a.what, a.level, a.left, a.limit) for a in recorder.alerts] == [
+        ("stock", "flash", "red", 0, 10)]
+
+
+def test_budget_alerts_carry_money(shop: Callable[..., Engine], recorder: Recorder) -> None:
+    engine = shop(BUDGET)
+    engine.checkout(cart_of(("l1", "A", 1, "100.00"), customer="a"), "SO-a")
+    engine.checkout(cart_of(("l1", "A", 1, "100.00"), customer="b"), "SO-b")
+    # 120.00 → 70.00 left (58%) → 20.00 left (16.7%): yellow and red crossed at once.
+    assert [(a.subject, a.level, a.left, a.limit) for a in recorder.alerts] == [
+        ("budget", "yellow", D("20.00"), D("120.00")),
+        ("budget", "red", D("20.00"), D("120.00"))]
+
+
+def test_events_follow_the_order(shop: Callable[..., Engine], recorder: Recorder) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.checkout(cart_of(*BASKET), "SO-1")  # a repeat sends nothing
+    engine.commit("SO-1")
+    engine.commit("SO-1")
+    engine.refund("SO-1", "RF-1", {"l1": 1})
+    engine.refund("SO-1", "RF-1", {"l1": 1})
+    assert [(e.kind, e.order_id, e.refund_id, e.amount) for e in recorder.events] == [
+        ("reserved", "SO-1", None, None), ("committed", "SO-1", None, None),
+        ("refunded", "SO-1", "RF-1", D("131.21"))]
+    assert recorder.events[0].promotions == ("flash", "d11-300-50")
+    assert recorder.events[0].to_json()["customer"] == "c1"
+
+
+# -- replay ------------------------------------------------------------------------------
+
+
+@BACKENDS
+def test_replay_prices_a_committed_order_again(shop: Callable[..., Engine],
+                                               store: Store) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.commit("SO-1")
+    # later: other customers drain the stock, the campaigns change
+    for n in range(2):
+        engine.checkout(cart_of(*BASKET, customer=f"x{n}"), f"SO-x{n}")
+    changed = shop(SHOP.replace('price = "99.00"', 'price = "89.00"'))
+    replay = changed.replay("SO-1")
+    assert replay.matches and replay.result.total == D("349.00")
+    assert store.load_campaigns(engine.campaigns.version) == engine.campaigns.canonical
+
+
+def test_replay_says_what_differs_and_refuses_an_altered_version(
+        shop: Callable[..., Engine], store: Store) -> None:
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    assert isinstance(store, MemoryStore)
+    row = store.order("SO-1")
+    assert row is not None
+    store._orders["SO-1"] = type(row)(order_id="SO-1", revision=row.revision,
+                                      status=row.status, expires_at=row.expires_at,
+                                      body=row.body.replace('"349.00"', '"339.00"'))
+    replay = engine.replay("SO-1")
+    assert not replay.matches
+    assert "total: \"339.00\" → \"349.00\"" in replay.differences
+    store._campaigns[engine.campaigns.version] = store._campaigns[
+        engine.campaigns.version].replace("99.00", "9.00")
+    other = shop(SHOP.replace("d11-300-50", "d11-300-40"))
+    with pytest.raises(StoreError, match="does not hash to its version"):
+        other.replay("SO-1")
+
+
+# -- the store failing -------------------------------------------------------------------
+
+
+class Down:
+    """A store that cannot be reached."""
+
+    url = "redis://10.0.0.9:6379/0"
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise StoreUnavailable(f"cannot reach Redis at {self.url}")
+        return fail
+
+
+def test_an_unreachable_store_refuses_by_default(make_engine: Callable[..., Engine]) -> None:
+    engine = make_engine(SHOP, store=Down())
+    with pytest.raises(StoreUnavailable, match="cannot reach Redis"):
+        engine.evaluate(cart_of(*BASKET))
+    with pytest.raises(StoreUnavailable):
+        engine.checkout(cart_of(*BASKET), "SO-1")
+
+
+def test_an_unreachable_store_can_be_priced_around(make_engine: Callable[..., Engine]) -> None:
+    engine = make_engine(SHOP, store=Down(), on_store_error="skip")
+    result = engine.evaluate(cart_of(*BASKET))
+    assert result.store_unavailable and result.to_json()["store_unavailable"] is True
+    assert result.reason("flash") == "store_unavailable"
+    # d11-300-50 has no limit of its own but its campaign has a budget: it needs the store.
+    assert result.reason("d11-300-50") == "store_unavailable"
+    assert result.total == D("499.00")
+    with pytest.raises(StoreUnavailable):  # checkout never prices around the store
+        engine.checkout(cart_of(*BASKET), "SO-1")
+
+
+def test_engine_options_are_checked(make_engine: Callable[..., Engine]) -> None:
+    with pytest.raises(ValueError, match="on_store_error"):
+        make_engine(SHOP, on_store_error="ignore")
+    with pytest.raises(ValueError, match="code_attempts"):
+        make_engine(SHOP, code_attempts=(0, 60))
+    with pytest.raises(ValueError, match="ttl"):
+        make_engine(SHOP, ttl=0)
+
+
+def test_counter_keys_are_stable() -> None:
+    assert counter_keys.code_uses("ABC") == "code:ABC"
+    assert counter_keys.code_failures("c1", 7) == "fail:c1:7"
