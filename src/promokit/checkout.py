@@ -740,12 +740,15 @@ class Checkout:
                 funding = tuple((party, -money.to_decimal(part))
                                 for (party, _), part in zip(item.funding, parts, strict=False))
             use = uses.get(promotion)
+            touched = {line.id for line in order.result.lines
+                       if any(d.promotion == promotion for d in line.discounts)}
             entries.append(LedgerEntry(
                 entry_id=f"{order.order_id}:{refund.refund_id}:{number}",
                 order_id=order.order_id, kind="reversal", promotion=promotion,
                 campaign=use.campaign if use else None, customer=order.cart.customer.id,
                 currency=order.result.currency, amount=-amount, funding=funding,
-                units=sum(count for _, count in refund.units), at=refund.at,
+                units=sum(count for line_id, count in refund.units if line_id in touched),
+                at=refund.at,
                 campaign_version=order.campaign_version,
                 code=use.code if use else None, refund_id=refund.refund_id))
         return tuple(entries)

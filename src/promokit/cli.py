@@ -1,9 +1,12 @@
 """The ``promokit`` command (DESIGN §6).
 
-``promokit evaluate``, ``validate``, ``rules``, ``plugins`` and ``demo``; see docs/cli.md.
-Exit codes: 0 success, 1 invalid input (a campaign file, a cart, a plugin;
-the message on stderr says what and where), 2 usage error (argparse's own),
-3 store unavailable. These never end in a traceback.
+``promokit evaluate``, ``validate``, ``rules``, ``plugins`` and ``demo`` here; the
+store commands (``checkout``, ``commit``, ``release``, ``refund``, ``sweep``,
+``replay``, ``ledger``, ``coupons``) in :mod:`promokit.cli_store`; see docs/cli.md.
+Exit codes: 0 success, 1 invalid input (a campaign file, a cart, a plugin, an
+order operation that does not fit the order; the message on stderr says what
+and where), 2 usage error (argparse's own, a bad store URL), 3 store
+unavailable. These never end in a traceback.
 
 :func:`render_result` is the text form of a :class:`~promokit.result.PriceResult`
 that ``evaluate`` prints and the demo reuses.
@@ -31,13 +34,24 @@ from ._plugins import BUILTIN_PLUGINS, distribution_of, make_plugin_manager
 from ._tables import render
 from .campaign import CampaignSet
 from .cart import Cart
+from .cli_store import Shared, add_store_commands
 from .engine import Engine
-from .errors import CartError, ConfigError, PluginError, Problem, PromokitError, StoreError
+from .errors import (
+    CartError,
+    ConfigError,
+    OrderError,
+    PluginError,
+    Problem,
+    PromokitError,
+    StoreError,
+    StoreURLError,
+)
 from .loader import load_campaigns, read_campaign_source
 from .money import currency
 from .registry import Registry
 from .result import PriceResult
 from .rules_text import rules_text
+from .stores import open_store
 from .text import LANGUAGES, Text
 
 __all__ = [
@@ -83,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(*_problem_lines("invalid cart", "cart", error.problems))
     except PluginError as error:
         _error(f"plugin error: {error}")
+    except OrderError as error:
+        _error(str(error))
+    except StoreURLError as error:
+        _error(f"bad store URL: {error}")
+        return EXIT_USAGE
     except StoreError as error:
         _error(f"store unavailable: {error}")
         return EXIT_STORE
@@ -109,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promokit",
         description="Price carts under promotion campaigns, check campaign files, "
-                    "list plugins.",
+                    "check out orders against a store, list plugins.",
         epilog="exit codes: 0 success, 1 invalid input, 2 usage error, 3 store unavailable",
     )
     parser.add_argument("--version", action="version", version=f"promokit {__version__}")
@@ -125,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="the cart as JSON; '-' reads standard input")
     evaluate.add_argument("--json", action="store_true",
                           help="print the result as JSON instead of tables")
+    evaluate.add_argument("--store", metavar="URL",
+                          help="read limits, stock, budgets and coupon codes from this store "
+                               "(default: an empty in-memory one)")
     _plugin_options(evaluate)
     evaluate.set_defaults(command=_evaluate)
 
@@ -160,6 +182,10 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="a scripted 雙11 story with readable tables",
         description="Price a few 雙11 carts step by step, with the built-in plugins only.")
     demo.set_defaults(command=_demo)
+    add_store_commands(commands, Shared(
+        registry=lambda args: Registry.from_plugin_manager(_plugin_manager(args)),
+        load=_load, read_cart=_read_cart, render=render_result,
+        plugin_options=_plugin_options))
     return parser
 
 
@@ -188,7 +214,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     registry = Registry.from_plugin_manager(_plugin_manager(args))
     campaigns = _load(args.campaigns, registry)
     cart = _read_cart(args.cart)
-    result = Engine(campaigns, registry=registry).evaluate(cart)
+    if args.store:
+        with contextlib.closing(open_store(args.store, registry=registry)) as store:
+            result = Engine(campaigns, registry=registry, store=store).evaluate(cart)
+    else:
+        result = Engine(campaigns, registry=registry).evaluate(cart)
     if args.json:
         print(result.to_json_text())
     else:

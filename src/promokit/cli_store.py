@@ -1,0 +1,414 @@
+"""The ``promokit`` commands that work on a store (DESIGN §6).
+
+``checkout``, ``commit``, ``release``, ``refund``, ``sweep``, ``replay``,
+``ledger`` and ``coupons generate|import``; each takes ``--store URL``
+(default: the ``PROMOKIT_STORE`` environment variable). Orders are settled
+under the campaign version that priced them, read back from the store, so
+``commit``, ``release``, ``refund`` and ``replay`` need no campaign files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._tables import render
+from .campaign import CampaignSet
+from .cart import Cart
+from .checkout import Order, Refund
+from .coupons import CouponBatch, generate_codes, is_well_formed, read_codes_csv, write_codes_csv
+from .engine import Engine
+from .errors import CartError, OrderError, Problem, StoreError, StoreURLError
+from .ledger import ledger_csv, ledger_jsonl
+from .loader import parse_campaigns
+from .registry import Registry
+from .stores import Store, open_store
+
+__all__ = ["Shared", "add_store_commands"]
+
+
+
+@attrs.frozen(kw_only=True)
+class Shared:
+    """What the store commands borrow from :mod:`promokit.cli`."""
+
+    registry: Callable[[argparse.Namespace], Registry]
+    """The plugin registry the command line asks for (``--no-plugins``, ``--block``)."""
+    load: Callable[[Sequence[str], Registry], CampaignSet]
+    read_cart: Callable[[str], Cart]
+    render: Callable[..., str]
+    plugin_options: Callable[[argparse.ArgumentParser], None]
+
+
+def add_store_commands(commands: Any, shared: Shared) -> None:
+    """Add the store commands to the ``promokit`` parser's subcommands."""
+    plugin_options = shared.plugin_options
+
+    def command(name: str, help_text: str, run: Callable[[Shared, argparse.Namespace], int],
+                description: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text,
+                                                              description=description)
+        parser.add_argument("--store", metavar="URL", default=os.environ.get("PROMOKIT_STORE"),
+                            help="the store: sqlite:///promokit.db, redis://host:6379/0, "
+                                 "postgresql://user@host/db (default: $PROMOKIT_STORE)")
+        plugin_options(parser)
+        parser.set_defaults(command=functools.partial(run, shared))
+        return parser
+
+    checkout = command("checkout", "price a cart and reserve what it consumes", _checkout,
+                       "Price a cart and reserve, all or nothing, every use, stock, budget "
+                       "and code it consumes. The same order id never reserves twice.")
+    checkout.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
+    checkout.add_argument("--cart", required=True, metavar="CART.json",
+                          help="the cart as JSON; '-' reads standard input")
+    checkout.add_argument("--order", required=True, metavar="ORDER_ID")
+    checkout.add_argument("--ttl", type=float, default=None, metavar="SECONDS",
+                          help="how long the reservation lives unless committed (default 900)")
+    checkout.add_argument("--json", action="store_true", help="print the order as JSON")
+
+    for name, run, text in (
+            ("commit", _commit, "the order is paid: make its reservation final and write "
+                                "its redemptions to the ledger"),
+            ("release", _release, "the order was cancelled before payment: give back what "
+                                  "it holds")):
+        parser = command(name, text.split(":")[0], run, text[0].upper() + text[1:] + ".")
+        parser.add_argument("order", metavar="ORDER_ID")
+        parser.add_argument("--json", action="store_true", help="print the order as JSON")
+
+    refund = command("refund", "refund units of a committed order", _refund,
+                     "Refund some or all units of a committed order; the refunded discount "
+                     "goes back to the budgets.")
+    refund.add_argument("order", metavar="ORDER_ID")
+    refund.add_argument("--refund-id", required=True, metavar="ID",
+                        help="your id of this refund (a repeat returns the first)")
+    refund.add_argument("--units", metavar="LINE=N[,LINE=N]",
+                        help="units per line id (default: everything not refunded yet)")
+    refund.add_argument("--policy", choices=("proportional", "reevaluate"),
+                        default="proportional")
+    refund.add_argument("--json", action="store_true", help="print the refund as JSON")
+
+    command("sweep", "expire lapsed reservations", _sweep,
+            "Expire reservations whose time to live has passed and give back what they "
+            "hold. Run it on a timer (checkout also sweeps when something ran out).")
+
+    replay = command("replay", "price a stored order again and compare", _replay,
+                     "Re-price a stored order from its recorded cart, counters and campaign "
+                     "version, and show whether it matches what was recorded (exit 1 if not).")
+    replay.add_argument("order", metavar="ORDER_ID")
+
+    ledger = command("ledger", "list or export the redemption ledger", _ledger,
+                     "List redemptions and refund reversals, optionally filtered; export as "
+                     "CSV or JSON lines.")
+    ledger.add_argument("--order", metavar="ORDER_ID")
+    ledger.add_argument("--promotion", metavar="ID")
+    ledger.add_argument("--since", metavar="TIME", help="ISO 8601, inclusive")
+    ledger.add_argument("--until", metavar="TIME", help="ISO 8601, exclusive")
+    ledger.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    ledger.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+
+    coupons = commands.add_parser("coupons", help="generate or import coupon codes",
+                                  description="Make or import the codes of a [[coupon]] "
+                                              "batch.")
+    actions = coupons.add_subparsers(title="actions", metavar="ACTION", required=True)
+    generate = actions.add_parser("generate", help="generate codes, write CSV",
+                                  description="Generate new codes for a batch (60 random bits "
+                                              "and a check character each), write them as "
+                                              "CSV and, with --store, register them.")
+    generate.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
+    generate.add_argument("--batch", required=True, metavar="ID")
+    generate.add_argument("--count", type=int, metavar="N",
+                          help="how many (default: the batch's count)")
+    generate.add_argument("--out", metavar="FILE.csv", help="write CSV here (default stdout)")
+    generate.add_argument("--store", metavar="URL", default=os.environ.get("PROMOKIT_STORE"),
+                          help="also register the codes in this store")
+    plugin_options(generate)
+    generate.set_defaults(command=functools.partial(_generate, shared))
+    imported = actions.add_parser("import", help="register external codes from CSV",
+                                  description="Register codes from a CSV file (a 'code' "
+                                              "column, or one code per line), all or nothing.")
+    imported.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
+    imported.add_argument("--batch", required=True, metavar="ID")
+    imported.add_argument("--file", required=True, metavar="CODES.csv")
+    imported.add_argument("--store", metavar="URL", default=os.environ.get("PROMOKIT_STORE"))
+    plugin_options(imported)
+    imported.set_defaults(command=functools.partial(_import, shared))
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def _checkout(shared: Shared, args: argparse.Namespace) -> int:
+    registry = shared.registry(args)
+    campaigns = shared.load(args.campaigns, registry)
+    cart = shared.read_cart(args.cart)
+    with _store(shared, args, registry) as store:
+        order = Engine(campaigns, registry=registry, store=store).checkout(
+            cart, args.order, ttl=args.ttl)
+        _print_order(shared, order, args.json,
+                     names={p.id: p.name for p in campaigns.promotions})
+    return 0
+
+
+def _commit(shared: Shared, args: argparse.Namespace) -> int:
+    with _store(shared, args) as store:
+        order = _engine_for(shared, args, store).commit(args.order)
+        _print_order(shared, order, args.json)
+    return 0
+
+
+def _release(shared: Shared, args: argparse.Namespace) -> int:
+    with _store(shared, args) as store:
+        order = _engine_for(shared, args, store).release(args.order)
+        _print_order(shared, order, args.json)
+    return 0
+
+
+def _refund(shared: Shared, args: argparse.Namespace) -> int:
+    units = _units(args.units) if args.units else None
+    with _store(shared, args) as store:
+        refund = _engine_for(shared, args, store).refund(args.order, args.refund_id, units,
+                                                 policy=args.policy)
+        if args.json:
+            print(json.dumps(refund.to_json(), ensure_ascii=False, indent=2))
+        else:
+            print(_refund_text(args.order, refund))
+    return 0
+
+
+def _sweep(shared: Shared, args: argparse.Namespace) -> int:
+    registry = shared.registry(args)
+    with _store(shared, args, registry) as store:
+        engine = Engine(parse_campaigns({"currency": "CNY"}, registry), registry=registry,
+                        store=store)
+        expired = []
+        while batch := engine.sweep(500):
+            expired.extend(batch)
+        print(f"expired {len(expired)} reservation(s)" +
+              (f": {', '.join(expired[:20])}{' …' if len(expired) > 20 else ''}"
+               if expired else ""))
+    return 0
+
+
+def _replay(shared: Shared, args: argparse.Namespace) -> int:
+    with _store(shared, args) as store:
+        replay = _engine_for(shared, args, store).replay(args.order)
+    order = replay.order
+    print(f"order {order.order_id} ({order.status}), priced {order.cart.now:%Y-%m-%d %H:%M:%S%z} "
+          f"under campaign version {order.campaign_version[:12]}…")
+    if replay.matches:
+        print(f"replayed: total {replay.result.total} {replay.result.currency}, "
+              f"{len(replay.result.applied)} promotion(s): matches the record")
+        return 0
+    print("replayed: DIFFERS from the record:")
+    for line in replay.differences:
+        print(f"  {line}")
+    return 1
+
+
+def _ledger(shared: Shared, args: argparse.Namespace) -> int:
+    since, until = _time(args.since, "--since"), _time(args.until, "--until")
+    with _store(shared, args) as store:
+        entries = store.ledger(order_id=args.order, promotion=args.promotion, since=since,
+                               until=until)
+    if args.format == "csv":
+        text = ledger_csv(entries)
+    elif args.format == "jsonl":
+        text = ledger_jsonl(entries)
+    else:
+        rows = [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.order_id, e.kind, e.promotion,
+                 e.customer or "", f"{e.amount} {e.currency}",
+                 " ".join(f"{party}={share}" for party, share in e.funding), str(e.units)]
+                for e in entries]
+        text = render(["time", "order", "kind", "promotion", "customer", "amount", "funding",
+                       "units"], rows) + f"\n{_entries(len(entries))}\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {_entries(len(entries))} to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _generate(shared: Shared, args: argparse.Namespace) -> int:
+    registry = shared.registry(args)
+    campaigns = shared.load(args.campaigns, registry)
+    batch = _batch(campaigns, args.batch)
+    if batch.external:
+        raise CartError([Problem(path="--batch", message=f"batch {batch.id!r} is external: "
+                                                          "import its codes instead")])
+    count = args.count if args.count is not None else batch.count
+    if count is None or count < 1:
+        raise CartError([Problem(path="--count", message="give a positive --count (the batch "
+                                                          "sets none)")])
+    codes = generate_codes(count, batch.prefix)
+    if args.store:
+        with _store(shared, args, registry) as store:
+            _register(store, batch.id, codes, batch.uses)
+    text = write_codes_csv(batch, codes)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        where = f" and registered them in {args.store}" if args.store else ""
+        print(f"wrote {count} code(s) of batch {batch.id} to {args.out}{where}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _import(shared: Shared, args: argparse.Namespace) -> int:
+    registry = shared.registry(args)
+    campaigns = shared.load(args.campaigns, registry)
+    batch = _batch(campaigns, args.batch)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CartError([Problem(path="--file", message=f"cannot read {args.file}: "
+                                                         f"{error}")]) from None
+    rows = read_codes_csv(text)
+    problems = [Problem(path=f"{args.file}:{number}", message="empty code")
+                for number, code in rows if not code]
+    if not batch.external:
+        problems += [Problem(path=f"{args.file}:{number}",
+                             message=f"{code!r} fails its check character (mark the batch "
+                                     "external = true for codes made elsewhere)")
+                     for number, code in rows if code and not is_well_formed(code)]
+    if not rows:
+        problems.append(Problem(path=args.file, message="no codes"))
+    if problems:
+        raise CartError(problems)
+    with _store(shared, args, registry) as store:
+        added = _register(store, batch.id, [code for _, code in rows], batch.uses)
+    print(f"imported {added} code(s) into batch {batch.id} "
+          f"({len(rows) - added} already there)")
+    return 0
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+class _store:
+    """``with _store(args) as store``: open ``--store``, close it afterwards."""
+
+    def __init__(self, shared: Shared, args: argparse.Namespace,
+                 registry: Registry | None = None) -> None:
+        if not args.store:
+            raise StoreURLError("no store given: pass --store URL or set PROMOKIT_STORE")
+        self.url = args.store
+        self.registry = registry or shared.registry(args)
+
+    def __enter__(self) -> Store:
+        self.store = open_store(self.url, registry=self.registry)
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+
+
+def _engine_for(shared: Shared, args: argparse.Namespace, store: Store) -> Engine:
+    """An engine under the campaign version that priced the order."""
+    registry = shared.registry(args)
+    row = store.order(args.order)
+    if row is None:
+        raise OrderError(f"no order {args.order!r} in the store at {store.url}",
+                         order_id=args.order)
+    version = json.loads(row.body)["campaign_version"]
+    body = store.load_campaigns(version)
+    if body is None:
+        raise StoreError(f"the campaign version {version[:12]}… of order {args.order!r} is "
+                         "not in the store")
+    return Engine(parse_campaigns(json.loads(body), registry), registry=registry, store=store)
+
+
+def _register(store: Store, batch: str, codes: list[str], uses: int) -> int:
+    added = store.add_codes(batch, codes, uses)
+    if added.conflicts:
+        shown = ", ".join(added.conflicts[:5]) + (" …" if len(added.conflicts) > 5 else "")
+        raise CartError([Problem(path="codes", message=f"{len(added.conflicts)} code(s) "
+                                                        f"belong to another batch: {shown}; "
+                                                        "nothing was registered")])
+    return added.added
+
+
+def _batch(campaigns: CampaignSet, batch_id: str) -> CouponBatch:
+    batch = campaigns.coupon(batch_id)
+    if batch is None:
+        known = ", ".join(b.id for b in campaigns.coupons) or "none"
+        raise CartError([Problem(path="--batch", message=f"no coupon batch {batch_id!r} "
+                                                          f"(batches: {known})")])
+    return batch
+
+
+def _entries(count: int) -> str:
+    return f"{count} ledger entr{'y' if count == 1 else 'ies'}"
+
+
+def _units(text: str) -> dict[str, int]:
+    units: dict[str, int] = {}
+    problems = []
+    for part in text.split(","):
+        line_id, _, count = part.partition("=")
+        if not line_id.strip() or not count.strip().isdigit():
+            problems.append(Problem(path="--units", message=f"{part!r} is not LINE=N"))
+        else:
+            units[line_id.strip()] = int(count)
+    if problems:
+        raise CartError(problems)
+    return units
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise CartError([Problem(path=option, message=f"{text!r} is not an ISO 8601 "
+                                                       "time")]) from None
+    if value.tzinfo is None:
+        raise CartError([Problem(path=option, message=f"{text!r} needs an offset "
+                                                       "(+08:00, Z)")])
+    return value
+
+
+def _print_order(shared: Shared, order: Order, as_json: bool,
+                 names: dict[str, str] | None = None) -> None:
+    if as_json:
+        print(json.dumps(order.to_json(), ensure_ascii=False, indent=2))
+        return
+    line = f"order {order.order_id}: {order.status}"
+    if order.repeated:
+        line += " (already checked out: the first result)"
+    if order.expires_at is not None and order.status == "reserved":
+        line += f", expires {order.expires_at:%Y-%m-%d %H:%M:%S%z}"
+    print(line)
+    for dropped in order.dropped:
+        print(f"  ran out since pricing: {dropped.promotion} ({dropped.reason})")
+    if order.status == "reserved" and not order.repeated:
+        print(shared.render(order.result, names=names, cart=order.cart))
+    else:
+        print(f"  total {order.result.total} {order.result.currency}, "
+              f"{len(order.uses)} promotion(s) held")
+
+
+def _refund_text(order_id: str, refund: Refund) -> str:
+    units = ", ".join(f"{line}×{count}" for line, count in refund.units)
+    out = io.StringIO()
+    out.write(f"refund {refund.refund_id} of order {order_id} ({refund.policy}): "
+              f"{units}\n  pay back {refund.amount}\n")
+    if refund.clawback:
+        out.write(f"  clawed back {refund.clawback} (what the kept items no longer earn)\n")
+    for gift in refund.gifts_owed:
+        out.write(f"  gift owed back: {gift.name} ×{gift.quantity}\n")
+    for promotion, amount in refund.reversals:
+        out.write(f"  reversed {promotion}: {amount}\n")
+    return out.getvalue().rstrip("\n")
+

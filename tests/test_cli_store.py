@@ -1,0 +1,200 @@
+"""The store commands of the CLI: checkout → commit → refund → ledger → replay,
+coupon codes, and the exit codes of bad input and unreachable stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from promokit.cli import main
+from promokit.stores import open_store
+
+SHOP = '''currency = "CNY"
+timezone = "Asia/Shanghai"
+
+[[campaign]]
+id = "d11"
+funding = { platform = "0.7", merchant = "0.3" }
+
+[[promotion]]
+id = "flash"
+kind = "fixed_price"
+price = "99.00"
+scope = { skus = ["BLENDER"] }
+limits = { stock = 3, per_customer = 1 }
+
+[[promotion]]
+id = "d11-300-50"
+campaign = "d11"
+kind = "tiered_threshold"
+stage = "platform"
+tiers = [ { spend = "300", off = "50" } ]
+
+[[promotion]]
+id = "new-20"
+kind = "order_amount_off"
+amount = "20"
+
+[[coupon]]
+id = "new"
+promotion = "new-20"
+count = 4
+prefix = "NEW"
+
+[[coupon]]
+id = "partner"
+promotion = "new-20"
+external = true
+'''
+
+CART = {"currency": "CNY", "customer": {"id": "c1"}, "now": "2026-11-11T10:00:00+08:00",
+        "lines": [{"id": "l1", "sku": "SHOE", "quantity": 2, "unit_price": "150.00"},
+                  {"id": "l2", "sku": "BLENDER", "quantity": 1, "unit_price": "199.00"}]}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "shop.toml").write_text(SHOP, encoding="utf-8")
+    (tmp_path / "cart.json").write_text(json.dumps(CART), encoding="utf-8")
+    return {"shop": str(tmp_path / "shop.toml"), "cart": str(tmp_path / "cart.json"),
+            "store": f"sqlite:///{tmp_path / 'promokit.db'}", "dir": str(tmp_path)}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["--no-plugins", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_an_order_from_checkout_to_refund(files: dict[str, str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    store = files["store"]
+    code, out, _ = run(capsys, "checkout", files["shop"], "--cart", files["cart"],
+                       "--order", "SO-1", "--store", store)
+    assert code == 0 and out.startswith("order SO-1: reserved, expires ")
+    assert "total         349.00" in out
+    code, out, _ = run(capsys, "checkout", files["shop"], "--cart", files["cart"],
+                       "--order", "SO-1", "--store", store, "--json")
+    assert code == 0 and json.loads(out)["result"]["total"] == "349.00"
+    assert run(capsys, "commit", "SO-1", "--store", store)[1] == (
+        "order SO-1: committed\n  total 349.00 CNY, 2 promotion(s) held\n")
+    code, out, _ = run(capsys, "refund", "SO-1", "--refund-id", "RF-1", "--units", "l1=1",
+                       "--store", store)
+    assert code == 0 and out.splitlines() == [
+        "refund RF-1 of order SO-1 (proportional): l1×1", "  pay back 131.21",
+        "  reversed d11-300-50: 18.80"]
+    code, out, _ = run(capsys, "refund", "SO-1", "--refund-id", "RF-2", "--policy",
+                       "reevaluate", "--store", store, "--json")
+    assert code == 0 and json.loads(out)["amount"] == "217.79"
+    code, out, _ = run(capsys, "ledger", "--store", store, "--format", "csv")
+    rows = out.splitlines()
+    assert rows[0].startswith("entry_id,at,order_id,kind,refund_id,promotion")
+    assert [row.split(",")[10] for row in rows[1:]] == ["100.00", "50.00", "-18.80",
+                                                        "-100.00", "-31.20"]
+    code, out, _ = run(capsys, "ledger", "--store", store, "--format", "jsonl",
+                       "--promotion", "flash")
+    assert [json.loads(line)["amount"] for line in out.splitlines()] == ["100.00", "-100.00"]
+    out_file = Path(files["dir"]) / "ledger.csv"
+    assert run(capsys, "ledger", "--store", store, "--out", str(out_file),
+               "--format", "csv")[1] == f"wrote 5 ledger entries to {out_file}\n"
+    code, out, _ = run(capsys, "ledger", "--store", store, "--order", "SO-1")
+    assert code == 0 and out.rstrip().endswith("5 ledger entries")
+    code, out, _ = run(capsys, "replay", "SO-1", "--store", store)
+    assert code == 0 and out.splitlines()[-1] == (
+        "replayed: total 349.00 CNY, 2 promotion(s): matches the record")
+
+
+def test_release_and_sweep(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    store = files["store"]
+    run(capsys, "checkout", files["shop"], "--cart", files["cart"], "--order", "SO-1",
+        "--store", store, "--ttl", "600")
+    assert run(capsys, "release", "SO-1", "--store", store)[1].startswith(
+        "order SO-1: released")
+    assert run(capsys, "sweep", "--store", store)[1] == "expired 0 reservation(s)\n"
+
+
+@pytest.mark.parametrize(("argv", "exit_code", "message"), [
+    (["commit", "NOPE"], 1, "no order 'NOPE' in the store"),
+    (["refund", "NOPE", "--refund-id", "R", "--units", "l1"], 1, "--units: 'l1' is not LINE=N"),
+    (["ledger", "--since", "yesterday"], 1, "--since: 'yesterday' is not an ISO 8601 time"),
+    (["ledger", "--since", "2026-11-11T00:00:00"], 1, "needs an offset"),
+])
+def test_bad_store_command_input(files: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                 argv: list[str], exit_code: int, message: str) -> None:
+    code, _, err = run(capsys, *argv, "--store", files["store"])
+    assert code == exit_code and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("store", "exit_code", "message"), [
+    ("bogus", 2, "bad store URL: 'bogus' is not a store URL"),
+    ("ftp://x/y", 2, "no store backend for ftp://"),
+    ("sqlite:///db?fast=1", 2, "unknown option(s) fast"),
+    ("redis://:secret@127.0.0.1:1/0", 3, "store unavailable: cannot reach Redis"),
+])
+def test_bad_or_unreachable_stores(capsys: pytest.CaptureFixture[str], store: str,
+                                   exit_code: int, message: str) -> None:
+    code, _, err = run(capsys, "commit", "SO-1", "--store", store)
+    assert code == exit_code and message in err and "secret" not in err
+
+
+def test_a_store_is_required(capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMOKIT_STORE", raising=False)
+    code, _, err = run(capsys, "ledger")
+    assert code == 2 and "pass --store URL or set PROMOKIT_STORE" in err
+
+
+def test_coupons_generate_and_import(files: dict[str, str],
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = Path(files["dir"]) / "codes.csv"
+    code, out, _ = run(capsys, "coupons", "generate", files["shop"], "--batch", "new",
+                       "--out", str(out_file), "--store", files["store"])
+    assert code == 0 and out.startswith("wrote 4 code(s) of batch new")
+    codes = [row.split(",")[0] for row in out_file.read_text().splitlines()[1:]]
+    assert len(codes) == 4 and all(c.startswith("NEW-") for c in codes)
+    cart = dict(CART, codes=[codes[0].lower()])
+    Path(files["cart"]).write_text(json.dumps(cart), encoding="utf-8")
+    code, out, _ = run(capsys, "evaluate", files["shop"], "--cart", files["cart"], "--json")
+    # evaluate without a store: the code is not found in the empty in-memory one
+    assert code == 0 and json.loads(out)["rejected_codes"][0]["reason"] == "code_invalid"
+    code, out, _ = run(capsys, "evaluate", files["shop"], "--cart", files["cart"], "--json",
+                       "--store", files["store"])
+    assert json.loads(out)["total"] == "329.00"
+    code, out, _ = run(capsys, "checkout", files["shop"], "--cart", files["cart"], "--order",
+                       "SO-1", "--store", files["store"], "--json")
+    assert json.loads(out)["result"]["total"] == "329.00"
+    # stdout when no --out; nothing registered without --store
+    code, out, _ = run(capsys, "coupons", "generate", files["shop"], "--batch", "new",
+                       "--count", "2")
+    assert code == 0 and len(out.splitlines()) == 3
+    partner = Path(files["dir"]) / "partner.csv"
+    partner.write_text("code\nP-0001\np 0002\n", encoding="utf-8")
+    code, out, _ = run(capsys, "coupons", "import", files["shop"], "--batch", "partner",
+                       "--file", str(partner), "--store", files["store"])
+    assert (code, out) == (0, "imported 2 code(s) into batch partner (0 already there)\n")
+    opened = open_store(files["store"])
+    assert set(opened.find_codes(["P0001", "P0002"])) == {"P0001", "P0002"}
+    opened.close()
+
+
+def test_bad_coupon_commands_register_nothing(files: dict[str, str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    bad = Path(files["dir"]) / "bad.csv"
+    bad.write_text("code\nNEW-AAAA-AAAA-AAAA-A\n\n", encoding="utf-8")
+    code, _, err = run(capsys, "coupons", "import", files["shop"], "--batch", "new",
+                       "--file", str(bad), "--store", files["store"])
+    assert code == 1 and f"{bad}:2: 'NEWAAAAAAAAAAAAA' fails its check character" in err
+    assert run(capsys, "coupons", "generate", files["shop"], "--batch", "nope")[2].endswith(
+        "--batch: no coupon batch 'nope' (batches: new, partner)\n")
+    assert "is external" in run(capsys, "coupons", "generate", files["shop"], "--batch",
+                                "partner", "--count", "1")[2]
+    store = open_store(files["store"])
+    store.add_codes("partner", ["CLASH1"], 1)
+    store.close()
+    clash = Path(files["dir"]) / "clash.csv"
+    clash.write_text("CLASH1\nFRESH1\n", encoding="utf-8")
+    code, _, err = run(capsys, "coupons", "import", files["shop"], "--batch", "new",
+                       "--file", str(clash), "--store", files["store"])
+    assert code == 1 and "fails its check character" in err
