@@ -18,8 +18,9 @@ HOOKS = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunct
 
 
 def test_there_are_hooks() -> None:
-    assert HOOKS == ["promokit_evaluated", "promokit_register_conditions",
-                     "promokit_register_guards", "promokit_register_kinds"]
+    assert HOOKS == ["promokit_alert", "promokit_evaluated", "promokit_order_event",
+                     "promokit_register_conditions", "promokit_register_guards",
+                     "promokit_register_kinds", "promokit_register_stores"]
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -51,15 +52,16 @@ def test_public_names_are_pinned() -> None:
     assert promokit.__all__ == [
         "BUILTIN_PLUGINS", "EXACT_LIMIT", "AdapterError", "CampaignSet", "Cart", "CartError",
         "ConfigError", "Currency", "Customer", "Engine", "GameError", "Line", "MemoryStore",
-        "Money", "PluginError", "PriceResult", "Problem", "PromokitError", "Promotion",
-        "Registry", "StoreError", "__version__", "hookimpl", "load_campaigns",
-        "make_plugin_manager", "rules_text"
+        "Money", "OrderError", "PluginError", "PriceResult", "Problem", "PromokitError",
+        "Promotion", "Registry", "Store", "StoreError", "StoreURLError", "StoreUnavailable",
+        "__version__", "hookimpl", "load_campaigns", "make_plugin_manager", "open_store",
+        "rules_text"
     ]
     for name in promokit.__all__:
         assert hasattr(promokit, name)
 
 
 def test_every_error_is_a_promokit_error() -> None:
-    for name in ("AdapterError", "CartError", "ConfigError", "GameError", "PluginError",
-                 "StoreError"):
+    for name in ("AdapterError", "CartError", "ConfigError", "GameError", "OrderError",
+                 "PluginError", "StoreError", "StoreURLError", "StoreUnavailable"):
         assert issubclass(getattr(promokit, name), promokit.PromokitError)

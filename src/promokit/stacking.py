@@ -98,9 +98,12 @@ def competing(ctx: Context, units: Sequence[Unit],
     # them (a bundle's price stays put, so the other lines' shares grow). A later
     # promotion that treats those lines unevenly (per line, or a spread over only
     # some of them) can then take back more than the earlier discount gave, or a
-    # cent of rounding. So the discounts before such a spread are weighed too.
+    # cent of rounding. So the discounts before such a spread are weighed too; so
+    # too before a quantity deal whose shape is unknown (one sharing its lines with
+    # another deal is not tried alone).
     for spread in units:
-        if spread.shape != "spread":
+        unknown_deal = spread.shape is None and spread.promotion.kind_impl.quantity_deal
+        if spread.shape != "spread" and not unknown_deal:  # a shared deal may spread
             continue
         spread_lines = set(spread.lines)
         if any(unit.promotion.kind_impl.monotone and _acts_before(spread, unit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import brute_force_best, build, cents
 
-from promokit import Cart
+from promokit import Cart, Engine
 from promokit.campaign import Promotion
 from promokit.errors import ConfigError
 from promokit.loader import parse_campaigns
@@ -840,3 +841,50 @@ scope = { skus = ["A"] }
     assert result.total == D("66.67")
     assert result.reason("a-30") == "not_best"
     assert cents(result.discount_total) == brute_force_best(engine, cart)
+
+
+def test_a_discount_before_a_shared_quantity_deal_is_weighed(
+        make_engine: Callable[..., Engine]) -> None:
+    # Found by the property test. A, B at 9.90. Taking the 0.08 coupon on A first
+    # makes A the cheapest unit, so 第二件半價 (q0) halves 9.82 (4.91) instead of 9.90
+    # (4.95); A's 7.42 off is then capped by what is left of A: 0.08 + 4.91 + 7.37
+    # + 0.07 = 12.43. Without the coupon: 4.95 + 7.42 + 0.07 = 12.44, one cent more.
+    engine = make_engine(HEADER + '''
+[[promotion]]
+id = "q0"
+kind = "nth_item"
+n = 2
+percent = "50"
+priority = 1
+
+[[promotion]]
+id = "q1"
+kind = "nth_item"
+n = 2
+percent = "50"
+scope = { skus = ["A"] }
+
+[[promotion]]
+id = "pct"
+kind = "percent_off"
+percent = "1"
+
+[[promotion]]
+id = "off"
+kind = "amount_off"
+amount = "7.42"
+scope = { skus = ["A"] }
+
+[[promotion]]
+id = "coupon"
+kind = "order_amount_off"
+stage = "item"
+amount = "0.08"
+priority = 1
+scope = { skus = ["A"] }
+''')
+    result = engine.evaluate(make_cart(("l0", "A", 1, "9.90"), ("l1", "B", 1, "9.90")))
+    assert result.discount_total == D("12.44") and result.optimal
+    assert [(a.promotion, a.amount) for a in result.applied] == [
+        ("q0", D("4.95")), ("off", D("7.42")), ("pct", D("0.07"))]
+    assert result.reason("coupon") == "not_best"
