@@ -9,8 +9,8 @@ quantity deal uses those units again.
 from __future__ import annotations
 
 import tomllib
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
