@@ -358,7 +358,7 @@ def demo_steps(out: str) -> dict[str, str]:
         heading = re.match(r"(\d+[ab]?)\. ", line)
         if heading:
             current = heading[1]
-        elif line.startswith("Prices above read limits"):
+        elif line.startswith(("Checkout on the store", "Try your own")):
             current = None
         if current is not None:
             steps[current] = steps.get(current, "") + line + "\n"
@@ -380,13 +380,37 @@ def test_demo_tells_the_d11_story(capsys: pytest.CaptureFixture[str]) -> None:
         assert phrase in out, phrase
     assert max(display_width(line) for line in out.splitlines()) <= 100
     steps = demo_steps(out)
-    assert list(steps) == ["1", "2", "3", "4a", "4b", "5", "6", "7"]
+    assert list(steps) == ["1", "2", "3", "4a", "4b", "5", "6", "7", "8", "9", "10", "11"]
     # The catalogue's promotions are scoped to their own SKUs, categories and shops:
     # the carts of steps 1 to 5 do not even list them.
     for number in ("1", "2", "3", "4a", "4b", "5"):
         for promotion in ("socks-2nd-half", "tees-buy2-get1", "phone-buds", "beauty-2-3",
                           "sockhaus-gift-99", "tv-presale-x2", "sockhaus-points-x2"):
             assert promotion not in steps[number], (number, promotion)
+
+
+def test_demo_checks_out_pays_refunds_and_replays(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    steps = demo_steps(capsys.readouterr().out)
+    # 8: the flash blender at 00:05 (step 4a): 99.00, shipping free (>= 99); the flash sale
+    #    is in campaign d11, funded by the merchant: 399 − 99 = 300.00 of d11's budget.
+    assert "checkout SO-D11-0001: reserved, total ¥99.00" in steps["8"]
+    assert re.search(r"spent:campaign:d11 +30000 +50000000", steps["8"])
+    assert "Flash-sale stock left: 499 of 500." in steps["8"]
+    # 9: one per customer: 399.00 − 50.00 (跨店滿300減50) = 349.00
+    assert "total ¥349.00; flash-blender: limit_reached" in steps["9"]
+    assert "release SO-D11-0002: released" in steps["9"]
+    # 10: step 1 paid 401.60. The lamp's line: 129 − 6.45 (95折) = 122.55, less its share
+    #    of 跨店 50.00 by net 122.55/451.60 → 13.57: 108.98 proportionally. Re-evaluated,
+    #    the shoes alone: 399 − 19.95 = 379.05, 每滿300減50 → 329.05, 跨店滿300減50 → 279.05,
+    #    shipping free: she gets 401.60 − 279.05 = 122.55.
+    assert "paid ¥401.60" in steps["10"]
+    assert "proportional (the lamp's allocated net):        ¥108.98" in steps["10"]
+    assert "reevaluate (re-price what she keeps):           ¥122.55" in steps["10"]
+    assert "(¥279.05)" in steps["10"]
+    # 11: the ledger: 2 + 4 redemptions and the 95折 given back on the lamp (6.45)
+    assert steps["11"].count("  redemption  ") == 6 and steps["11"].count("  reversal  ") == 1
+    assert "-6.45" in steps["11"] and "matches the record" in steps["11"]
 
 
 #: Demo step 6, 小王's haul (app, 8 earlier orders, no tier), hand-priced under d11.toml:

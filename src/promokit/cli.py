@@ -180,7 +180,12 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo", help="a scripted 雙11 story with readable tables",
-        description="Price a few 雙11 carts step by step, with the built-in plugins only.")
+        description="Price a few 雙11 carts step by step, then check out, pay, refund and "
+                    "replay orders on the embedded SQLite store, with the built-in plugins "
+                    "only.")
+    demo.add_argument("--store", metavar="URL",
+                      help="an empty store to run on (default: a new SQLite file in a "
+                           "temporary directory)")
     demo.set_defaults(command=_demo)
     add_store_commands(commands, Shared(
         registry=lambda args: Registry.from_plugin_manager(_plugin_manager(args)),
@@ -283,7 +288,7 @@ def _plugins(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from . import demo  # the demo imports this module for render_result
 
-    demo.run(sys.stdout)
+    demo.run(sys.stdout, args.store)
     return EXIT_OK
 
 

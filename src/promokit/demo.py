@@ -2,17 +2,21 @@
 
 The campaigns are ``demo_campaigns.toml``, shipped inside the package (a copy
 of ``examples/d11.toml``). Only the built-in plugins are used and every cart
-carries a fixed ``now``, so the output is the same on every machine. Pricing
-reads limits and stock from the engine's default in-memory counters, which
-start empty: nothing is used up. The last step is priced with ``lang="zh-CN"``.
+carries a fixed ``now``, so the output is the same on every machine. The store
+is the embedded SQLite one, in a new file in a temporary directory (or the
+``--store`` URL given, which should be empty). The pricing steps read its
+counters; the checkout steps reserve, commit, refund and replay orders in it,
+and show the ledger. Step 7 is priced with ``lang="zh-CN"``.
 """
 
 from __future__ import annotations
 
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any, TextIO
 
 import attrs
@@ -23,6 +27,7 @@ from .cli import render_result
 from .engine import Engine
 from .loader import parse_campaigns
 from .registry import Registry
+from .stores import Store, open_store
 
 __all__ = ["CAMPAIGNS_RESOURCE", "run"]
 
@@ -160,12 +165,29 @@ _STEPS = (
 )
 
 
-def run(out: TextIO) -> None:
-    """Write the demo story to ``out``."""
+def run(out: TextIO, store_url: str | None = None) -> None:
+    """Write the demo story to ``out``, on a new SQLite store (or ``store_url``)."""
     registry = Registry.default(load_entry_points=False)
+    if store_url is not None:
+        store = open_store(store_url, registry=registry)
+        try:
+            _story(out, registry, store, store_url)
+        finally:
+            store.close()
+        return
+    with tempfile.TemporaryDirectory(prefix="promokit-demo-") as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        store = open_store(url, registry=registry)
+        try:
+            _story(out, registry, store, "sqlite:///…/demo.db (a new file)")
+        finally:
+            store.close()
+
+
+def _story(out: TextIO, registry: Registry, store: Store, where: str) -> None:
     text = resources.files("promokit").joinpath(CAMPAIGNS_RESOURCE).read_text(encoding="utf-8")
     campaigns = parse_campaigns(tomllib.loads(text), registry, source=CAMPAIGNS_RESOURCE)
-    engine = Engine(campaigns, registry=registry, clock=lambda: _NOW)
+    engine = Engine(campaigns, registry=registry, store=store, clock=lambda: _NOW)
     names = {p.id: p.name for p in campaigns.promotions}
 
     def say(*lines: str) -> None:
@@ -197,9 +219,62 @@ def run(out: TextIO) -> None:
         cart = Cart.from_json(step.cart)
         result = engine.evaluate(cart, lang=step.lang)
         say(render_result(result, names=names, cart=cart))
+    _checkout_story(say, heading, engine, store, where, names)
     say("",
-        "Prices above read limits and stock from empty in-memory counters, so nothing was "
-        "used up.",
-        "Try your own: promokit evaluate examples/d11.toml --cart cart.json "
+        "Try your own: promokit evaluate examples/d11.toml --cart cart.json, then",
+        "promokit checkout examples/d11.toml --cart cart.json --order SO-1 "
+        "--store sqlite:///promokit.db",
         "(docs/cli.md).",
-        "Next in promokit: checkout against a store, and games (抽獎, 盲盒, 拼團, 砍價).")
+        "Next in promokit: games (抽獎, 盲盒, 拼團, 砍價).")
+
+
+def _checkout_story(say: Any, heading: Any, engine: Engine, store: Store, where: str,
+                    names: Mapping[str, str]) -> None:
+    """Steps 8 to 11: orders reserved, paid, refunded and replayed in the store."""
+    say("")
+    heading(f"Checkout on the store: {where}", "=")
+    say("", "Until now nothing was written. At checkout the order is priced again and "
+        "everything it",
+        "consumes (uses, flash-sale stock, budgets, codes) is reserved in the store, all "
+        "or nothing.")
+    say("")
+    heading("8. 阿強 checks out the flash-sale blender (step 4a) and pays", "-")
+    blender = _STEPS[3].cart
+    order = engine.checkout(blender, "SO-D11-0001")
+    say(f"checkout SO-D11-0001: {order.status}, total ¥{order.result.total}, "
+        f"reservation expires {order.expires_at:%H:%M} UTC unless paid; it holds:")
+    say(render(["counter", "amount", "limit"],
+               [[d.key, str(d.amount), "-" if d.limit is None else str(d.limit)]
+                for d in order.holds], indent="  "))
+    engine.commit("SO-D11-0001")
+    left = 500 - store.read(["stock:flash-blender"])["stock:flash-blender"]
+    say("", f"commit: paid. Flash-sale stock left: {left} of 500.")
+    say("")
+    heading("9. 阿強 tries a second blender (limit: one per customer)", "-")
+    second = engine.checkout(blender, "SO-D11-0002")
+    say(f"checkout SO-D11-0002: total ¥{second.result.total}; flash-blender: "
+        f"{second.result.reason('flash-blender')}. He changes his mind:")
+    released = engine.release("SO-D11-0002")
+    say(f"release SO-D11-0002: {released.status}; everything it held is given back.")
+    say("")
+    heading("10. 小美 checks out her step-1 cart, pays, then returns the lamp", "-")
+    first = engine.checkout(_STEPS[0].cart, "SO-D11-0003")
+    engine.commit("SO-D11-0003")
+    say(f"paid ¥{first.result.total}. Returning the lamp, two ways of counting:")
+    proportional = first.result.refund({"l2": 1})
+    refund = engine.refund("SO-D11-0003", "RF-1", {"l2": 1}, policy="reevaluate")
+    say(f"  proportional (the lamp's allocated net):        ¥{proportional}",
+        f"  reevaluate (re-price what she keeps):           ¥{refund.amount}"
+        + (f", ¥{refund.clawback} clawed back" if refund.clawback else ""),
+        "The shop chose reevaluate: she pays what the shoes alone cost "
+        f"(¥{first.result.total - refund.amount}),",
+        "whatever share of the discounts the lamp had carried.")
+    say("")
+    heading("11. The redemption ledger, and a replay", "-")
+    rows = [[e.order_id, e.kind, names.get(e.promotion, e.promotion), f"{e.amount:>8}",
+             " ".join(f"{party} {share}" for party, share in e.funding)]
+            for e in store.ledger()]
+    say(render(["order", "kind", "promotion", "amount", "funded by"], rows, indent="  "))
+    replay = engine.replay("SO-D11-0003")
+    say("", f"replay SO-D11-0003 under campaign version {replay.order.campaign_version[:12]}…: "
+        + ("matches the record" if replay.matches else "DIFFERS"))
