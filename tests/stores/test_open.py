@@ -66,6 +66,8 @@ def test_bad_urls_say_what_is_wrong(url: str, message: str) -> None:
 def test_passwords_are_masked() -> None:
     parsed = parse_store_url("redis://:s3cret@10.0.0.5:6379/0?namespace=shop1")
     assert parsed.masked == "redis://:***@10.0.0.5:6379/0?namespace=shop1"
+    assert parse_store_url("postgresql://u@h/db?password=s3cret&sslmode=require").masked == (
+        "postgresql://u@h/db?password=***&sslmode=require")
     assert parsed.namespace() == "shop1" and parsed.port == 6379
     with pytest.raises(StoreURLError) as caught:
         parse_store_url("redis://u:s3cret@h:bad/0")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
@@ -28,12 +28,9 @@ class StoreURL:
 
     @property
     def masked(self) -> str:
-        """The URL with any password replaced by ``***``."""
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        """The URL with any password (in the user part or a ``password=`` option)
+        replaced by ``***``."""
+        return _mask(self.url)
 
     def namespace(self, default: str = "promokit") -> str:
         """The ``namespace`` option: a lowercase identifier that keeps one store's
@@ -89,4 +86,5 @@ def parse_store_url(url: str) -> StoreURL:
 
 
 def _mask(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    url = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
