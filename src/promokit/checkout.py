@@ -319,8 +319,9 @@ class Checkout:
                                        f"{self.store.url} cannot be read")
             if not swept and any(n.reason in _USED_UP for n in priced.result.not_applied):
                 swept = True  # lapsed reservations may hold what ran out
-                if self.sweep():
-                    continue
+                if self.store.expired(self._now().timestamp(), 1):
+                    self.sweep()  # another checkout may be sweeping them too:
+                    continue      # either way they are being given back, so price again
             first = first or priced
             order = Order(
                 order_id=order_id, status="reserved", revision=1, cart=cart,
