@@ -3,6 +3,7 @@ amounts. The flows run on every store backend; the single-process details on mem
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -581,3 +582,39 @@ def test_engine_options_are_checked(make_engine: Callable[..., Engine]) -> None:
 def test_counter_keys_are_stable() -> None:
     assert counter_keys.code_uses("ABC") == "code:ABC"
     assert counter_keys.code_failures("c1", 7) == "fail:c1:7"
+
+
+def test_a_daily_limit_turns_over_at_local_midnight(shop: Callable[..., Engine],
+                                                    store: Store) -> None:
+    engine = shop(HEADER + '''
+[[promotion]]
+id = "daily"
+kind = "amount_off"
+amount = "5"
+limits = { per_customer_daily = 1 }
+''')
+    def at(now: str, order_id: str) -> Decimal:
+        return engine.checkout(cart_of(("l1", "A", 1, "20.00"), now=now), order_id).result.total
+    # Asia/Shanghai: 23:59:59 on the 11th and 00:00:00 on the 12th are two local days,
+    # though both are 11 Nov in UTC (15:59:59Z and 16:00:00Z).
+    assert at("2026-11-11T23:59:58+08:00", "SO-1") == D("15.00")
+    assert at("2026-11-11T23:59:59+08:00", "SO-2") == D("20.00")
+    assert at("2026-11-12T00:00:00+08:00", "SO-3") == D("15.00")
+    assert counters(store, "uses:daily:c:c1:d:2026-11-11", "uses:daily:c:c1:d:2026-11-12") == {
+        "uses:daily:c:c1:d:2026-11-11": 1, "uses:daily:c:c1:d:2026-11-12": 1}
+
+
+def test_the_ledger_exports_csv_and_json_lines(shop: Callable[..., Engine],
+                                              store: Store) -> None:
+    from promokit.ledger import ledger_csv, ledger_jsonl
+    engine = shop()
+    engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.commit("SO-1")
+    engine.refund("SO-1", "RF-1", {"l1": 1})
+    entries = store.ledger()
+    rows = ledger_csv(entries).splitlines()
+    assert rows[0].endswith(",campaign_version,funding_merchant,funding_platform")
+    assert [row.split(",")[3] for row in rows[1:]] == ["redemption", "redemption", "reversal"]
+    assert rows[3].split(",")[-2:] == ["-5.64", "-13.16"]  # 18.80 split 70/30 as 50.00 was
+    lines = ledger_jsonl(entries).splitlines()
+    assert [json.loads(line)["amount"] for line in lines] == ["100.00", "50.00", "-18.80"]
