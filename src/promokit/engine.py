@@ -252,9 +252,11 @@ class Engine:
         ``lang`` if not given)."""
         if not isinstance(cart, Cart):
             cart = Cart.from_json(cart)
-        priced = self.price(cart, lang=lang)
-        self.registry.hooks.evaluated(cart, priced.result)
-        return priced.result
+        ctx, start, units, not_applied = self._prepare(cart, lang=lang)
+        choice = search(ctx, start, units, exact_limit=self.exact_limit)
+        result = self._result(ctx, units, choice, not_applied)
+        self.registry.hooks.evaluated(cart, result)
+        return result
 
     def price(self, cart: Cart, *, lang: str | None = None, checkout: bool = False,
               reads: StoreReads | None = None) -> Priced:
