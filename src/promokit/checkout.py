@@ -576,9 +576,7 @@ class Checkout:
         kept_cart = attrs.evolve(order.cart, lines=tuple(kept_lines))
         engine = self._engine_for(order, only=frozenset(u.promotion for u in order.uses))
         kept = engine.price(kept_cart, lang=order.lang, checkout=True,
-                            reads=StoreReads(counters=dict(order.reads.counters),
-                                             codes=dict(order.reads.codes),
-                                             throttle_key=order.reads.throttle_key))
+                            reads=order.reads.recorded())
         paid = money.to_minor(order.result.total)
         amount = max(0, paid - money.to_minor(kept.result.total)
                      - money.to_minor(order.refunded))
@@ -617,9 +615,7 @@ class Checkout:
         order = self._load(order_id)
         engine = self._engine_for(order)
         again = engine.price(order.cart, lang=order.lang, checkout=True,
-                             reads=StoreReads(counters=dict(order.reads.counters),
-                                              codes=dict(order.reads.codes),
-                                              throttle_key=order.reads.throttle_key))
+                             reads=order.reads.recorded())
         differences = tuple(_differences(order.result.to_json(), again.result.to_json(), ""))
         return Replay(order=order, result=again.result, differences=differences)
 

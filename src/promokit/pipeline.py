@@ -142,6 +142,11 @@ class StoreReads:
                 "codes": {code: list(row) for code, row in sorted(self.codes.items())},
                 "throttle_key": self.throttle_key}
 
+    def recorded(self) -> StoreReads:
+        """A fresh copy of what a checkout record keeps, to price with again."""
+        return StoreReads(counters=dict(self.counters), codes=dict(self.codes),
+                          throttle_key=self.throttle_key)
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StoreReads:
         return cls(counters=dict(data["counters"]),
