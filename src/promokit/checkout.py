@@ -41,7 +41,7 @@ from .loader import parse_campaigns
 from .money import Currency, currency
 from .pipeline import StoreReads, unit_shares
 from .result import Gift, NotApplied, PriceResult
-from .stores import Change, Delta, LedgerEntry, Outcome, Store
+from .stores import Change, Delta, LedgerEntry, Outcome, Store, counter_keys
 
 if TYPE_CHECKING:
     from .engine import Engine, Priced
@@ -551,15 +551,15 @@ class Checkout:
                 done.get(line_id, 0):done.get(line_id, 0) + count])
                 for line_id, count in units.items() if line_id in line_units)
             given = reversals.get(use.promotion, 0)
-            for delta in use.holds:
-                if delta.key.startswith("stock:") and stock:
-                    back[delta.key] = back.get(delta.key, 0) + stock
-                elif delta.key.startswith("spent:") and given:
-                    back[delta.key] = back.get(delta.key, 0) + given
+            held = {delta.key for delta in use.holds}
+            if stock and counter_keys.stock(use.promotion) in held:
+                back[counter_keys.stock(use.promotion)] = stock
+            if given and counter_keys.spent(use.promotion) in held:
+                back[counter_keys.spent(use.promotion)] = given
             if use.campaign is not None and given:
                 campaign_back[use.campaign] = campaign_back.get(use.campaign, 0) + given
         for campaign_id, given in campaign_back.items():
-            back[f"spent:campaign:{campaign_id}"] = given
+            back[counter_keys.campaign_spent(campaign_id)] = given
         return reversals, back
 
     def _reevaluated(self, order: Order, units: Mapping[str, int], done: Mapping[str, int]
@@ -587,7 +587,7 @@ class Checkout:
                                       - reversed_so_far.get(u.promotion, 0))
                      for u in order.uses}
         now_holds = {d.key: d.amount for d in kept.deltas}
-        own_stock = {f"stock:{u.promotion}" for u in order.uses if not u.line_units}
+        own_stock = {counter_keys.stock(u.promotion) for u in order.uses if not u.line_units}
         back = {d.key: d.amount - now_holds.get(d.key, 0) for d in order.holds
                 if d.key not in own_stock}
         earned: dict[tuple[str, str], int] = {}
@@ -683,15 +683,18 @@ class Checkout:
 
     def _alerts(self, order: Order, values: Mapping[str, int]) -> None:
         money = self.engine.campaigns.currency
+        watched: dict[str, tuple[str, str]] = {}  # counter → (subject, what)
+        for use in order.uses:
+            watched[counter_keys.stock(use.promotion)] = ("stock", use.promotion)
+            watched[counter_keys.spent(use.promotion)] = ("budget", use.promotion)
+            if use.campaign is not None:
+                watched[counter_keys.campaign_spent(use.campaign)] = (
+                    "budget", f"campaign:{use.campaign}")
         for delta in order.holds:
-            if delta.limit is None or delta.amount <= 0 or delta.key not in values:
+            if delta.limit is None or delta.amount <= 0 or delta.key not in values \
+                    or delta.key not in watched:
                 continue
-            if delta.key.startswith("stock:"):
-                subject, what = "stock", delta.key[len("stock:"):]
-            elif delta.key.startswith("spent:"):
-                subject, what = "budget", delta.key[len("spent:"):]
-            else:
-                continue
+            subject, what = watched[delta.key]
             after = values[delta.key]
             before = after - delta.amount
             for level, percent in LEVELS:

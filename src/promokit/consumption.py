@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from .campaign import CampaignSet
+from .campaign import CampaignSet, Promotion
 from .pipeline import Context, State, Unit
 from .stores import Delta, counter_keys
 
@@ -40,46 +40,46 @@ class Use:
     :func:`order_deltas`."""
 
 
-def consumption(ctx: Context, units: Sequence[Unit], state: State,
-                campaigns: CampaignSet) -> tuple[Use, ...]:
+@attrs.define
+class _Taken:
+    """What one promotion took in an order, summed over its units (shops)."""
+
+    promotion: Promotion
+    amount: int = 0
+    gifts: int = 0
+    lines: dict[int, int] = attrs.field(factory=dict)
+    """Line index → units its stock counts."""
+
+
+def consumption(ctx: Context, units: Sequence[Unit], state: State) -> tuple[Use, ...]:
     """The :class:`Use` of every promotion that applied in ``state``."""
-    found: dict[str, dict[str, object]] = {}
-    order: list[Unit] = []
+    taken: dict[str, _Taken] = {}
     for unit in sorted(units, key=lambda u: (u.stage_no, u.order_key)):
         acted = state.acted.get(unit.number)
         if acted is None or acted.no_deal is not None:
             continue
-        promotion = unit.promotion
-        kind = promotion.kind_impl
-        entry = found.get(promotion.id)
-        if entry is None:
-            entry = found[promotion.id] = {"amount": 0, "own": 0, "lines": {}}
-            order.append(unit)
-        entry["amount"] = int(entry["amount"]) + acted.amount  # type: ignore[call-overload]
-        lines: dict[int, int] = entry["lines"]  # type: ignore[assignment]
+        kind = unit.promotion.kind_impl
+        entry = taken.setdefault(unit.promotion.id, _Taken(unit.promotion))
+        entry.amount += acted.amount
         if kind.stock_counts == "own":
-            entry["own"] = int(entry["own"]) + sum(  # type: ignore[call-overload]
-                gift.quantity for gift in acted.gifts)
+            entry.gifts += sum(gift.quantity for gift in acted.gifts)
         elif kind.quantity_deal:
             for index, count in acted.consumed.items():
-                lines[index] = lines.get(index, 0) + count
+                entry.lines[index] = entry.lines.get(index, 0) + count
         elif acted.app is not None:
             for view in acted.app.lines:
                 if acted.per_line.get(view.index):
-                    lines[view.index] = lines.get(view.index, 0) + view.quantity
+                    entry.lines[view.index] = entry.lines.get(view.index, 0) + view.quantity
     customer = ctx.cart.customer.id
     uses = []
-    for unit in order:
-        promotion = unit.promotion
-        entry = found[promotion.id]
-        amount = int(entry["amount"])  # type: ignore[call-overload]
-        lines = entry["lines"]  # type: ignore[assignment]
+    for entry in taken.values():
+        promotion, amount = entry.promotion, entry.amount
         line_units: tuple[tuple[str, int], ...] = ()
         if promotion.kind_impl.stock_counts == "own":
-            taken = int(entry["own"])  # type: ignore[call-overload]
+            units_taken = entry.gifts
         else:
-            taken = sum(lines.values())
-            line_units = tuple((ctx.lines[i].id, lines[i]) for i in sorted(lines))
+            units_taken = sum(entry.lines.values())
+            line_units = tuple((ctx.lines[i].id, entry.lines[i]) for i in sorted(entry.lines))
         limits = promotion.limits
         holds = [Delta(counter_keys.uses(promotion.id), 1, limits.total)]
         if customer is not None and limits.per_customer is not None:
@@ -88,16 +88,16 @@ def consumption(ctx: Context, units: Sequence[Unit], state: State,
         if customer is not None and limits.per_customer_daily is not None:
             holds.append(Delta(counter_keys.customer_daily_uses(
                 promotion.id, customer, ctx.now.date()), 1, limits.per_customer_daily))
-        if limits.stock is not None and taken:
-            holds.append(Delta(counter_keys.stock(promotion.id), taken, limits.stock))
+        if limits.stock is not None and units_taken:
+            holds.append(Delta(counter_keys.stock(promotion.id), units_taken, limits.stock))
         if promotion.budget is not None and amount:
             holds.append(Delta(counter_keys.spent(promotion.id), amount, promotion.budget))
         code = ctx.reads.chosen.get(promotion.id)
         if code is not None:
-            per_code = ctx.reads.codes[code][1]
-            holds.append(Delta(counter_keys.code_uses(code), 1, per_code))
+            holds.append(Delta(counter_keys.code_uses(code), 1, ctx.reads.codes[code][1]))
         uses.append(Use(promotion=promotion.id, campaign=promotion.campaign, amount=amount,
-                        units=taken, line_units=line_units, code=code, holds=tuple(holds)))
+                        units=units_taken, line_units=line_units, code=code,
+                        holds=tuple(holds)))
     return tuple(uses)
 
 

@@ -215,14 +215,16 @@ class Engine:
             return CodeCheck(code=code, ok=False, reason=reason, message=text.reason(reason),
                              failures=failures)
 
+        canonical = normalize_code(code)
+        uses_key = counter_keys.code_uses(canonical)
         try:
-            failures = self.store.read([key])[key]
+            counts = self.store.read([key, uses_key])  # one round trip for both
+            failures = counts[key]
             if failures >= self.code_attempts[0]:
                 return refused("code_throttled", failures)
             literal = tuple(sorted(p.id for p in self.campaigns.promotions if code in p.codes))
             if literal:
                 return CodeCheck(code=code, ok=True, promotions=literal, failures=failures)
-            canonical = normalize_code(code)
             external = any(batch.external for batch in self.campaigns.coupons)
             row = None
             if canonical and (external or is_well_formed(canonical)):
@@ -230,7 +232,6 @@ class Engine:
             batch = self.campaigns.coupon(row.batch) if row is not None else None
             if row is None or batch is None:
                 return refused("code_invalid", self.store.hit(key, window))
-            used = self.store.read([counter_keys.code_uses(canonical)])
         except StoreError:
             raise
         except Exception as error:
@@ -238,7 +239,7 @@ class Engine:
         when = batch.window_reason(self._clock().astimezone(self.campaigns.timezone))
         if when is not None:
             return refused(when, failures)
-        if used[counter_keys.code_uses(canonical)] >= row.uses:
+        if counts[uses_key] >= row.uses:
             return refused("code_used", failures)
         return CodeCheck(code=code, ok=True, promotions=(batch.promotion,), failures=failures)
 
@@ -252,9 +253,7 @@ class Engine:
         ``lang`` if not given)."""
         if not isinstance(cart, Cart):
             cart = Cart.from_json(cart)
-        ctx, start, units, not_applied = self._prepare(cart, lang=lang)
-        choice = search(ctx, start, units, exact_limit=self.exact_limit)
-        result = self._result(ctx, units, choice, not_applied)
+        result = self._priced(cart, lang)[3]
         self.registry.hooks.evaluated(cart, result)
         return result
 
@@ -267,13 +266,17 @@ class Engine:
         customer id (an anonymous cart is shown the price, but cannot check out
         with it). With ``reads``, the recorded counters and codes are used instead
         of reading the store (replay)."""
+        ctx, units, choice, result = self._priced(cart, lang, reads=reads, checkout=checkout)
+        uses = consumption(ctx, units, choice.state)
+        return Priced(cart=cart, result=result, reads=ctx.reads, uses=uses,
+                      deltas=order_deltas(uses, self.campaigns))
+
+    def _priced(self, cart: Cart, lang: str | None, *, reads: StoreReads | None = None,
+                checkout: bool = False) -> tuple[Context, list[Unit], Choice, PriceResult]:
         ctx, start, units, not_applied = self._prepare(cart, lang=lang, reads=reads,
                                                        checkout=checkout)
         choice = search(ctx, start, units, exact_limit=self.exact_limit)
-        result = self._result(ctx, units, choice, not_applied)
-        uses = consumption(ctx, units, choice.state, self.campaigns)
-        return Priced(cart=cart, result=result, reads=ctx.reads, uses=uses,
-                      deltas=order_deltas(uses, self.campaigns))
+        return ctx, units, choice, self._result(ctx, units, choice, not_applied)
 
     def _prepare(self, cart: Cart, *, lang: str | None = None,
                  reads: StoreReads | None = None, checkout: bool = False

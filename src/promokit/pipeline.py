@@ -35,6 +35,7 @@ from .kinds import (
     UnitDeal,
 )
 from .money import Currency
+from .stores.keys import counter_keys
 from .text import Text
 
 
@@ -261,7 +262,7 @@ def application(ctx: Context, unit: Unit, lines: Sequence[LineView], shipping: i
 
 
 def _stock_key(unit: Unit) -> str:
-    return f"stock:{unit.promotion.id}"
+    return counter_keys.stock(unit.promotion.id)
 
 
 def _compute(unit: Unit, app: Application) -> Outcome:
