@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from .stores.base import Change, Delta, LedgerEntry, Store
+from .stores.base import Change, Delta, JournalEntry, LedgerEntry, Store
 
 __all__ = ["StoreContract"]
 
@@ -45,9 +45,15 @@ def entry(order_id: str, n: int = 0, *, promotion: str = "p1", minutes: int = 0,
 
 def new(order_id: str, *deltas: Delta, revision: int = 0, status: str = "reserved",
         expires_at: float | None = None, ledger: tuple[LedgerEntry, ...] = (),
-        body: str = '{"n": 1}') -> Change:
+        body: str = '{"n": 1}', journal: tuple[JournalEntry, ...] = ()) -> Change:
     return Change(order_id=order_id, revision=revision, status=status, body=body,
-                  expires_at=expires_at, deltas=tuple(deltas), ledger=ledger)
+                  expires_at=expires_at, deltas=tuple(deltas), ledger=ledger,
+                  journal=journal)
+
+
+def records(stream: str, *bodies: str) -> tuple[JournalEntry, ...]:
+    """Journal entries of one stream for the tests."""
+    return tuple(JournalEntry(stream, body) for body in bodies)
 
 
 class StoreContract:
@@ -173,6 +179,78 @@ class StoreContract:
         assert store.ledger(until=T0 + timedelta(minutes=30)) == list(first)
         assert store.ledger(order_id="o2", promotion="p2") == []
 
+    # -- journals -------------------------------------------------------------------------
+
+    def test_the_journal_is_written_with_the_change_in_order(self, store: Store) -> None:
+        outcome = store.apply(new("o1", Delta("stock:prize", 1, 3),
+                                  journal=records("draws:d11", "draw 1", "win 1")))
+        assert outcome.applied
+        assert store.journal("draws:d11") == [(1, "draw 1"), (2, "win 1")]
+        store.apply(new("o1", revision=1, status="committed",
+                        journal=records("draws:d11", "settle 1")))
+        assert store.journal("draws:d11") == [(1, "draw 1"), (2, "win 1"), (3, "settle 1")]
+
+    def test_journal_sequences_are_dense_per_stream(self, store: Store) -> None:
+        mixed = (JournalEntry("a", "a1"), JournalEntry("b", "b1"), JournalEntry("a", "a2"),
+                 JournalEntry("c", "c1"), JournalEntry("b", "b2"), JournalEntry("a", "a3"))
+        assert store.apply(new("o1", journal=mixed)).applied
+        assert store.apply(new("o2", journal=records("b", "b3"))).applied
+        assert store.apply(new("o3", journal=(JournalEntry("c", "c2"),
+                                              JournalEntry("a", "a4")))).applied
+        assert store.journal("a") == [(1, "a1"), (2, "a2"), (3, "a3"), (4, "a4")]
+        assert store.journal("b") == [(1, "b1"), (2, "b2"), (3, "b3")]
+        assert store.journal("c") == [(1, "c1"), (2, "c2")]
+
+    def test_nothing_is_journaled_on_a_conflict_or_a_refusal(self, store: Store) -> None:
+        store.apply(new("o1", Delta("stock:prize", 1, 1), journal=records("s", "first")))
+        conflict = store.apply(new("o1", journal=records("s", "again"),
+                                   body='{"n": 2}'))
+        assert conflict.conflict
+        stale = store.apply(new("o1", revision=5, journal=records("s", "stale")))
+        assert stale.conflict
+        refused = store.apply(new("o2", Delta("stock:prize", 1, 1),
+                                  journal=(*records("s", "refused"),
+                                           *records("other", "refused"))))
+        assert refused.refused == ("stock:prize",)
+        assert store.journal("s") == [(1, "first")]
+        assert store.journal("other") == []
+        assert store.apply(new("o3", journal=records("s", "second"))).applied
+        assert store.journal("s") == [(1, "first"), (2, "second")]  # no gap
+
+    def test_the_journal_reads_after_a_sequence_and_up_to_a_limit(self, store: Store) -> None:
+        store.apply(new("o1", journal=records("s", *(f"e{n}" for n in range(1, 8)))))
+        everything = [(n, f"e{n}") for n in range(1, 8)]
+        assert store.journal("s") == everything
+        assert store.journal("s", after=0) == everything
+        assert store.journal("s", after=3) == everything[3:]
+        assert store.journal("s", limit=2) == everything[:2]
+        assert store.journal("s", after=2, limit=3) == everything[2:5]
+        assert store.journal("s", after=5, limit=10) == everything[5:]
+        assert store.journal("s", after=7) == []
+        assert store.journal("s", after=100) == []
+        assert store.journal("s", limit=0) == []
+        assert store.journal("nope") == []
+        assert store.journal("nope", after=3, limit=5) == []
+
+    def test_journal_streams_and_bodies_may_hold_any_text(self, store: Store) -> None:
+        stream = "draws:雙11 抽獎:{1}'\";--"
+        bodies = ('{"prize": "一等獎 🎉", "n": 1}', "line 1\nline 2\t\\ end", "", "ü" * 300)
+        assert store.apply(new("o1", journal=records(stream, *bodies))).applied
+        assert store.journal(stream) == list(enumerate(bodies, 1))
+        assert store.journal("draws:雙11 抽獎") == []
+
+    def test_a_large_journal_write_in_one_change(self, store: Store) -> None:
+        many = [JournalEntry("big", f"b{n}") for n in range(1, 5002)]
+        few = [JournalEntry("small", f"s{n}") for n in range(1, 4)]
+        assert store.apply(new("o1", journal=(few[0], *many[:2500], few[1],
+                                              *many[2500:], few[2]))).applied
+        assert store.journal("big") == [(n, f"b{n}") for n in range(1, 5002)]
+        assert store.journal("big", after=4990, limit=5) == [
+            (n, f"b{n}") for n in range(4991, 4996)]
+        assert store.journal("big", after=10, limit=5000) == [
+            (n, f"b{n}") for n in range(11, 5002)]
+        assert store.journal("small") == [(1, "s1"), (2, "s2"), (3, "s3")]
+
     # -- campaign versions, coupon codes ------------------------------------------------
 
     def test_campaign_versions_are_kept_once(self, store: Store) -> None:
@@ -249,3 +327,44 @@ class StoreContract:
         assert len(won) == 60
         assert store.read(["stock:flash"])["stock:flash"] == 60
         assert all(store.order(order_id) is not None for order_id in won)
+
+    def test_threads_racing_keep_a_journal_dense_and_in_apply_order(
+            self, store: Store, reopen: Callable[[], Store]) -> None:
+        handles = [store, *(reopen() for _ in range(3))]
+        drawn: dict[str, int] = {}  # order id -> the shared counter after its change
+        lock = threading.Lock()
+        start = threading.Barrier(len(handles))
+        errors: list[BaseException] = []
+
+        def race(worker: int) -> None:
+            try:
+                handle = handles[worker]
+                start.wait()
+                for n in range(25):
+                    order_id = f"w{worker}-{n}"
+                    outcome = handle.apply(new(order_id, Delta("draws:lottery", 1),
+                                               journal=records("draws", order_id)))
+                    assert outcome.applied
+                    with lock:
+                        drawn[order_id] = outcome.values["draws:lottery"]
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=race, args=(w,)) for w in range(len(handles))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for handle in handles[1:]:
+            handle.close()
+        assert not errors, errors
+        journal = store.journal("draws")
+        assert [seq for seq, _ in journal] == list(range(1, 101))
+        assert len({body for _, body in journal}) == 100
+        for worker in range(len(handles)):
+            mine = [body for _, body in journal if body.startswith(f"w{worker}-")]
+            assert mine == [f"w{worker}-{n}" for n in range(25)]
+        # Each entry's sequence is the shared counter's value after its change:
+        # the journal's order is the order in which the changes were applied.
+        assert {body: seq for seq, body in journal} == drawn
+        assert store.read(["draws:lottery"])["draws:lottery"] == 100

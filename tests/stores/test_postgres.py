@@ -182,12 +182,13 @@ def test_open_creates_the_tables_and_drop_removes_only_its_own(
     first, second = (PostgresStore.from_url(make_url()) for _ in range(2))
     try:
         names = {f"{first.namespace}_{t}" for t in
-                 ("counters", "orders", "ledger", "campaigns", "codes")}
+                 ("counters", "orders", "ledger", "campaigns", "codes", "journal",
+                  "journal_head")}
         assert tables(admin, first.namespace) == names
         second.apply(new("o1", Delta("uses:p", 1, 5)))
         first.drop()
         assert tables(admin, first.namespace) == set()
-        assert len(tables(admin, second.namespace)) == 5
+        assert len(tables(admin, second.namespace)) == 7
         assert second.read(["uses:p"])["uses:p"] == 1
     finally:
         first.close()
@@ -236,7 +237,7 @@ def test_stores_opened_at_once_create_the_tables_once(
     for store in stores:
         store.close()
     assert errors == [] and len(stores) == 6
-    assert len(tables(admin, stores[0].namespace)) == 5
+    assert len(tables(admin, stores[0].namespace)) == 7
 
 
 def test_close_is_idempotent_and_final(url: str) -> None:

@@ -1,6 +1,6 @@
 """The store protocol: the one place promokit keeps state.
 
-A store holds four things, and every backend (memory, SQLite, Redis,
+A store holds these things, and every backend (memory, SQLite, Redis,
 PostgreSQL, or a plugin's) keeps them with the same guarantees:
 
 - **counters**: integers by key (uses, stock, money spent), read by
@@ -8,14 +8,18 @@ PostgreSQL, or a plugin's) keeps them with the same guarantees:
 - **orders**: one row per order id, with a revision, a status, an optional
   expiry and a JSON body the checkout layer owns;
 - **the ledger**: append-only :class:`LedgerEntry` records;
+- **journals**: append-only streams of text (:class:`JournalEntry`), each
+  record numbered 1, 2, 3 … within its stream in the order the changes that
+  wrote them were applied (games keep their audit logs there);
 - **coupon codes** and **campaign versions**, written once and looked up.
 
-:meth:`Store.apply` is the single write path for counters, orders and the
-ledger. It is atomic: it checks the order's revision (optimistic concurrency)
-and every counter's limit, then either applies everything or nothing. The
-checkout layer (:mod:`promokit.checkout`) builds every reservation, commit,
-release and refund out of it, so a backend has one hard method to get right,
-and the shared contract tests (``tests/stores``) hold each backend to it.
+:meth:`Store.apply` is the single write path for counters, orders, the
+ledger and the journals. It is atomic: it checks the order's revision
+(optimistic concurrency) and every counter's limit, then either applies
+everything or nothing. The checkout layer (:mod:`promokit.checkout`) builds
+every reservation, commit, release and refund out of it, so a backend has one
+hard method to get right, and the shared contract tests (``tests/stores``)
+hold each backend to it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "Change",
     "CodeRow",
     "Delta",
+    "JournalEntry",
     "LedgerEntry",
     "OrderRow",
     "Outcome",
@@ -114,6 +119,14 @@ class LedgerEntry:
         return cls.from_json(json.loads(text))
 
 
+@attrs.frozen
+class JournalEntry:
+    """One record appended to a journal stream by :meth:`Store.apply`."""
+
+    stream: str
+    body: str
+
+
 @attrs.frozen(kw_only=True)
 class OrderRow:
     """An order as the store keeps it. ``expires_at`` (seconds since the epoch) is
@@ -130,8 +143,13 @@ class OrderRow:
 class Change:
     """One atomic write: move ``order_id`` from ``revision`` (0: the order must not
     exist yet) to ``revision + 1`` with a new status, expiry and body, apply every
-    delta, and append the ledger entries; or, if the revision does not match or a
-    delta is refused, do nothing."""
+    delta, and append the ledger entries and the journal entries; or, if the
+    revision does not match or a delta is refused, do nothing.
+
+    ``journal`` entries are appended, in the order given, to their streams only
+    when the change is applied: never on a revision conflict or a refused delta.
+    Each gets the next sequence number of its stream inside the same atomic
+    write, so a stream's order is the order in which changes were applied."""
 
     order_id: str
     revision: int
@@ -140,6 +158,7 @@ class Change:
     expires_at: float | None = None
     deltas: tuple[Delta, ...] = ()
     ledger: tuple[LedgerEntry, ...] = ()
+    journal: tuple[JournalEntry, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         keys = [delta.key for delta in self.deltas]
@@ -191,7 +210,8 @@ class AddedCodes:
 
 @runtime_checkable
 class Store(Protocol):
-    """Where counters, orders, the ledger, coupon codes and campaign versions live.
+    """Where counters, orders, the ledger, journals, coupon codes and campaign
+    versions live.
 
     Every method is safe to call from many threads and processes at once (and,
     for the shared backends, from many machines). A backend that cannot reach
@@ -222,6 +242,13 @@ class Store(Protocol):
                ) -> list[LedgerEntry]:
         """Ledger entries in the order they were written, optionally only one order's,
         one promotion's, or those with ``since <= at < until``."""
+        ...
+
+    def journal(self, stream: str, *, after: int = 0, limit: int | None = None
+                ) -> list[tuple[int, str]]:
+        """Entries of ``stream`` as ``(sequence, body)``, oldest first: sequence numbers
+        are 1, 2, 3 … within a stream, in the order the changes were applied; only
+        those with sequence > ``after``, at most ``limit``."""
         ...
 
     def save_campaigns(self, version: str, body: str) -> None:

@@ -27,6 +27,7 @@ class MemoryStore:
         self._counts: dict[str, int] = {}
         self._orders: dict[str, OrderRow] = {}
         self._ledger: list[LedgerEntry] = []
+        self._journals: dict[str, list[str]] = {}
         self._campaigns: dict[str, str] = {}
         self._codes: dict[str, CodeRow] = {}
         self._hits: dict[str, tuple[int, float]] = {}
@@ -68,6 +69,8 @@ class MemoryStore:
                 order_id=change.order_id, revision=revision + 1, status=change.status,
                 expires_at=change.expires_at, body=change.body)
             self._ledger.extend(change.ledger)
+            for record in change.journal:
+                self._journals.setdefault(record.stream, []).append(record.body)
             return Outcome(applied=True, revision=revision + 1, values=values)
 
     def order(self, order_id: str) -> OrderRow | None:
@@ -89,6 +92,14 @@ class MemoryStore:
                 if (order_id is None or e.order_id == order_id)
                 and (promotion is None or e.promotion == promotion)
                 and (since is None or e.at >= since) and (until is None or e.at < until)]
+
+    def journal(self, stream: str, *, after: int = 0, limit: int | None = None
+                ) -> list[tuple[int, str]]:
+        start = max(after, 0)
+        end = None if limit is None else start + max(limit, 0)
+        with self._lock:
+            bodies = self._journals.get(stream, [])[start:end]
+        return list(enumerate(bodies, start + 1))
 
     def save_campaigns(self, version: str, body: str) -> None:
         with self._lock:

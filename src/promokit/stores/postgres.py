@@ -31,10 +31,12 @@ Schema
                         expires_at float8 (indexed where set), body text
         {ns}_ledger     seq bigserial PK, entry_id text UNIQUE, order_id, promotion,
                         at timestamptz (each indexed), body text (LedgerEntry JSON)
+        {ns}_journal    stream text, seq bigint, body text, PK (stream, seq)
+        {ns}_journal_head  stream text PK, seq bigint (the stream's last seq)
         {ns}_campaigns  version text PK, body text
         {ns}_codes      code text PK, batch text, uses int
 
-    :meth:`PostgresStore.drop` drops the five tables of its namespace.
+    :meth:`PostgresStore.drop` drops the seven tables of its namespace.
 
 Transactions
     :meth:`PostgresStore.apply` is one transaction, in two round trips (libpq's
@@ -51,15 +53,24 @@ Transactions
     2. Python checks each delta against its counter as it was (the value
        returned minus the amount). A revision that matched no row (the order
        is then read as it is, one more round trip) or a refused delta ends in
-       ``ROLLBACK``; otherwise the ledger entries (one ``unnest`` statement)
-       and ``COMMIT`` go together.
+       ``ROLLBACK``; otherwise the ledger entries (one ``unnest`` statement),
+       the journal entries (one statement) and ``COMMIT`` go together.
+
+    Journal entries are numbered through ``{ns}_journal_head``, one row per
+    stream holding its last sequence number: the statement upserts the head of
+    each stream it writes (``INSERT … ON CONFLICT (stream) DO UPDATE SET seq =
+    seq + count … RETURNING seq``, in stream order) and inserts the entries
+    under the numbers it reserved. The head row stays locked until the commit,
+    so applies writing one stream take turns: its numbers are dense and in the
+    order the changes were applied.
 
     Every apply locks its order row first, then its counter rows in key order,
-    so two applies never wait on each other in a cycle: no deadlocks, in
-    whatever order the deltas are listed. A counter row stays locked from its
-    update to the commit or rollback, so a limit holds exactly under any
-    number of threads, processes and app servers. The commit is the server's
-    (synchronous by default), so a change reported ``applied`` survives a crash.
+    then its journal heads in stream order, so two applies never wait on each
+    other in a cycle: no deadlocks, in whatever order the deltas are listed. A
+    counter row stays locked from its update to the commit or rollback, so a
+    limit holds exactly under any number of threads, processes and app
+    servers. The commit is the server's (synchronous by default), so a change
+    reported ``applied`` survives a crash.
 
     Connections are in autocommit mode for psycopg and the store writes
     ``BEGIN``, ``COMMIT`` and ``ROLLBACK`` itself: so ``BEGIN`` travels with
@@ -122,7 +133,7 @@ _OWN_OPTIONS = ("namespace", "pool", "timeout")
 _DEFAULT_POOL = 4
 _DEFAULT_TIMEOUT = 5.0
 _SWEEP_EVERY = 1000  # hits between two deletes of lapsed hit counters
-_TABLES = ("counters", "orders", "ledger", "campaigns", "codes")
+_TABLES = ("counters", "orders", "ledger", "journal", "journal_head", "campaigns", "codes")
 _INDEXES = ("counters_expires_idx", "orders_expires_idx", "ledger_order_idx",
             "ledger_promo_idx", "ledger_at_idx")
 
@@ -146,6 +157,7 @@ class _Queries:
         def q(text: str) -> bytes:
             return sql.SQL(text).format(
                 counters=table("counters"), orders=table("orders"), ledger=table("ledger"),
+                journal=table("journal"), journal_head=table("journal_head"),
                 campaigns=table("campaigns"), codes=table("codes"),
                 **{name: index(name) for name in _INDEXES},
             ).as_bytes(conn)
@@ -170,13 +182,17 @@ class _Queries:
             "CREATE INDEX IF NOT EXISTS {ledger_order_idx} ON {ledger} (order_id)",
             "CREATE INDEX IF NOT EXISTS {ledger_promo_idx} ON {ledger} (promotion)",
             "CREATE INDEX IF NOT EXISTS {ledger_at_idx} ON {ledger} (at)",
+            "CREATE TABLE IF NOT EXISTS {journal} (stream text NOT NULL, "
+            "seq bigint NOT NULL, body text NOT NULL, PRIMARY KEY (stream, seq))",
+            "CREATE TABLE IF NOT EXISTS {journal_head} (stream text PRIMARY KEY, "
+            "seq bigint NOT NULL)",
             "CREATE TABLE IF NOT EXISTS {campaigns} (version text PRIMARY KEY, "
             "body text NOT NULL)",
             "CREATE TABLE IF NOT EXISTS {codes} (code text PRIMARY KEY, "
             "batch text NOT NULL, uses int NOT NULL)",
         )]
-        self.drop = q("DROP TABLE IF EXISTS {counters}, {orders}, {ledger}, {campaigns}, "
-                      "{codes}")
+        self.drop = q("DROP TABLE IF EXISTS {counters}, {orders}, {ledger}, {journal}, "
+                      "{journal_head}, {campaigns}, {codes}")
 
         # apply
         self.create_order = q(
@@ -196,6 +212,19 @@ class _Queries:
             "SELECT e, o, p, a::timestamptz, b FROM unnest(%s::text[], %s::text[], "
             "%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS u(e, o, p, a, b, n) "
             "ORDER BY n")
+        # Reserve each stream's next numbers on its head row (locked, in stream order,
+        # until the commit), then insert the entries under them, in the order given.
+        self.add_journal = q(
+            "WITH e AS (SELECT s, b, n FROM unnest(%s::text[], %s::text[]) "
+            "WITH ORDINALITY AS u(s, b, n)), "
+            "c AS (SELECT s, count(*) AS k FROM e GROUP BY s), "
+            "h AS (INSERT INTO {journal_head} AS head (stream, seq) "
+            'SELECT s, k FROM c ORDER BY s COLLATE "C" '
+            "ON CONFLICT (stream) DO UPDATE SET seq = head.seq + EXCLUDED.seq "
+            "RETURNING stream, seq) "
+            "INSERT INTO {journal} (stream, seq, body) "
+            "SELECT e.s, h.seq - c.k + row_number() OVER (PARTITION BY e.s ORDER BY e.n), "
+            "e.b FROM e JOIN c ON c.s = e.s JOIN h ON h.stream = e.s")
 
         # reads
         self.read = q(
@@ -208,6 +237,9 @@ class _Queries:
             "SELECT order_id FROM {orders} WHERE expires_at <= %s "
             'ORDER BY expires_at, order_id COLLATE "C" LIMIT %s')
         self.ledger_select = q("SELECT body FROM {ledger}")
+        self.journal = q(
+            "SELECT seq, body FROM {journal} WHERE stream = %s AND seq > %s "
+            "ORDER BY seq LIMIT %s::bigint")
 
         # campaigns, codes
         self.save_campaigns = q(
@@ -433,7 +465,7 @@ class PostgresStore:
                 [d.key for d in deltas], [d.amount for d in deltas]),
                 prepare=True) if deltas else None
 
-        # Round trip 2: ROLLBACK, or the ledger entries and COMMIT.
+        # Round trip 2: ROLLBACK, or the ledger and journal entries and COMMIT.
         if written.rowcount != 1:  # the revision did not match: read the order as it is
             row = conn.execute(q.order, (change.order_id,), prepare=True).fetchone()
             _rollback(conn)
@@ -448,14 +480,20 @@ class PostgresStore:
             _rollback(conn)
             return Outcome(applied=False, revision=change.revision, refused=refused,
                            values={d.key: after[d.key] - d.amount for d in deltas})
-        entries = change.ledger
+        entries, journal = change.ledger, change.journal
         try:
-            if entries:
+            if entries or journal:
                 with _together(conn):
-                    conn.execute(q.add_ledger, (
-                        [e.entry_id for e in entries], [e.order_id for e in entries],
-                        [e.promotion for e in entries], [e.at.isoformat() for e in entries],
-                        [e.dumps() for e in entries]), prepare=True)
+                    if entries:
+                        conn.execute(q.add_ledger, (
+                            [e.entry_id for e in entries], [e.order_id for e in entries],
+                            [e.promotion for e in entries],
+                            [e.at.isoformat() for e in entries],
+                            [e.dumps() for e in entries]), prepare=True)
+                    if journal:
+                        conn.execute(q.add_journal, (
+                            [r.stream for r in journal], [r.body for r in journal]),
+                            prepare=True)
                     conn.execute(_COMMIT, prepare=False)
             else:
                 conn.execute(_COMMIT, prepare=False)
@@ -498,6 +536,16 @@ class PostgresStore:
         def work(conn: _Connection) -> list[LedgerEntry]:
             rows = conn.execute(query, params).fetchall()
             return [LedgerEntry.loads(body) for (body,) in rows]
+
+        return self._run(work)
+
+    def journal(self, stream: str, *, after: int = 0, limit: int | None = None
+                ) -> list[tuple[int, str]]:
+        bound = None if limit is None else max(limit, 0)  # LIMIT NULL: no limit
+
+        def work(conn: _Connection) -> list[tuple[int, str]]:
+            rows = conn.execute(self._q.journal, (stream, after, bound)).fetchall()
+            return [(int(seq), str(body)) for seq, body in rows]
 
         return self._run(work)
 
@@ -569,7 +617,7 @@ class PostgresStore:
     # -- administration --------------------------------------------------------------------
 
     def drop(self) -> None:
-        """Drop this namespace's five tables, with their rows and indexes."""
+        """Drop this namespace's seven tables, with their rows and indexes."""
         self._run(lambda conn: _execute(conn, self._q.drop))
 
     # -- connections -------------------------------------------------------------------------

@@ -20,6 +20,8 @@ Key layout
         {ns}:o:<order id>        hash     revision, status, expires_at ('' = none), body
         {ns}:expiry              zset     order id, scored by expires_at
         {ns}:ledger              list     LedgerEntry.dumps() JSON text, oldest first
+        {ns}:journal:<stream>    list     a journal stream's bodies, oldest first
+                                          (sequence number = list index + 1)
         {ns}:codes               hash     code -> "<uses>:<batch>"
         {ns}:campaigns           hash     campaign version -> canonical JSON
 
@@ -35,11 +37,13 @@ Guarantees
     Redis runs it alone, so the revision check, the limit checks and every
     write happen as one step that no other client can interleave with. The
     script checks everything before it writes anything, so a refused or
-    conflicting change writes nothing. Counters are 64-bit integers
-    (``INCRBY``); the script compares them exactly, not as Lua doubles, so
-    budgets in minor units up to 9.2 * 10**18 are safe. A change that would
-    push a counter past 2**63 - 1 without a limit stopping it is an error
-    (:class:`~promokit.errors.StoreError`) and writes nothing.
+    conflicting change writes nothing. Journal entries are pushed (``RPUSH``)
+    by the same script, so a stream's order is the order of the applies.
+    Counters are 64-bit integers (``INCRBY``); the script compares them
+    exactly, not as Lua doubles, so budgets in minor units up to 9.2 * 10**18
+    are safe. A change that would push a counter past 2**63 - 1 without a
+    limit stopping it is an error (:class:`~promokit.errors.StoreError`) and
+    writes nothing.
 
     Durability is the server's: with ``appendonly yes`` and ``appendfsync
     everysec`` a crash loses at most about a second of changes, and replication
@@ -99,10 +103,13 @@ _CHUNK = 5000  # values per command when a call carries many (MGET, HMGET, LRANG
 # amounts with its own integers.
 
 _APPLY = """
--- KEYS: order hash, expiry zset, ledger list, then one counter per delta.
+-- KEYS: order hash, expiry zset, ledger list, then one counter per delta, then
+--       one journal list per stream written.
 -- ARGV: expected revision, status, expires_at ('' = none), body, order id,
---       then amount and limit ('' = none) per delta, then ledger entries.
-local order, n = KEYS[1], #KEYS - 3
+--       number of deltas, number of ledger entries, then amount and limit
+--       ('' = none) per delta, then the ledger entries, then per journal list
+--       the number of its entries followed by their bodies.
+local order, n, m = KEYS[1], tonumber(ARGV[6]), tonumber(ARGV[7])
 local revision = redis.call('HGET', order, 'revision') or '0'
 if revision ~= ARGV[1] then
   if revision == '0' then return {0, '0'} end
@@ -113,8 +120,8 @@ end
 -- The reply: {state, revision, the counters as they were, ...}; the counters'
 -- values sit at reply[2 + i].
 local reply = {1, revision}
-for first = 4, #KEYS, 1000 do
-  local got = redis.call('MGET', unpack(KEYS, first, math.min(first + 999, #KEYS)))
+for first = 4, 3 + n, 1000 do
+  local got = redis.call('MGET', unpack(KEYS, first, math.min(first + 999, 3 + n)))
   for i = 1, #got do reply[#reply + 1] = got[i] or '0' end
 end
 
@@ -137,7 +144,7 @@ local MAX = {9223372036, 854775807}
 
 local refused, overflow = {}, nil
 for i = 1, n do
-  local v, a, l = reply[2 + i], ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  local v, a, l = reply[2 + i], ARGV[6 + 2 * i], ARGV[7 + 2 * i]
   if not string.find(v, '^%-?%d+$') then
     return redis.error_reply('counter ' .. KEYS[i + 3] .. ' holds a non-integer')
   end
@@ -168,7 +175,7 @@ if overflow then
 end
 
 for i = 1, n do
-  local a = ARGV[4 + 2 * i]
+  local a = ARGV[6 + 2 * i]
   if a ~= '0' then redis.call('INCRBY', KEYS[i + 3], a) end
 end
 local new = string.format('%d', tonumber(revision) + 1)
@@ -179,8 +186,17 @@ if ARGV[3] ~= '' then
 elseif revision ~= '0' then
   redis.call('ZREM', KEYS[2], ARGV[5])
 end
-for first = 6 + 2 * n, #ARGV, 1000 do
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, first, math.min(first + 999, #ARGV)))
+local ledger_end = 7 + 2 * n + m
+for first = 8 + 2 * n, ledger_end, 1000 do
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, first, math.min(first + 999, ledger_end)))
+end
+local at = ledger_end + 1
+for j = 4 + n, #KEYS do
+  local last = at + tonumber(ARGV[at])
+  for first = at + 1, last, 1000 do
+    redis.call('RPUSH', KEYS[j], unpack(ARGV, first, math.min(first + 999, last)))
+  end
+  at = last + 1
 end
 reply[2] = new
 return reply  -- {1, new revision, values...}
@@ -261,6 +277,7 @@ class RedisStore:
         self._order = f"{tag}o:"
         self._expiry = f"{tag}expiry"
         self._ledger = f"{tag}ledger"
+        self._journal = f"{tag}journal:"
         self._codes = f"{tag}codes"
         self._campaigns = f"{tag}campaigns"
         self._apply: Script = client.register_script(_APPLY)
@@ -354,7 +371,8 @@ class RedisStore:
         deltas = change.deltas
         counter = self._counter
         keys = [self._order + change.order_id, self._expiry, self._ledger]
-        args = [str(change.revision), change.status, expires, change.body, change.order_id]
+        args = [str(change.revision), change.status, expires, change.body, change.order_id,
+                str(len(deltas)), str(len(change.ledger))]
         for delta in deltas:
             keys.append(counter + delta.key)
             amount, limit = delta.amount, delta.limit
@@ -364,6 +382,13 @@ class RedisStore:
             else:
                 args.extend(_bounded(amount, limit))
         args.extend(entry.dumps() for entry in change.ledger)
+        streams: dict[str, list[str]] = {}
+        for record in change.journal:
+            streams.setdefault(record.stream, []).append(record.body)
+        for stream, bodies in streams.items():
+            keys.append(self._journal + stream)
+            args.append(str(len(bodies)))
+            args.extend(bodies)
         try:
             reply = self._apply(keys=keys, args=args)
         except redis.RedisError as error:
@@ -436,6 +461,28 @@ class RedisStore:
             if len(chunk) < _CHUNK:
                 return found
             first += _CHUNK
+
+    # -- journals ---------------------------------------------------------------------------
+
+    def journal(self, stream: str, *, after: int = 0, limit: int | None = None
+                ) -> list[tuple[int, str]]:
+        """Entries of ``stream`` as ``(sequence, body)``, oldest first; the sequence
+        is the list index + 1 (LRANGE, in chunks of 5,000)."""
+        first = max(after, 0)
+        end = None if limit is None else first + max(limit, 0)  # exclusive
+        key = self._journal + stream
+        found: list[tuple[int, str]] = []
+        while end is None or first < end:
+            size = _CHUNK if end is None else min(_CHUNK, end - first)
+            try:
+                chunk = cast("list[str]", self._redis.lrange(key, first, first + size - 1))
+            except redis.RedisError as error:
+                self._failed(error)
+            found.extend(enumerate(chunk, first + 1))
+            if len(chunk) < size:
+                break
+            first += size
+        return found
 
     # -- campaign versions, coupon codes --------------------------------------------------
 

@@ -21,6 +21,8 @@ Layout, for namespace ``ns``:
   :meth:`LedgerEntry.dumps`, ``seq`` keeps the order of writing, ``at_us`` (the
   entry's time in microseconds since the epoch, exact) and the ids are indexed
   for the filters;
+- ``ns_journal (stream, seq, body)``, primary key ``(stream, seq)``: journal
+  entries, ``seq`` counting 1, 2, 3 … within each stream;
 - ``ns_campaigns (version, body)`` and ``ns_codes (code, batch, uses)``.
 
 Guarantees: every write is one ``BEGIN IMMEDIATE`` transaction, so it holds
@@ -29,6 +31,8 @@ threads and processes on the machine are serialized by SQLite itself.
 :meth:`~SQLiteStore.apply` writes the order (the revision check is the
 ``WHERE`` of that write), adds every delta in one ``UPSERT … RETURNING``, and
 rolls everything back if the revision did not match or a delta is refused.
+A journal entry's ``seq`` is its stream's ``MAX(seq) + 1``, read and written
+in that same transaction: the write lock makes it dense and in apply order.
 Each thread uses its own connection, so reads never wait (WAL readers do not
 block on a writer); writes of one process to one file also queue on a Python
 lock, so its threads take turns instead of polling in SQLite's sleeping busy
@@ -92,6 +96,12 @@ CREATE TABLE IF NOT EXISTS {ns}_ledger (
 CREATE INDEX IF NOT EXISTS {ns}_ledger_order ON {ns}_ledger (order_id);
 CREATE INDEX IF NOT EXISTS {ns}_ledger_promotion ON {ns}_ledger (promotion);
 CREATE INDEX IF NOT EXISTS {ns}_ledger_at ON {ns}_ledger (at_us);
+CREATE TABLE IF NOT EXISTS {ns}_journal (
+    stream TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (stream, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS {ns}_campaigns (
     version TEXT PRIMARY KEY NOT NULL,
     body TEXT NOT NULL
@@ -103,7 +113,7 @@ CREATE TABLE IF NOT EXISTS {ns}_codes (
 ) WITHOUT ROWID;
 COMMIT;
 """
-_TABLES = ("counters", "orders", "ledger", "campaigns", "codes")
+_TABLES = ("counters", "orders", "ledger", "journal", "campaigns", "codes")
 
 _READ = "SELECT name, value, expires_at FROM {ns}_counters WHERE name IN ({marks})"
 _ADD = ("INSERT INTO {ns}_counters (name, value) VALUES {rows} "
@@ -118,6 +128,12 @@ _EXPIRED = ("SELECT order_id FROM {ns}_orders WHERE expires_at IS NOT NULL "
             "AND expires_at <= ? ORDER BY expires_at, order_id LIMIT ?")
 _APPEND = "INSERT INTO {ns}_ledger (order_id, promotion, at_us, entry) VALUES (?, ?, ?, ?)"
 _LEDGER = "SELECT entry FROM {ns}_ledger{where} ORDER BY seq"
+# Run once per entry (executemany), so each sees the ones before it.
+_JOURNAL_APPEND = ("INSERT INTO {ns}_journal (stream, seq, body) "
+                   "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM {ns}_journal "
+                   "WHERE stream = ?1")
+_JOURNAL = ("SELECT seq, body FROM {ns}_journal WHERE stream = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?")
 _SAVE_CAMPAIGNS = ("INSERT INTO {ns}_campaigns (version, body) VALUES (?, ?) "
                    "ON CONFLICT (version) DO NOTHING")
 _LOAD_CAMPAIGNS = "SELECT body FROM {ns}_campaigns WHERE version = ?"
@@ -241,6 +257,8 @@ class SQLiteStore:
         self._sql_order = _ORDER.format(ns=ns)
         self._sql_expired = _EXPIRED.format(ns=ns)
         self._sql_append = _APPEND.format(ns=ns)
+        self._sql_journal_append = _JOURNAL_APPEND.format(ns=ns)
+        self._sql_journal = _JOURNAL.format(ns=ns)
         self._sql_save_campaigns = _SAVE_CAMPAIGNS.format(ns=ns)
         self._sql_load_campaigns = _LOAD_CAMPAIGNS.format(ns=ns)
         self._sql_add_code = _ADD_CODE.format(ns=ns)
@@ -409,7 +427,8 @@ class SQLiteStore:
     def apply(self, change: Change) -> Outcome:
         """Apply ``change`` atomically in one ``BEGIN IMMEDIATE`` transaction: write
         the order (only at the expected revision), add the deltas, check them, append
-        the ledger; or roll back and report the conflict or the refused counters."""
+        the ledger and the journal; or roll back and report the conflict or the
+        refused counters."""
         lock = self._lock("apply")
         try:
             db = self._db()
@@ -467,6 +486,9 @@ class SQLiteStore:
             db.executemany(self._sql_append, [
                 (entry.order_id, entry.promotion, _micros(entry.at), entry.dumps())
                 for entry in change.ledger])
+        if change.journal:
+            db.executemany(self._sql_journal_append, [
+                (record.stream, record.body) for record in change.journal])
         db.execute("COMMIT")
         return Outcome(applied=True, revision=change.revision + 1, values=values)
 
@@ -513,6 +535,15 @@ class SQLiteStore:
             rows = db.execute(_LEDGER.format(ns=self.namespace, where=where),
                               params).fetchall()
         return [LedgerEntry.loads(text) for (text,) in rows]
+
+    def journal(self, stream: str, *, after: int = 0, limit: int | None = None
+                ) -> list[tuple[int, str]]:
+        """Entries of ``stream`` as ``(sequence, body)``, oldest first; only those
+        with sequence > ``after``, at most ``limit``."""
+        bound = -1 if limit is None else max(limit, 0)  # LIMIT -1: no limit
+        with self._reading("read a journal") as db:
+            rows = db.execute(self._sql_journal, (stream, after, bound)).fetchall()
+        return [(int(seq), str(body)) for seq, body in rows]
 
     def save_campaigns(self, version: str, body: str) -> None:
         """Keep the canonical JSON of a campaign version (a no-op if kept already)."""
