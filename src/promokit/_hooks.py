@@ -57,6 +57,16 @@ class Hooks:
         """``(plugin name, backend)`` for every declared store backend."""
         return self._declarations("promokit_register_stores", StoreBackend)
 
+    def games(self) -> Iterator[tuple[str, Any]]:
+        """``(plugin name, game kind)`` for every declared game kind."""
+        from .games.base import GameKind
+
+        return self._declarations("promokit_register_games", GameKind)
+
+    def game_event(self, event: Any) -> None:
+        """Tell observers something happened in a game."""
+        self._notify("promokit_game_event", event=event)
+
     def evaluated(self, cart: Cart, result: PriceResult) -> None:
         """Tell observers an evaluation finished."""
         self._notify("promokit_evaluated", cart=cart, result=result)

@@ -20,6 +20,7 @@ from .money import Currency
 
 if TYPE_CHECKING:
     from .conditions import ConditionType
+    from .games.base import GameSpec
     from .kinds import DiscountKind
 
 __all__ = [
@@ -254,6 +255,8 @@ class CampaignSet:
     campaigns: tuple[Campaign, ...] = ()
     promotions: tuple[Promotion, ...] = ()
     coupons: tuple[CouponBatch, ...] = ()
+    games: tuple[GameSpec, ...] = ()
+    """The ``[[game]]`` tables (their price promotions are in ``promotions``)."""
     version: str = ""
     """SHA-256 of the canonical content: changes whenever any rule changes."""
     canonical: str = attrs.field(default="", eq=False, repr=False)
@@ -264,6 +267,13 @@ class CampaignSet:
         for batch in self.coupons:
             if batch.id == batch_id:
                 return batch
+        return None
+
+    def game(self, game_id: str) -> GameSpec | None:
+        """The game with that id, if any."""
+        for spec in self.games:
+            if spec.id == game_id:
+                return spec
         return None
 
     def campaign(self, campaign_id: str | None) -> Campaign | None:

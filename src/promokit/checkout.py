@@ -403,6 +403,10 @@ class Checkout:
         now = self._now()
         expired = []
         for order_id in self.store.expired(now.timestamp(), limit):
+            if order_id.startswith("game:"):
+                if self.engine.games.expire(order_id):
+                    expired.append(order_id)
+                continue
             row = self.store.order(order_id)
             if row is None or row.status != "reserved":
                 continue

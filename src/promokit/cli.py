@@ -34,6 +34,7 @@ from ._plugins import BUILTIN_PLUGINS, distribution_of, make_plugin_manager
 from ._tables import render
 from .campaign import CampaignSet
 from .cart import Cart
+from .cli_game import add_game_commands
 from .cli_store import Shared, add_store_commands
 from .engine import Engine
 from .errors import (
@@ -187,10 +188,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="an empty store to run on (default: a new SQLite file in a "
                            "temporary directory)")
     demo.set_defaults(command=_demo)
-    add_store_commands(commands, Shared(
-        registry=lambda args: Registry.from_plugin_manager(_plugin_manager(args)),
-        load=_load, read_cart=_read_cart, render=render_result,
-        plugin_options=_plugin_options))
+    shared = Shared(registry=lambda args: Registry.from_plugin_manager(_plugin_manager(args)),
+                    load=_load, read_cart=_read_cart, render=render_result,
+                    plugin_options=_plugin_options)
+    add_store_commands(commands, shared)
+    add_game_commands(commands, shared)
     return parser
 
 
@@ -235,8 +237,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     registry = Registry.from_plugin_manager(_plugin_manager(args))
     campaigns = _load(args.campaigns, registry)
+    promotions = [p for p in campaigns.promotions if p.kind != "game_price"]
+    games = f", {_count(len(campaigns.games), 'game')}" if campaigns.games else ""
     print(f"ok: {_count(len(campaigns.campaigns), 'campaign')}, "
-          f"{_count(len(campaigns.promotions), 'promotion')} in {', '.join(args.campaigns)}")
+          f"{_count(len(promotions), 'promotion')}{games} in {', '.join(args.campaigns)}")
     return EXIT_OK
 
 

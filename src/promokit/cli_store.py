@@ -97,9 +97,13 @@ def add_store_commands(commands: Any, shared: Shared) -> None:
                         default="proportional")
     refund.add_argument("--json", action="store_true", help="print the refund as JSON")
 
-    command("sweep", "expire lapsed reservations", _sweep,
-            "Expire reservations whose time to live has passed and give back what they "
-            "hold. Run it on a timer (checkout also sweeps when something ran out).")
+    sweep = command("sweep", "expire lapsed reservations", _sweep,
+                    "Expire reservations whose time to live has passed and give back what "
+                    "they hold; with the campaign files, also close games' lapsed rows "
+                    "(group windows, unpaid deposits). Run it on a timer (checkout also "
+                    "sweeps when something ran out).")
+    sweep.add_argument("campaigns", nargs="*", metavar="CAMPAIGNS",
+                       help="the campaign files, for their games' lapsed rows")
 
     replay = command("replay", "price a stored order again and compare", _replay,
                      "Re-price a stored order from its recorded cart, counters and campaign "
@@ -188,8 +192,9 @@ def _refund(shared: Shared, args: argparse.Namespace) -> int:
 def _sweep(shared: Shared, args: argparse.Namespace) -> int:
     registry = shared.registry(args)
     with _store(shared, args, registry) as store:
-        engine = Engine(parse_campaigns({"currency": "CNY"}, registry), registry=registry,
-                        store=store)
+        campaigns = (shared.load(args.campaigns, registry) if args.campaigns
+                     else parse_campaigns({"currency": "CNY"}, registry))
+        engine = Engine(campaigns, registry=registry, store=store)
         expired = []
         while batch := engine.sweep(500):
             expired.extend(batch)

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 import attrs
 
 from .campaign import CampaignSet, Promotion
+from .cart import Line
+from .errors import PluginError
+from .kinds import DiscountKind
 from .pipeline import Context, State, Unit
 from .stores import Delta, counter_keys
 
@@ -92,6 +95,9 @@ def consumption(ctx: Context, units: Sequence[Unit], state: State) -> tuple[Use,
             holds.append(Delta(counter_keys.stock(promotion.id), units_taken, limits.stock))
         if promotion.budget is not None and amount:
             holds.append(Delta(counter_keys.spent(promotion.id), amount, promotion.budget))
+        if entry.lines:
+            holds.extend(kind_holds(promotion, [ctx.lines[i] for i in sorted(entry.lines)],
+                                    ctx))
         code = ctx.reads.chosen.get(promotion.id)
         if code is not None:
             holds.append(Delta(counter_keys.code_uses(code), 1, ctx.reads.codes[code][1]))
@@ -99,6 +105,18 @@ def consumption(ctx: Context, units: Sequence[Unit], state: State) -> tuple[Use,
                         units=units_taken, line_units=line_units, code=code,
                         holds=tuple(holds)))
     return tuple(uses)
+
+
+def kind_holds(promotion: Promotion, lines: Sequence[Line], ctx: Context) -> list[Delta]:
+    """What the promotion's kind says the order holds on its lines (a game's price)."""
+    kind = promotion.kind_impl
+    if type(kind).holds is DiscountKind.holds:
+        return []
+    try:
+        return list(kind.holds(promotion.params, lines, ctx.cart.customer))
+    except Exception as error:
+        raise PluginError(f"kind {kind.name!r} raised in holds of promotion "
+                          f"{promotion.id!r}: {error!r}", hook="holds") from error
 
 
 def order_deltas(uses: Sequence[Use], campaigns: CampaignSet) -> tuple[Delta, ...]:

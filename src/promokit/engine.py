@@ -27,8 +27,10 @@ from .conditions import ConditionContext
 from .consumption import Use, consumption, order_deltas
 from .coupons import CodeCheck, is_well_formed, normalize_code
 from .errors import PluginError, StoreError
+from .games.base import GameRuntime
+from .games.collection import Games
 from .index import CompiledCampaigns
-from .kinds import STAGES, LineView, NoDeal
+from .kinds import STAGES, DiscountKind, LineView, NoDeal
 from .loader import load_campaigns
 from .money import Currency, currency
 from .pipeline import (
@@ -99,6 +101,7 @@ class Engine:
     result's ``store_unavailable``. ``code_attempts`` is ``(failures, seconds)``:
     after that many failed coupon codes in a window of that many seconds, a
     customer's codes are refused as ``code_throttled`` until the window ends.
+    ``secret`` (at least 16 bytes) signs games' share tokens.
     """
 
     def __init__(self, campaigns: CampaignSet, *, registry: Registry | None = None,
@@ -106,7 +109,7 @@ class Engine:
                  clock: Callable[[], datetime] | None = None,
                  exact_limit: int = EXACT_LIMIT, lang: str = "en",
                  on_store_error: str = "raise", code_attempts: tuple[int, int] = (10, 900),
-                 ttl: float = DEFAULT_TTL,
+                 ttl: float = DEFAULT_TTL, secret: bytes | None = None,
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
         if on_store_error not in ("raise", "skip"):
             raise ValueError(f"on_store_error must be 'raise' or 'skip', not {on_store_error!r}")
@@ -135,6 +138,14 @@ class Engine:
         self._codes = compiled.codes()
         self.orders = Checkout(self, ttl=ttl)
         """The checkout service on this engine's store (the methods below use it)."""
+        self.secret = secret
+        self.games = Games(campaigns.games, GameRuntime(
+            store=self.store, clock=self._local_now, currency=campaigns.currency,
+            timezone=campaigns.timezone.key, hooks=self.registry.hooks,
+            jurisdiction=campaigns.jurisdiction, secret=secret, engine=self),
+            self.registry)
+        """The campaign set's games, playable on this engine's store
+        (``engine.games["koi"].draw(…)``; see :mod:`promokit.games`)."""
 
     @classmethod
     def from_files(cls, paths: str | Path | Sequence[str | Path], *,
@@ -153,11 +164,16 @@ class Engine:
         return Engine(campaigns, registry=self.registry, store=self.store, clock=self._clock,
                       exact_limit=self.exact_limit, lang=self.lang,
                       on_store_error=self.on_store_error, code_attempts=self.code_attempts,
-                      ttl=self.orders.ttl, compiled_cache=self._cache)
+                      ttl=self.orders.ttl, secret=self.secret, compiled_cache=self._cache)
 
     def now(self) -> datetime:
         """The engine clock's time."""
         return self._clock()
+
+    def _local_now(self) -> datetime:
+        now = self._clock()
+        tz = self.campaigns.timezone
+        return (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(tz)
 
     # -- checkout (promokit.checkout) ----------------------------------------------
 
@@ -184,7 +200,8 @@ class Engine:
         return self.orders.order(order_id)
 
     def sweep(self, limit: int = 100) -> list[str]:
-        """Expire lapsed reservations; see :meth:`Checkout.sweep`."""
+        """Expire lapsed reservations and games' lapsed rows (a group's window, an
+        unpaid deposit); see :meth:`Checkout.sweep`."""
         return self.orders.sweep(limit)
 
     def replay(self, order_id: str) -> Replay:
@@ -443,6 +460,14 @@ class Engine:
         campaign = self.campaigns.campaign(promotion.campaign)
         if campaign is not None and campaign.budget is not None:
             keys.append(counter_keys.campaign_spent(campaign.id))
+        kind = promotion.kind_impl
+        if type(kind).counter_keys is not DiscountKind.counter_keys:
+            lines = [line for line in ctx.lines if promotion.covers(line)]
+            try:
+                keys.extend(kind.counter_keys(promotion.params, lines, ctx.cart.customer))
+            except Exception as error:
+                raise PluginError(f"kind {kind.name!r} raised in counter_keys of promotion "
+                                  f"{promotion.id!r}: {error!r}", hook="counter_keys") from error
         return keys
 
     def _read_store(self, ctx: Context, promotions: list[Promotion]) -> Mapping[str, int]:

@@ -113,7 +113,16 @@ class OrderError(PromokitError):
 
 
 class GameError(PromokitError):
-    """A promotion game refused an operation."""
+    """A promotion game refused an operation.
+
+    ``.reason`` is a stable code (``not_started``, ``group_full``,
+    ``limit_reached``, ``token_expired`` …) and ``.game`` the game's id."""
+
+    def __init__(self, message: str, *, reason: str = "refused",
+                 game: str | None = None) -> None:
+        self.reason = reason
+        self.game = game
+        super().__init__(message)
 
 
 class AdapterError(PromokitError):

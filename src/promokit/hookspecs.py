@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .cart import Cart
     from .checkout import Alert, OrderEvent
     from .conditions import ConditionType
+    from .games import GameEvent, GameKind
     from .guards import Guard
     from .kinds import DiscountKind
     from .result import PriceResult
@@ -95,6 +96,23 @@ def promokit_register_stores() -> Sequence[StoreBackend]:
     """
 
 
+@hookspec
+def promokit_register_games() -> Sequence[GameKind]:
+    """Declare game kinds (``[[game]]`` tables name them by ``kind``).
+
+    Called once when a registry is built. Return instances of
+    :class:`~promokit.games.GameKind` subclasses; ``None`` declares none. The
+    built-in ``lottery``, ``blind_box``, ``group_buy``, ``bargain`` and
+    ``presale`` are plugins of :mod:`promokit.plugins.games` declared this way.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_games():
+            return [ScratchCard()]
+    """
+
+
 # -- evaluation --------------------------------------------------------------
 
 
@@ -155,4 +173,31 @@ def promokit_alert(alert: Alert) -> None:
         def promokit_alert(alert):
             if alert.level == "red":
                 pager.send(f"{alert.subject} {alert.what}: {alert.left} of {alert.limit} left")
+    """
+
+
+# -- games -------------------------------------------------------------------
+
+
+@hookspec
+def promokit_game_event(event: GameEvent) -> None:
+    """Observe what happens in a game, to notify customers: ``opened``,
+    ``joined``, ``full``, ``expired``, ``refunded``, ``helped``,
+    ``floor_reached``, ``drawn``, ``won``, ``started``, ``revealed``,
+    ``config_changed``, ``deposit_paid``, ``cancelled``, ``balance_due`` …
+
+    Called once per change, after the store applied it (a retried call that
+    changes nothing sends nothing). Games never send messages themselves.
+    ``event`` is a frozen :class:`~promokit.games.GameEvent` with the game, the
+    customer concerned and event data (the prize, the group, the cut). Return
+    values are ignored; an exception propagates as
+    :class:`~promokit.errors.PluginError` after the change was applied.
+
+    Example::
+
+        @hookimpl
+        def promokit_game_event(event):
+            if event.event == "full":
+                for member in event.data["members"]:
+                    sms.send(member, "拼團成功，商家將盡快發貨")
     """

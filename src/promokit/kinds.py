@@ -25,7 +25,7 @@ A minimal kind, "round the order down to whole yuan" (抹零)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -38,6 +38,7 @@ from .text import Text
 
 if TYPE_CHECKING:
     from .campaign import Scope
+    from .stores.base import Delta
 
 __all__ = [
     "STAGES",
@@ -101,6 +102,9 @@ class Application:
     """For kinds whose ``stock_counts = "own"`` (gifts): what is left of ``limits.stock``."""
     text: Text = attrs.field(factory=Text)
     """The customer's language, for messages (``app.text.money(…)``)."""
+    counters: Mapping[str, int] = attrs.field(factory=dict)
+    """Store counters the evaluation read, including those the kind asked for in
+    :meth:`DiscountKind.counter_keys` (a game's state)."""
 
     @property
     def spend(self) -> int:
@@ -280,3 +284,15 @@ class DiscountKind:
     def hint(self, params: Any, app: Application) -> HintProposal | None:
         """What more spend in scope would save more, if anything ("湊單提示")."""
         return None
+
+    def counter_keys(self, params: Any, lines: Sequence[Line],
+                     customer: Customer) -> Sequence[str]:
+        """Store counters :meth:`compute` needs (handed over as ``app.counters``),
+        for the cart's lines in scope. The kernel reads them with every other
+        counter in one store read; replay uses the recorded values."""
+        return ()
+
+    def holds(self, params: Any, lines: Sequence[Line], customer: Customer) -> Sequence[Delta]:
+        """Counters an order holds when this promotion applied to ``lines``, beyond
+        its limits' (checkout reserves them with the rest, all or nothing)."""
+        return ()

@@ -33,6 +33,8 @@ from .campaign import (
 )
 from .coupons import CouponBatch
 from .errors import ConfigError, Problem
+from .games.loader import parse_game
+from .games.pricing import game_promotion
 from .kinds import STAGES
 from .money import currency
 from .params import Params
@@ -150,6 +152,23 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
                for cp in coupon_tables]
     _unique_ids(top, "coupon", _declared_ids(coupon_tables))
     promotions = _link_coupons(top, promotions, [c for c in coupons if c is not None])
+    game_tables = top.tables("game") or []
+    games = [parse_game(gp, registry, tz, jurisdiction=jurisdiction, campaigns=known_campaigns,
+                        declared_campaigns=set(campaign_ids) - {None},  # type: ignore[arg-type]
+                        schedule_of=lambda q, z: _schedule(q, z, windows=False),
+                        funding_of=_funding,
+                        conditions_of=lambda q: _conditions(q, "conditions", registry))
+             for gp in game_tables]
+    game_ids = _declared_ids(game_tables)
+    _unique_ids(top, "game", game_ids)
+    promotion_ids = set(_declared_ids(promotion_tables))
+    for index, game_id in enumerate(game_ids):
+        if game_id is not None and game_id in promotion_ids:
+            top.problem(f"id {game_id!r} is also a promotion's id; a game's price shows "
+                        "under its id, so they must differ", f"game[{index}].id")
+    valid_games = tuple(g for g in games if g is not None)
+    promotions = [*promotions, *(game_promotion(g) for g in valid_games
+                                 if g.kind_impl.price_field is not None)]
     top.finish()
     if problems:
         raise ConfigError(problems, source=source)
@@ -162,6 +181,7 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
         campaigns=tuple(c for c in campaigns if c is not None),
         promotions=tuple(p for p in promotions if p is not None),
         coupons=tuple(c for c in coupons if c is not None),
+        games=valid_games,
         version=_version(data),
         canonical=canonical_json(data),
     )

@@ -258,7 +258,7 @@ def application(ctx: Context, unit: Unit, lines: Sequence[LineView], shipping: i
     return Application(promotion_id=unit.promotion.id, params=unit.promotion.params,
                        lines=tuple(lines), currency=ctx.currency, customer=ctx.cart.customer,
                        channel=ctx.cart.channel, now=ctx.now, shipping=shipping,
-                       stock_left=stock_left, text=ctx.text)
+                       stock_left=stock_left, text=ctx.text, counters=ctx.reads.counters)
 
 
 def _stock_key(unit: Unit) -> str:

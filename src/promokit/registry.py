@@ -1,4 +1,4 @@
-"""One registry of what the plugins declared: kinds, conditions, guards, stores."""
+"""One registry of what the plugins declared: kinds, conditions, guards, stores, games."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ class Registry:
     guards: tuple[Guard, ...]
     stores: Mapping[str, StoreBackend] = attrs.field(factory=dict)
     """URL scheme → backend."""
+    games: Mapping[str, Any] = attrs.field(factory=dict)
+    """Game kind name → :class:`~promokit.games.GameKind`."""
     origins: Mapping[tuple[str, str], str]
     """``(what, name)`` → plugin name, e.g. ``("kind", "percent_off")``."""
     hooks: Hooks = attrs.field(eq=False, repr=False)
@@ -71,8 +73,9 @@ class Registry:
         conditions = collect("condition", hooks.conditions())
         guards = collect("guard", hooks.guards())
         stores = collect("store", hooks.stores())
+        games = collect("game", hooks.games())
         return cls(kinds=kinds, conditions=conditions, guards=tuple(guards.values()),
-                   stores=stores, origins=origins, hooks=hooks)
+                   stores=stores, games=games, origins=origins, hooks=hooks)
 
     @classmethod
     def default(cls, plugins: Iterable[object] = (), *, load_entry_points: bool = True,

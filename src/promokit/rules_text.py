@@ -12,7 +12,10 @@ headings, in ``zh-CN`` or ``en``:
   channels, whether a code is needed, stacking (``exclusive``, ``group``,
   ``base = "list"``) and limits;
 - a closing section on how offers combine (stage order, what thresholds measure,
-  best deal) and the timezone.
+  best deal) and the timezone;
+- per game (``[[game]]``): its disclosure, written by the game's kind from its
+  config (prizes and their probabilities or quantities, how and when to draw
+  and redeem, the organiser, group and bargain rules, deposits).
 
 Internal matters are never shown: budgets, funding, priorities and the codes
 themselves (only that one is needed). The text is deterministic: files order
@@ -90,22 +93,28 @@ class _Writer:
     def sections(self) -> list[Section]:
         text = self.text
         found: list[Section] = []
+        # a game's price is told by the game's own disclosure, not as a promotion
+        promotions = [p for p in self.campaigns.promotions if p.kind != "game_price"]
         for campaign in self.campaigns.campaigns:
             period = text.period(campaign.schedule.start, campaign.schedule.end, self.tz)
             found.append(Section(
                 title=text.pick(f"{campaign.name}: promotion rules", f"{campaign.name} 活動規則"),
                 paragraphs=(_label(text, "Period", "活動時間", period),) if period else ()))
-            members = [p for p in self.campaigns.promotions if p.campaign == campaign.id]
+            members = [p for p in promotions if p.campaign == campaign.id]
             found.extend(self.promotion(number, promotion)
                          for number, promotion in enumerate(members, 1))
-        loose = [p for p in self.campaigns.promotions
-                 if self.campaigns.campaign(p.campaign) is None]
+        loose = [p for p in promotions if self.campaigns.campaign(p.campaign) is None]
         if loose:
             found.append(Section(title=text.pick("Other offers", "其他優惠")))
             found.extend(self.promotion(number, promotion)
                          for number, promotion in enumerate(loose, 1))
-        if self.campaigns.promotions:
+        if promotions:
             found.append(self.combining())
+        if self.campaigns.games:
+            found.append(Section(title=text.pick("Games", "互動活動")))
+            found.extend(Section(title=f"{number}. {spec.name}", level=2,
+                                 paragraphs=tuple(spec.kind_impl.disclosure(spec, text)))
+                         for number, spec in enumerate(self.campaigns.games, 1))
         return found
 
     # -- one promotion -----------------------------------------------------------
@@ -272,7 +281,8 @@ class _Writer:
     def combining(self) -> Section:
         text = self.text
         present = [stage for stage in STAGES
-                   if any(p.stage == stage for p in self.campaigns.promotions)]
+                   if any(p.stage == stage and p.kind != "game_price"
+                          for p in self.campaigns.promotions)]
         paragraphs = []
         if len(present) > 1:
             order = [text.stage(stage, plural=True) for stage in present]

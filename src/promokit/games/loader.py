@@ -1,0 +1,143 @@
+"""``[[game]]`` tables → :class:`~promokit.games.GameSpec`, with the rules that
+apply at load.
+
+The kernel reads the keys every game shares and hands the table to the game's
+kind for the rest. At load, in jurisdiction ``cn``:
+
+- a chance-based game (lottery, blind box) whose top prize — cash, or the
+  declared market value of a non-cash prize — is above 50,000.00 CNY is
+  rejected (《反不正當競爭法》第十條: 抽獎式有獎銷售最高獎的金額不得超過五萬元;
+  exactly 50,000.00 is allowed);
+- a chance-based game must name its ``organiser`` (who runs it and how to
+  reach them), which its disclosure prints;
+- kinds add their own rules through :meth:`~promokit.games.GameKind.check`
+  (a lottery's redemption terms, a blind box's item values, a presale's
+  deposit cap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..campaign import Campaign, Condition, Funding, Schedule
+from ..errors import ConfigError, Problem
+from ..money import Currency
+from ..money import currency as currency_of
+from ..params import Params
+from .base import GameSpec
+
+if TYPE_CHECKING:
+    from ..registry import Registry
+
+__all__ = ["CN_TOP_PRIZE", "game_source", "parse_game", "parse_game_table"]
+
+#: The most a chance-based game's top prize may be worth in jurisdiction ``cn``, in yuan.
+CN_TOP_PRIZE = 50_000
+
+
+def game_source(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The table with canonical JSON types (TOML times as ISO 8601 text)."""
+    from ..loader import canonical_json
+
+    loaded: dict[str, Any] = json.loads(canonical_json(table))
+    return loaded
+
+
+def config_hash(source: Mapping[str, Any]) -> str:
+    """SHA-256 of a game table's canonical JSON."""
+    return hashlib.sha256(json.dumps(source, sort_keys=True, ensure_ascii=False)
+                          .encode()).hexdigest()
+
+
+def parse_game(p: Params, registry: Registry, tz: ZoneInfo, *, jurisdiction: str,
+               campaigns: Mapping[str, Campaign], declared_campaigns: set[str],
+               schedule_of: Callable[[Params, ZoneInfo], Schedule],
+               funding_of: Callable[[Params], Funding | None],
+               conditions_of: Callable[[Params], tuple[Condition, ...]]) -> GameSpec | None:
+    """One ``[[game]]`` table; problems go to ``p``. The callables are the campaign
+    loader's own readers, so a game's schedule, funding and conditions read
+    exactly like a promotion's."""
+    before = len(p.problems)
+    game_id = p.string("id")
+    if game_id is not None and not game_id.replace("-", "").replace("_", "").isalnum():
+        p.problem("may hold only letters, digits, '-' and '_' (it names store rows)", "id")
+    name = p.string("name", required=False)
+    campaign_id = p.string("campaign", required=False)
+    campaign = campaigns.get(campaign_id) if campaign_id else None
+    if campaign_id is not None and campaign_id not in declared_campaigns:
+        p.problem(f"no campaign with id {campaign_id!r}", "campaign")
+    kind_name = p.string("kind")
+    kind = registry.games.get(kind_name) if kind_name else None
+    if kind_name is not None and kind is None:
+        known = ", ".join(sorted(registry.games)) or "none registered"
+        p.problem(f"unknown game kind {kind_name!r}; known: {known}", "kind")
+    schedule = schedule_of(p, tz)
+    if campaign is not None:
+        schedule = Schedule(start=schedule.start or campaign.schedule.start,
+                            end=schedule.end or campaign.schedule.end)
+    organiser = p.string("organiser", required=False)
+    conditions = conditions_of(p)
+    funding = funding_of(p)
+    if funding is None and campaign is not None:
+        funding = campaign.funding
+    source = game_source(p.data)
+    spec = GameSpec(id=game_id or "?", kind=kind_name or "?", name=name or game_id or "?",
+                    config=None, kind_impl=kind,  # type: ignore[arg-type]  # checked below
+                    campaign=campaign_id, schedule=schedule, organiser=organiser,
+                    conditions=conditions, funding=funding, source=source,
+                    config_hash=config_hash(source))
+    if kind is None:
+        return None  # with an unknown kind, its keys would only add noise
+    config = kind.parse(p, spec)
+    p.finish()
+    if len(p.problems) > before or game_id is None:
+        return None
+    import attrs
+
+    spec = attrs.evolve(spec, config=config)
+    _check(spec, jurisdiction, p)
+    kind.check(spec, jurisdiction, p)
+    return None if len(p.problems) > before else spec
+
+
+def _check(spec: GameSpec, jurisdiction: str, p: Params) -> None:
+    if jurisdiction != "cn" or not spec.kind_impl.chance_based:
+        return
+    top = spec.kind_impl.top_prize(spec.config)
+    if p.currency.code != "CNY":
+        p.problem(f"jurisdiction cn caps prizes in CNY; this file is in {p.currency.code}")
+    elif top is not None and top > CN_TOP_PRIZE * p.currency.scale:
+        p.problem(f"top prize {p.currency.format(top)} is above the "
+                  f"{CN_TOP_PRIZE:,}.00 CNY allowed for a prize draw in jurisdiction cn "
+                  "(反不正當競爭法 第十條)")
+    if not spec.organiser:
+        p.problem("jurisdiction cn: a prize game must name its organiser and how to reach "
+                  "them (organiser = \"…, 客服 400-…\"); the disclosure prints it",
+                  "organiser")
+
+
+def parse_game_table(table: Mapping[str, Any], registry: Registry, *, currency: str,
+                     timezone: str, jurisdiction: str = "none") -> GameSpec:
+    """One game table on its own (a stored config, a draw log's), as the loader
+    would read it inside a file with that currency and timezone."""
+    from ..loader import _conditions, _funding, _schedule
+
+    problems: list[Problem] = []
+    try:
+        money: Currency = currency_of(currency)
+        tz = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise ConfigError([Problem(path="", message=str(error))]) from None
+    p = Params(table, "game", problems, money)
+    spec = parse_game(p, registry, tz, jurisdiction=jurisdiction, campaigns={},
+                      declared_campaigns={table.get("campaign")} - {None},  # type: ignore[arg-type]
+                      schedule_of=lambda q, z: _schedule(q, z, windows=False),
+                      funding_of=_funding,
+                      conditions_of=lambda q: _conditions(q, "conditions", registry))
+    if problems or spec is None:
+        raise ConfigError(problems or [Problem(path="game", message="invalid game")])
+    return spec
