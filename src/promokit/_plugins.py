@@ -19,6 +19,7 @@ DISABLE_AUTOLOAD_ENV = "PROMOKIT_DISABLE_PLUGIN_AUTOLOAD"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "promokit.plugins.conditions",
     "promokit.plugins.games.blind_box",
+    "promokit.plugins.games.group_buy",
     "promokit.plugins.games.lottery",
     "promokit.plugins.kinds.amount_off",
     "promokit.plugins.kinds.bundle_price",
