@@ -18,6 +18,7 @@ DISABLE_AUTOLOAD_ENV = "PROMOKIT_DISABLE_PLUGIN_AUTOLOAD"
 #: Built-in plugins, registered exactly like third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "promokit.plugins.conditions",
+    "promokit.plugins.games.bargain",
     "promokit.plugins.games.blind_box",
     "promokit.plugins.games.group_buy",
     "promokit.plugins.games.lottery",
