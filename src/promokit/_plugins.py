@@ -22,6 +22,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "promokit.plugins.games.blind_box",
     "promokit.plugins.games.group_buy",
     "promokit.plugins.games.lottery",
+    "promokit.plugins.games.presale",
     "promokit.plugins.kinds.amount_off",
     "promokit.plugins.kinds.bundle_price",
     "promokit.plugins.kinds.buy_x_get_y",
