@@ -6,7 +6,8 @@ carries a fixed ``now``, so the output is the same on every machine. The store
 is the embedded SQLite one, in a new file in a temporary directory (or the
 ``--store`` URL given, which should be empty). The pricing steps read its
 counters; the checkout steps reserve, commit, refund and replay orders in it,
-and show the ledger. Step 7 is priced with ``lang="zh-CN"``.
+and show the ledger; the game steps (:mod:`promokit.demo_games`) play the five
+built-in games on it. Step 7 is priced with ``lang="zh-CN"``.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ import attrs
 from ._tables import display_width, render
 from .cart import Cart
 from .cli import render_result
+from .demo_games import EventLog, game_engine, games_story
 from .engine import Engine
 from .loader import parse_campaigns
 from .registry import Registry
 from .stores import Store, open_store
 
-__all__ = ["CAMPAIGNS_RESOURCE", "run"]
+__all__ = ["CAMPAIGNS_RESOURCE", "GAMES_RESOURCE", "run"]
 
 #: The demo's campaign file, inside the ``promokit`` package.
 CAMPAIGNS_RESOURCE = "demo_campaigns.toml"
+#: The demo's games (a copy of ``examples/d11_games.toml``), merged with the campaigns.
+GAMES_RESOURCE = "demo_games.toml"
 
 #: The clock for a cart without ``now`` (every demo cart has one).
 _NOW = datetime.fromisoformat("2026-11-11T00:30:00+08:00")
@@ -167,11 +171,12 @@ _STEPS = (
 
 def run(out: TextIO, store_url: str | None = None) -> None:
     """Write the demo story to ``out``, on a new SQLite store (or ``store_url``)."""
-    registry = Registry.default(load_entry_points=False)
+    events = EventLog()
+    registry = Registry.default([events], load_entry_points=False)
     if store_url is not None:
         store = open_store(store_url, registry=registry)
         try:
-            _story(out, registry, store, store_url)
+            _story(out, registry, store, store_url, events)
         finally:
             store.close()
         return
@@ -179,14 +184,19 @@ def run(out: TextIO, store_url: str | None = None) -> None:
         url = f"sqlite:///{Path(folder) / 'demo.db'}"
         store = open_store(url, registry=registry)
         try:
-            _story(out, registry, store, "sqlite:///…/demo.db (a new file)")
+            _story(out, registry, store, "sqlite:///…/demo.db (a new file)", events)
         finally:
             store.close()
 
 
-def _story(out: TextIO, registry: Registry, store: Store, where: str) -> None:
-    text = resources.files("promokit").joinpath(CAMPAIGNS_RESOURCE).read_text(encoding="utf-8")
-    campaigns = parse_campaigns(tomllib.loads(text), registry, source=CAMPAIGNS_RESOURCE)
+def _story(out: TextIO, registry: Registry, store: Store, where: str,
+           events: EventLog) -> None:
+    package = resources.files("promokit")
+    data = tomllib.loads(package.joinpath(CAMPAIGNS_RESOURCE).read_text(encoding="utf-8"))
+    games = tomllib.loads(package.joinpath(GAMES_RESOURCE).read_text(encoding="utf-8"))
+    data["game"] = games["game"]
+    campaigns = parse_campaigns(data, registry,
+                                source=f"{CAMPAIGNS_RESOURCE}, {GAMES_RESOURCE}")
     engine = Engine(campaigns, registry=registry, store=store, clock=lambda: _NOW)
     names = {p.id: p.name for p in campaigns.promotions}
 
@@ -205,7 +215,7 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str) -> None:
         "promotions:", "")
     campaign_names = {c.id: c.name for c in campaigns.campaigns}
     rows = [[p.id, p.name, p.kind, p.stage, campaign_names.get(p.campaign or "", "-")]
-            for p in campaigns.promotions]
+            for p in campaigns.promotions if p.kind != "game_price"]
     say(render(["promotion", "name", "kind", "stage", "campaign"], rows, indent="  "), "")
     say("Steps 1 to 5 use the first six; steps 6 and 7 the rest of the catalogue: quantity "
         "deals, a gift,", "a presale deposit and points, in shops of their own.", "")
@@ -220,12 +230,13 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str) -> None:
         result = engine.evaluate(cart, lang=step.lang)
         say(render_result(result, names=names, cart=cart))
     _checkout_story(say, heading, engine, store, where, names)
+    games_story(say, heading, game_engine(engine, registry, _NOW), events, names)
     say("",
         "Try your own: promokit evaluate examples/d11.toml --cart cart.json, then",
         "promokit checkout examples/d11.toml --cart cart.json --order SO-1 "
         "--store sqlite:///promokit.db",
-        "(docs/cli.md).",
-        "Next in promokit: games (抽獎, 盲盒, 拼團, 砍價).")
+        "(docs/cli.md); the games:",
+        "promokit game list examples/d11.toml examples/d11_games.toml (docs/games.md).")
 
 
 def _checkout_story(say: Any, heading: Any, engine: Engine, store: Store, where: str,
