@@ -1,0 +1,252 @@
+""":class:`GroupBuy`, the ``group_buy`` game kind: parsing, the disclosure,
+config changes, and the group price of a line (from counters only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
+
+from promokit.campaign import Scope
+from promokit.cart import Customer, Line
+from promokit.conditions import ConditionContext
+from promokit.games import ConfigChange, GameKind, GameSpec
+from promokit.games.base import GameRuntime
+from promokit.games.changes import compare
+from promokit.kinds import NoDeal
+from promokit.params import Params
+from promokit.pipeline import condition_message, failed_condition
+from promokit.text import Text
+
+from .config import GroupBuyConfig, Tier, _read_tiers
+from .game import GroupBuyGame
+from .group import _code_of, _Keys
+
+_ENGLISH = Text("en")
+
+
+class GroupBuy(GameKind):
+    """The ``group_buy`` kind: parses, discloses, compares and prices group buys."""
+
+    name = "group_buy"
+    price_field = "group_id"
+    actions: ClassVar[Mapping[str, str]] = {
+        "open": "open a group after the leader paid (--customer, --set order_id=…)",
+        "join": "join after paying (--customer, --set group=… or --set token=…, "
+                "--set order_id=…)",
+        "share": "a signed share link for a member (--customer, --set group=…, "
+                 "optional --set ttl_seconds=…)",
+        "group": "a group's state (--set group=…)",
+    }
+
+    def parse(self, params: Params, spec: GameSpec) -> GroupBuyConfig | None:
+        """Read the keys listed in the module docstring; problems go to ``params``."""
+        sku = params.string("sku")
+        price = params.money("price", required=False, positive=True)
+        tables = params.tables("tiers", required=False, non_empty=True)
+        size = params.integer("size", required=tables is None and params.has("price"),
+                              minimum=2)
+        window = params.integer("window_hours", required=False, minimum=1, default=24)
+        new_only = params.boolean("new_customers_only")
+        max_groups = params.integer("max_groups_per_customer", required=False, minimum=1)
+        auto = params.boolean("auto_complete")
+        max_units = params.integer("max_units", required=False, minimum=1, default=1)
+        tiers: tuple[Tier, ...] | None = None
+        if params.has("price") and params.has("tiers"):
+            params.problem("give either price or tiers, not both", "tiers")
+        elif not params.has("price") and not params.has("tiers"):
+            params.problem('is required (or tiers = [{ size = 3, price = "69.00" }, …])',
+                           "price")
+        elif tables is not None:
+            tiers = _read_tiers(tables)
+            if tiers is not None and size is not None and size != tiers[-1].size:
+                params.problem(f"with tiers, size is the largest tier's size "
+                               f"({tiers[-1].size}), got {size}", "size")
+        elif price is not None and size is not None:
+            tiers = (Tier(size, price),)
+        if sku is None or tiers is None or window is None or max_units is None:
+            return None
+        return GroupBuyConfig(sku=sku, tiers=tiers, currency=params.currency,
+                              tiered=tables is not None,
+                              window_hours=window, new_customers_only=new_only,
+                              max_groups_per_customer=max_groups, auto_complete=auto,
+                              max_units=max_units)
+
+    def disclosure(self, spec: GameSpec, text: Text) -> list[str]:
+        """Product, price or tiers, size, window, who may join, limits, expiry."""
+        config: GroupBuyConfig = spec.config
+        price, sku = text.amount(config.price), config.sku
+        if not config.tiered:
+            lines = [text.pick(
+                f"{spec.name}: group buy of {sku} at {price} per unit when {config.size} "
+                "people buy together.",
+                f"{spec.name}：{sku} 拼團價{price}/件，{config.size}人成團。")]
+        else:
+            steps = text.join(text.pick(f"{t.size} people {text.amount(t.price)}",
+                                        f"{t.size}人團{text.amount(t.price)}")
+                              for t in config.tiers)
+            lines = [text.pick(
+                f"{spec.name}: group buy of {sku}; the price falls as the group grows: "
+                f"{steps}. A group succeeds with {config.needed} people and takes at most "
+                f"{config.size}.",
+                f"{spec.name}：{sku} 階梯拼團價：{steps}；{config.needed}人即成團，"
+                f"每團最多{config.size}人。"), text.pick(
+                f"Everyone pays {price} per unit up front; when the group closes larger, "
+                "the difference to the final price is refunded to each member.",
+                f"參團時按{price}/件支付，成團人數更多時，按最終階梯價退還差價。")]
+        start, end = spec.schedule.start, spec.schedule.end
+        moment = start or end
+        if moment is not None and moment.tzinfo is not None:
+            period = text.period(start, end, moment.tzinfo)
+            lines.append(text.pick(f"Groups may be opened and joined {period}.",
+                                   f"開團及參團時間：{period}。"))
+        until_end = text.pick(" (closing at the latest when the game ends)", "（最遲至活動結束）"
+                              ) if spec.schedule.end else ""
+        lines.append(text.pick(
+            f"The leader opens a group by paying at the group price; the group stays open "
+            f"for {config.window_hours} hours{until_end}. Others join through the leader's "
+            "share link, each after paying.",
+            f"團長支付後開團，拼團有效期{config.window_hours}小時{until_end}；"
+            "好友通過分享連結支付後參團。"))
+        who = text.pick("Anyone may open a group; only new customers (no earlier order) may "
+                        "join one.", "任何人可開團；僅新用戶（無歷史訂單）可參團。"
+                        ) if config.new_customers_only else text.pick(
+            "Anyone may open or join a group.", "任何人均可開團或參團。")
+        lines.append(who + text.pick(" Nobody joins the same group twice.",
+                                     "同一團每人限參一次。"))
+        if spec.conditions:
+            needs = text.pick("; ", "；").join(condition_message(c, text)
+                                              for c in spec.conditions)
+            lines.append(text.pick(f"To take part: {needs}.", f"參與條件：{needs}。"))
+        limits = [text.pick(f"{_count(config.max_units, 'unit')} per member at the group price",
+                            f"每人限{config.max_units}件享拼團價")]
+        if config.max_groups_per_customer is not None:
+            limits.append(text.pick(
+                "each customer may open or join at most "
+                f"{_count(config.max_groups_per_customer, 'group')} (an expired group does not "
+                "count)",
+                f"每人最多開團或參團{config.max_groups_per_customer}次（未成團不計）"))
+        lines.append(text.pick("Limits: ", "限制：") + text.pick("; ", "；").join(limits)
+                     + text.pick(".", "。"))
+        if config.auto_complete:
+            lines.append(text.pick(
+                f"If a group has fewer than {config.needed} members when its window ends, "
+                "the shop fills the missing places with virtual members (系統模擬成團) and "
+                "the group succeeds: virtual members are not real buyers.",
+                f"有效期結束時未滿{config.needed}人的團，由系統以虛擬成員補足並成團"
+                "（虛擬成員非真實買家）。"))
+        else:
+            lines.append(text.pick(
+                f"If a group has fewer than {config.needed} members when its window ends, "
+                "it fails and every member's payment is refunded in full.",
+                f"有效期結束時未滿{config.needed}人的團拼團失敗，已付款全額原路退回。"))
+        if spec.organiser:
+            lines.append(text.pick(f"Organiser: {spec.organiser}.",
+                                   f"活動主辦方：{spec.organiser}。"))
+        return lines
+
+    def changes(self, old: GameSpec, new: GameSpec) -> list[ConfigChange]:
+        """Higher prices, larger groups, a shorter window, new-customers-only switched
+        on, fewer groups or units per customer, or auto-completion switched off are
+        worse for customers; the opposite is better."""
+        before: GroupBuyConfig = old.config
+        after: GroupBuyConfig = new.config
+
+        def money(minor: int | None) -> Decimal | None:
+            return after.currency.to_decimal(minor) if minor is not None else None
+
+        found = compare("sku", before.sku, after.sku, better="same")
+        if not before.tiered and not after.tiered:
+            found += compare("price", money(before.price), money(after.price), better="lower")
+        else:
+            for members in sorted({t.size for t in (*before.tiers, *after.tiers)}):
+                found += compare(f"tiers[size={members}].price", money(before.price_at(members)),
+                                 money(after.price_at(members)), better="lower")
+            found += compare("price (paid up front)", money(before.price), money(after.price),
+                             better="lower")
+        found += compare("size", before.size, after.size, better="lower")
+        if before.needed != before.size or after.needed != after.size:
+            found += compare("tiers[0].size (to succeed)", before.needed, after.needed,
+                             better="lower")
+        found += compare("window_hours", before.window_hours, after.window_hours,
+                         better="higher")
+        found += compare("new_customers_only", before.new_customers_only,
+                         after.new_customers_only, better="lower")
+        found += compare("max_groups_per_customer", before.max_groups_per_customer,
+                         after.max_groups_per_customer, better="higher")
+        found += compare("max_units", before.max_units, after.max_units, better="higher")
+        found += compare("auto_complete", before.auto_complete, after.auto_complete,
+                         better="higher")
+        return found
+
+    def bind(self, spec: GameSpec, runtime: GameRuntime) -> GroupBuyGame:
+        """The playable group buy on ``runtime``'s store."""
+        return GroupBuyGame(spec, runtime)
+
+    # -- pricing: a line's group_id ------------------------------------------------------
+
+    def price_scope(self, spec: GameSpec) -> Scope:
+        """The group's product."""
+        return Scope(skus=frozenset({spec.config.sku}))
+
+    def covers(self, spec: GameSpec, line: Line) -> bool:
+        """``group_id = "<game id>"`` opens a group; ``"<game id>.<code>"`` joins one."""
+        group_id = line.group_id
+        return group_id is not None and (group_id == spec.id
+                                         or group_id.startswith(spec.id + "."))
+
+    def price_keys(self, spec: GameSpec, line: Line, customer: Customer) -> Sequence[str]:
+        """The customer's group count and, for a join, the group's mirrored state."""
+        keys = _Keys(spec.id)
+        found = [keys.groups(customer.id)] if customer.id is not None else []
+        code = _code_of(spec.id, line.group_id)
+        if code is not None:
+            found += [keys.members(code), keys.ends(code), keys.closed(code)]
+            if customer.id is not None:
+                found.append(keys.member(code, customer.id))
+        return found
+
+    def unit_price(self, spec: GameSpec, line: Line, customer: Customer,
+                   counters: Mapping[str, int], now: datetime) -> int | NoDeal:
+        """The group price, or why the line cannot have it (from counters only)."""
+        config: GroupBuyConfig = spec.config
+        keys = _Keys(spec.id)
+        if customer.id is None:
+            return NoDeal("not_eligible:customer_required",
+                          "a group buy needs a signed-in customer")
+        # The kernel's game promotion carries no conditions, and this hook sees no cart
+        # channel: check the game's customer conditions here, leaving channel rules to
+        # open_group / join.
+        failed = failed_condition([c for c in spec.conditions if c.rule != "channel"],
+                                  ConditionContext(customer=customer, channel=None, now=now,
+                                                   currency=config.currency, lines=()),
+                                  amounts=False)
+        if failed is not None:
+            return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed, _ENGLISH))
+        limit = config.max_groups_per_customer
+        if limit is not None and counters.get(keys.groups(customer.id), 0) >= limit:
+            return NoDeal("limit_reached", f"a customer may open or join at most {limit} "
+                          "group(s) of this game")
+        if line.group_id == spec.id:
+            return config.price  # the leader opens a new group
+        code = _code_of(spec.id, line.group_id)
+        if code is None or not counters.get(keys.ends(code), 0):
+            return NoDeal("not_eligible:group_unknown", f"no group {line.group_id!r}")
+        if counters.get(keys.member(code, customer.id), 0):
+            return NoDeal("not_eligible:group_member", "you are in this group already")
+        if config.new_customers_only and customer.orders_count != 0:
+            return NoDeal("not_eligible:new_customer", "only new customers may join")
+        if counters.get(keys.members(code), 0) >= config.size:
+            return NoDeal("not_eligible:group_full", "the group is full")
+        if now.timestamp() >= counters[keys.ends(code)] or counters.get(keys.closed(code)):
+            return NoDeal("ended", "the group's window has ended")
+        return config.price
+
+    def price_units(self, spec: GameSpec, line: Line) -> int:
+        """At most ``max_units`` units of a line get the group price."""
+        return min(line.quantity, int(spec.config.max_units))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,334 @@
+""":class:`LotteryGame`, a lottery bound to a store: open, draw, grant
+tickets, a customer's state, reveal."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from promokit.cart import Customer
+from promokit.errors import GameError
+from promokit.games import Game, GameRuntime, GameSpec
+from promokit.games.audit import commitment, draw_digest, pick_weighted
+from promokit.games.base import MAX_ATTEMPTS, Step, dumps
+from promokit.stores.base import Change, Delta, JournalEntry, OrderRow
+from promokit.text import Text
+
+from .config import LotteryConfig, Prize
+from .draw import Draw, Grant, _guarantee_due, _guarantee_pick, _primary
+
+#: The reveal adds this to the draw counter, so no draw can land after it (a draw
+#: adds 1 with this limit). Far above any real count, and exact in every backend's
+#: integers (Redis scripts count in doubles: below 2⁵³).
+CLOSED = 10**12
+_SEED = re.compile(r"^[0-9a-f]{64}$")
+
+
+# -- the customer's row ----------------------------------------------------------------------
+
+
+def _customer_state(body: Mapping[str, Any] | None, today: str) -> dict[str, Any]:
+    """A customer's row with the day's counts reset when the local day changed."""
+    state: dict[str, Any] = {"draws": 0, "day": today, "day_draws": 0, "tickets": 0,
+                             "ticket_day": today, "day_tickets": 0, "wins": 0,
+                             "since_win": 0, "won": {}}
+    state.update(body or {})
+    state["won"] = dict(state["won"])
+    if state["day"] != today:
+        state["day"], state["day_draws"] = today, 0
+    if state["ticket_day"] != today:
+        state["ticket_day"], state["day_tickets"] = today, 0
+    return state
+
+
+class LotteryGame(Game):
+    """A lottery bound to a store: :meth:`open`, :meth:`draw`, :meth:`grant`,
+    :meth:`state`, :meth:`reveal`."""
+
+    config: LotteryConfig
+
+    def __init__(self, spec: GameSpec, runtime: GameRuntime) -> None:
+        super().__init__(spec, runtime)
+        self._seed: str | None = None
+
+    # -- keys -----------------------------------------------------------------
+
+    @property
+    def total_key(self) -> str:
+        """The counter of draws in the whole game (raised by ``CLOSED`` at the reveal)."""
+        return self.row_id("total")
+
+    def prize_key(self, prize: Prize) -> str:
+        """The counter of a prize's wins (limited to its stock)."""
+        return self.row_id("prize", prize.id)
+
+    # -- open and reveal --------------------------------------------------------
+
+    def open(self, *, seed: str | None = None) -> str:
+        """Start the game and return the seed's commitment, to publish before the
+        first draw; idempotent. ``seed`` (64 hex digits) is for tests and replays
+        only: a real game draws its own secret seed."""
+        if seed is None:
+            return str(self.start()["commitment"])
+        if not _SEED.match(seed):
+            raise GameError("seed must be 64 lowercase hex digits", reason="bad_seed",
+                            game=self.id)
+        body = self.start(seed=seed)
+        if body["seed"] != seed:
+            raise GameError(f"game {self.id!r} is already open with another seed",
+                            reason="already_open", game=self.id)
+        return str(body["commitment"])
+
+    def _server_seed(self) -> str:
+        if self._seed is None:
+            body = self.started()
+            if body is None:
+                raise GameError(f"game {self.id!r} is not open: call open() and publish its "
+                                "commitment before the first draw", reason="not_open",
+                                game=self.id)
+            self._seed = str(body["seed"])
+        return self._seed
+
+    def reveal(self) -> str:
+        """End the game's chance and publish the server seed; idempotent.
+
+        The same atomic write adds ``CLOSED`` to the draw counter, without a limit,
+        so it never waits for draws in flight, and every later draw (whose +1 is
+        limited to ``CLOSED``) is refused on any app server: no draw lands after
+        the reveal. :meth:`total_draws` and the ``revealed`` event give the count."""
+        self.start()
+        for _ in range(MAX_ATTEMPTS):
+            row = self.store.order(self.spec.row)
+            assert row is not None
+            body = json.loads(row.body)
+            if body["status"] == "revealed":
+                return str(body["seed"])
+            at = self.now().isoformat()
+            body = {**body, "status": "revealed", "revealed_at": at}
+            outcome = self.store.apply(Change(
+                order_id=self.spec.row, revision=row.revision, status="revealed",
+                body=dumps(body), deltas=(Delta(self.total_key, CLOSED),),
+                journal=(JournalEntry(self.stream("config"), dumps(
+                    {"event": "revealed", "seed": body["seed"], "at": at})),)))
+            if outcome.applied:
+                draws = outcome.values[self.total_key] - CLOSED
+                self.emit("revealed", None, {"seed": body["seed"], "draws": draws,
+                                             "commitment": body["commitment"]})
+                return str(body["seed"])
+        raise GameError(f"game {self.id!r} stayed busy; try the reveal again", reason="busy",
+                        game=self.id)
+
+    def total_draws(self) -> int:
+        """Draws in the whole game so far (the final count once revealed)."""
+        total = self.store.read([self.total_key])[self.total_key]
+        return total - CLOSED if total >= CLOSED else total
+
+    # -- play ------------------------------------------------------------------------
+
+    def draw(self, customer: Customer | str, *, client_seed: str | None = None) -> Draw:
+        """Draw once for ``customer`` (a :class:`~promokit.cart.Customer` or an id).
+
+        ``client_seed`` is the customer's part of the randomness (default: their
+        id). Raises :class:`GameError`: ``not_open``, ``revealed``, ``not_started``,
+        ``ended``, ``customer_required``, ``not_eligible:<rule>``, ``daily_limit``,
+        ``no_ticket``, ``bad_argument``, ``busy``."""
+        if isinstance(customer, str):
+            customer = Customer(id=customer)
+        now = self.now()
+        self.check_running(now)
+        self.check_customer(customer, now)
+        seed = self._server_seed()  # a revealed game is caught by the draw counter
+        customer_id = str(customer.id)
+        client_seed = customer_id if client_seed is None else client_seed
+        if not client_seed or len(client_seed) > 128:
+            raise GameError("client_seed must be 1 to 128 characters", reason="bad_argument",
+                            game=self.id)
+        config, config_hash = self.config, self.spec.config_hash
+        today = now.date().isoformat()
+        keys = [self.total_key, *(self.prize_key(p) for p in config.prizes)]
+
+        def build(row: OrderRow | None, body: dict[str, Any] | None,
+                  refused: frozenset[str]) -> Step[Draw]:
+            state = _customer_state(body, today)
+            counters = self.store.read(keys)
+            draws_before = counters[self.total_key]
+            if self.total_key in refused or draws_before >= CLOSED:
+                raise GameError(f"game {self.id!r} revealed its seed and takes no more draws",
+                                reason="revealed", game=self.id)
+            if config.draws_per_day is not None and state["day_draws"] >= config.draws_per_day:
+                raise GameError(f"customer {customer_id!r} has drawn "
+                                f"{config.draws_per_day} times today", reason="daily_limit",
+                                game=self.id)
+            ticket = state["day_draws"] >= config.free_draws_per_day
+            if ticket and state["tickets"] < 1:
+                raise GameError(f"customer {customer_id!r} has used today's free draws and has "
+                                "no entry ticket", reason="no_ticket", game=self.id)
+
+            def in_stock(prize: Prize) -> bool:
+                key = self.prize_key(prize)
+                return prize.stock is None or (key not in refused and counters[key] < prize.stock)
+
+            nonce = state["draws"] + 1
+            digest = draw_digest(seed, client_seed, nonce, config_hash)
+            drawn = config.prizes[pick_weighted(digest, config.weights)]
+            award, reason = _primary(config, drawn, draws_before, state["wins"], in_stock)
+            candidates: list[Prize] | None = None
+            if _guarantee_due(config, award, state["wins"], state["since_win"]):
+                candidates = [p for p in config.paid
+                              if not p.locked(draws_before) and in_stock(p)]
+                if candidates:
+                    award, reason = _guarantee_pick(digest, candidates), "guarantee"
+            won = not award.fallback
+            state.update(draws=nonce, day_draws=state["day_draws"] + 1,
+                         tickets=state["tickets"] - ticket,
+                         wins=state["wins"] + won, since_win=0 if won else state["since_win"] + 1)
+            if won:
+                state["won"][award.id] = state["won"].get(award.id, 0) + 1
+            entry: dict[str, Any] = {
+                "customer": customer_id, "client_seed": client_seed, "nonce": nonce,
+                "config_hash": config_hash, "drawn_index": config.prizes.index(drawn),
+                "drawn": drawn.id, "prize": award.id, "reason": reason,
+                "draws_before": draws_before, "ticket": ticket, "at": now.isoformat()}
+            if candidates is not None:
+                entry["candidates"] = [p.id for p in candidates]
+            result = Draw(customer=customer_id, nonce=nonce, client_seed=client_seed,
+                          drawn=drawn.id, prize=award, reason=reason, ticket=ticket,
+                          draws_left_today=self._draws_left(state), tickets=state["tickets"])
+            events: list[tuple[str, str | None, Mapping[str, Any]]] = [
+                ("drawn", customer_id, {"nonce": nonce, "prize": award.id, "won": won,
+                                        "reason": reason})]
+            if won:
+                events.append(("won", customer_id, {"nonce": nonce, **award.to_json()}))
+            return Step(status="active", body=state, result=result,
+                        deltas=(Delta(self.total_key, 1, CLOSED),
+                                Delta(self.prize_key(award), 1, award.stock)),
+                        journal=(JournalEntry(self.stream("draws"), dumps(entry)),),
+                        events=tuple(events))
+
+        return self.transact(self.row_id("c", customer_id), build)
+
+    def grant(self, customer_id: str, action: str, action_id: str) -> Grant:
+        """Give ``customer_id`` the entry tickets ``action`` earns (``purchase``,
+        ``share``, ``quiz``). Idempotent per ``(action, action_id)``: an order id, a
+        share id, a quiz id counts once, for whoever claims it first. Raises
+        :class:`GameError`: ``bad_action``, ``ticket_limit`` (no ticket left today
+        under ``max_tickets_per_day``), ``revealed``, ``not_started``, ``ended``."""
+        config = self.config
+        amount = config.tickets_for(action)
+        if amount is None:
+            earning = ", ".join(a for a, _ in config.tickets) or "none"
+            raise GameError(f"game {self.id!r} gives no tickets for {action!r}; actions that "
+                            f"do: {earning}", reason="bad_action", game=self.id)
+        if not customer_id or not action_id:
+            raise GameError("grant needs a customer id and an action id",
+                            reason="bad_argument", game=self.id)
+        now = self.now()
+        self.check_running(now)
+        self.check_not_revealed()
+        today = now.date().isoformat()
+        once = self.row_id("grant", action, action_id)
+        if self.store.read([once])[once]:  # earned already: nothing to write
+            tickets = _customer_state(self.read(self.row_id("c", customer_id))[1], today)
+            return Grant(customer=customer_id, action=action, action_id=action_id, granted=0,
+                         tickets=tickets["tickets"], duplicate=True)
+
+        def build(row: OrderRow | None, body: dict[str, Any] | None,
+                  refused: frozenset[str]) -> Step[Grant]:
+            state = _customer_state(body, today)
+            if once in refused:  # claimed meanwhile
+                return Step(status=row.status if row else "active", body=state,
+                            result=Grant(customer=customer_id, action=action,
+                                         action_id=action_id, granted=0,
+                                         tickets=state["tickets"], duplicate=True))
+            granted = amount
+            if config.max_tickets_per_day is not None:
+                granted = min(amount, config.max_tickets_per_day - state["day_tickets"])
+                if granted <= 0:
+                    raise GameError(f"customer {customer_id!r} got "
+                                    f"{config.max_tickets_per_day} tickets today already",
+                                    reason="ticket_limit", game=self.id)
+            state.update(tickets=state["tickets"] + granted,
+                         day_tickets=state["day_tickets"] + granted)
+            result = Grant(customer=customer_id, action=action, action_id=action_id,
+                           granted=granted, tickets=state["tickets"], duplicate=False)
+            return Step(status="active", body=state, result=result,
+                        deltas=(Delta(once, 1, 1),),
+                        events=(("ticket_granted", customer_id,
+                                 {"action": action, "action_id": action_id,
+                                  "granted": granted, "tickets": state["tickets"]}),))
+
+        return self.transact(self.row_id("c", customer_id), build)
+
+    def state(self, customer_id: str) -> dict[str, Any]:
+        """Where ``customer_id`` stands, JSON-ready: draws so far and left today,
+        free draws left today, tickets, wins (and wins left under ``max_wins``),
+        and how many draws until the guarantee (``None`` without one)."""
+        config = self.config
+        _, body = self.read(self.row_id("c", customer_id))
+        state = _customer_state(body, self.now().date().isoformat())
+        free_left = max(0, config.free_draws_per_day - state["day_draws"])
+        if config.draws_per_day is not None:
+            free_left = min(free_left, max(0, config.draws_per_day - state["day_draws"]))
+        wins_left = (None if config.max_wins is None
+                     else max(0, config.max_wins - state["wins"]))
+        until = None
+        if config.guarantee_every is not None and wins_left != 0:
+            until = max(1, config.guarantee_every - state["since_win"])
+        return {"customer": customer_id, "draws": state["draws"],
+                "draws_today": state["day_draws"], "draws_left_today": self._draws_left(state),
+                "free_draws_left_today": free_left, "tickets": state["tickets"],
+                "tickets_granted_today": state["day_tickets"], "wins": state["wins"],
+                "wins_left": wins_left, "won": state["won"], "draws_until_guarantee": until}
+
+    def _draws_left(self, state: Mapping[str, Any]) -> int:
+        config = self.config
+        left = max(0, config.free_draws_per_day - state["day_draws"]) + state["tickets"]
+        if config.draws_per_day is not None:
+            left = min(left, max(0, config.draws_per_day - state["day_draws"]))
+        return int(left)
+
+    # -- what every game answers -------------------------------------------------------
+
+    def disclosure(self, lang: str = "zh-CN") -> str:
+        """The rules from the config, and once open the published commitment."""
+        text = Text(lang, currency=self.runtime.currency)
+        lines = self.spec.kind_impl.disclosure(self.spec, text)
+        body = self.started()
+        if body is not None:
+            lines.append(text.pick(f"Commitment (SHA-256 of the server seed): "
+                                   f"{body['commitment']}",
+                                   f"承諾值（服務器種子的 SHA-256）：{body['commitment']}"))
+        return "\n".join(lines)
+
+    def act(self, action: str, customer: Customer, args: Mapping[str, str]) -> Any:
+        """``open``, ``draw`` (``client_seed``), ``grant`` (``action``, ``action_id``),
+        ``state``, ``reveal``."""
+        allowed = {"open": (), "draw": ("client_seed",), "grant": ("action", "action_id"),
+                   "state": (), "reveal": ()}
+        if action not in allowed:
+            return super().act(action, customer, args)
+        unknown = sorted(set(args) - set(allowed[action]))
+        if unknown:
+            raise GameError(f"{action} takes no {', '.join(unknown)}; it takes "
+                            f"{', '.join(allowed[action]) or 'no --set'}",
+                            reason="bad_argument", game=self.id)
+        if action == "open":
+            return {"game": self.id, "commitment": self.open()}
+        if action == "reveal":
+            seed = self.reveal()
+            return {"game": self.id, "seed": seed, "commitment": commitment(seed),
+                    "draws": self.total_draws()}
+        if customer.id is None:
+            raise GameError(f"{action} needs --customer", reason="customer_required",
+                            game=self.id)
+        if action == "draw":
+            return self.draw(customer, client_seed=args.get("client_seed")).to_json()
+        if action == "grant":
+            missing = [key for key in ("action", "action_id") if not args.get(key)]
+            if missing:
+                raise GameError(f"grant needs --set {'=… --set '.join(missing)}=…",
+                                reason="bad_argument", game=self.id)
+            return self.grant(customer.id, args["action"], args["action_id"]).to_json()
+        return self.state(customer.id)

@@ -1,0 +1,122 @@
+"""The draw-log replay behind :meth:`Lottery.verify`: every draw
+recomputed in log order."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from promokit.games import GameSpec
+from promokit.games.audit import draw_digest, pick_weighted
+
+from .config import LotteryConfig, Prize
+from .draw import _guarantee_due, _guarantee_pick, _primary
+
+
+class _Replay:
+    """The log replayed in order: wins per prize and per customer, streaks, nonces."""
+
+    def __init__(self, specs: Mapping[str, GameSpec], seed: str) -> None:
+        self.specs = specs
+        self.seed = seed
+        self.prize_wins: Counter[str] = Counter()
+        self.nonces: dict[str, int] = {}
+        self.wins: Counter[str] = Counter()
+        self.since: Counter[str] = Counter()
+        self.seen_before: dict[str, int] = {}
+        self.problems: list[str] = []
+
+    def run(self, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+        for number, entry in enumerate(entries, 1):
+            try:
+                self.check(number, entry)
+            except (KeyError, TypeError, ValueError) as error:
+                self.problems.append(f"draw {number}: malformed entry ({error!r})")
+        return self.problems
+
+    def check(self, number: int, entry: Mapping[str, Any]) -> None:
+        say = self.problems.append
+        spec = self.specs.get(entry["config_hash"])
+        if spec is None:
+            say(f"draw {number}: ran under a config the log does not hold")
+            return
+        config: LotteryConfig = spec.config
+        customer, nonce = str(entry["customer"]), entry["nonce"]
+        draws_before = entry["draws_before"]
+        if not isinstance(nonce, int) or not isinstance(draws_before, int):
+            raise TypeError("nonce and draws_before must be whole numbers")
+        expected_nonce = self.nonces.get(customer, 0) + 1
+        if nonce != expected_nonce:
+            say(f"draw {number}: customer {customer!r} draws with nonce {nonce}, expected "
+                f"{expected_nonce} (nonces go 1, 2, 3 … without gaps or repeats)")
+        self.nonces[customer] = max(nonce, self.nonces.get(customer, 0))
+        if draws_before > number - 1:
+            say(f"draw {number}: claims {draws_before} earlier draws in the game, but only "
+                f"{number - 1} come before it in the log")
+        if customer in self.seen_before and draws_before <= self.seen_before[customer]:
+            say(f"draw {number}: claims {draws_before} earlier draws in the game, no more "
+                f"than at customer {customer!r}'s previous draw")
+        self.seen_before[customer] = draws_before
+
+        digest = draw_digest(self.seed, str(entry["client_seed"]), nonce, spec.config_hash)
+        drawn = config.prizes[pick_weighted(digest, config.weights)]
+        if entry["drawn"] != drawn.id or entry.get("drawn_index") != config.prizes.index(drawn):
+            say(f"draw {number}: the randomness picks {drawn.id!r}, the log says "
+                f"{entry['drawn']!r}")
+
+        def in_stock(prize: Prize) -> bool:
+            return prize.stock is None or self.prize_wins[prize.id] < prize.stock
+
+        award, reason = _primary(config, drawn, draws_before, self.wins[customer], in_stock)
+        logged_candidates = entry.get("candidates")
+        if _guarantee_due(config, award, self.wins[customer], self.since[customer]):
+            award, reason = self.guarantee(number, entry, config, digest, draws_before,
+                                           award, reason, in_stock)
+        elif logged_candidates is not None:
+            say(f"draw {number}: lists guarantee candidates, but no guarantee was due")
+        if entry["prize"] != award.id or entry.get("reason") != reason:
+            say(f"draw {number}: should award {award.id!r} (reason {reason}), the log says "
+                f"{entry['prize']!r} (reason {entry.get('reason')})")
+        awarded = config.prize(str(entry["prize"]))
+        if awarded is None:
+            say(f"draw {number}: awards {entry['prize']!r}, which is not a prize")
+            return
+        self.prize_wins[awarded.id] += 1
+        if awarded.stock is not None and self.prize_wins[awarded.id] > awarded.stock:
+            say(f"draw {number}: prize {awarded.id!r} won {self.prize_wins[awarded.id]} times, "
+                f"beyond its stock of {awarded.stock}")
+        if awarded.fallback:
+            self.since[customer] += 1
+        else:
+            self.wins[customer] += 1
+            self.since[customer] = 0
+
+    def guarantee(self, number: int, entry: Mapping[str, Any], config: LotteryConfig,
+                  digest: bytes, draws_before: int, award: Prize, reason: str | None,
+                  in_stock: Callable[[Prize], bool]) -> tuple[Prize, str | None]:
+        """The award of a draw on which the guarantee was due. The server picked among
+        the prizes it read as available (a read may lag, never lead: a prize it
+        left out must really have been gone or locked)."""
+        say = self.problems.append
+        listed = entry.get("candidates")
+        if not isinstance(listed, list):
+            say(f"draw {number}: the guarantee was due but the log lists no candidates")
+            return award, reason
+        candidates = [config.prize(str(item)) for item in listed]
+        usable = [p for p in candidates if p is not None and not p.fallback
+                  and not p.locked(draws_before)]
+        if len(usable) != len(candidates):
+            say(f"draw {number}: guarantee candidates {listed} include a prize that is not "
+                "a paid, unlocked prize")
+            return award, reason
+        available = [p for p in config.paid if not p.locked(draws_before) and in_stock(p)]
+        left_out = [p.id for p in available if p not in usable]
+        if left_out:
+            say(f"draw {number}: the guarantee left out {left_out}, which were in stock")
+        if not usable:
+            return award, reason
+        picked = _guarantee_pick(digest, usable)
+        if not in_stock(picked):
+            say(f"draw {number}: the guarantee gave {picked.id!r}, which was out of stock")
+        return picked, "guarantee"
