@@ -96,7 +96,7 @@ class CounterKind(GameKind):
         return [f"game:{spec.id}:cut:{line.bargain_id}"]
 
     def unit_price(self, spec: GameSpec, line: Line, customer: Customer,
-                   counters: Mapping[str, int], now: datetime) -> int | NoDeal:
+                   counters: Mapping[str, int], now: datetime, text: Any) -> int | NoDeal:
         return spec.config.price - counters.get(f"game:{spec.id}:cut:{line.bargain_id}", 0)
 
     def price_units(self, spec: GameSpec, line: Line) -> int:

@@ -764,6 +764,10 @@ def test_joining_lines_are_priced_from_the_groups_counters(world: World) -> None
     full = world.engine.evaluate(cart("cat", group_id))
     assert full.total == Decimal("99.00") and not_applied(full)["pin"] == \
         "not_eligible:group_full"
+    messages = {lang: [n.message for n in world.engine.evaluate(
+        cart("cat", group_id), lang=lang).not_applied if n.promotion == "pin"]
+        for lang in ("en", "zh-CN")}
+    assert messages == {"en": ["the group is full"], "zh-CN": ["該團已滿"]}
 
 
 @pytest.mark.parametrize(("seconds_before_end", "reason"), [(1, None), (0, "ended")])

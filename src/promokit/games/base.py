@@ -466,8 +466,9 @@ class GameKind:
         return ()
 
     def unit_price(self, spec: GameSpec, line: Line, customer: Customer,
-                   counters: Mapping[str, int], now: datetime) -> int | NoDeal:
-        """The line's unit price from the game, in minor units, or why not."""
+                   counters: Mapping[str, int], now: datetime, text: Text) -> int | NoDeal:
+        """The line's unit price from the game, in minor units, or why not (a
+        ``NoDeal`` with a stable reason code and a message in ``text.lang``)."""
         raise NotImplementedError
 
     def price_units(self, spec: GameSpec, line: Line) -> int:

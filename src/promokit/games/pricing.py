@@ -92,7 +92,7 @@ class GamePrice(DiscountKind):
                 amounts.append(0)
                 continue
             price = spec.kind_impl.unit_price(spec, view.line, app.customer, app.counters,
-                                              app.now)
+                                              app.now, app.text)
             if isinstance(price, NoDeal):
                 refused = refused or price
                 amounts.append(0)

@@ -232,18 +232,21 @@ class Bargain(GameKind):
         return keys
 
     def unit_price(self, spec: GameSpec, line: Line, customer: Customer,
-                   counters: Mapping[str, int], now: datetime) -> int | NoDeal:
+                   counters: Mapping[str, int], now: datetime, text: Text) -> int | NoDeal:
         """List price − cut, for the bargain's owner, until its buy-by time."""
         code = _code(spec.id, line.bargain_id)
         price = counters.get(_key(spec.id, code, "price"), 0) if code is not None else 0
         if code is None or not price:
-            return NoDeal("not_eligible:bargain", f"{line.bargain_id!r} is not a bargain of "
-                          f"game {spec.id!r}")
+            return NoDeal("not_eligible:bargain", text.pick(
+                f"{line.bargain_id!r} is not a bargain of game {spec.id!r}",
+                f"{line.bargain_id}不是本活動的砍價單"))
         if customer.id is None or counters.get(_key(spec.id, code, "owner", customer.id)) != 1:
-            return NoDeal("not_eligible:bargain_owner",
-                          "only the customer who started the bargain buys at its price")
+            return NoDeal("not_eligible:bargain_owner", text.pick(
+                "only the customer who started the bargain buys at its price",
+                "僅發起砍價的顧客可按砍後價購買"))
         if now.timestamp() >= counters.get(_key(spec.id, code, "buy_by"), 0):
-            return NoDeal("ended", "the time to buy at the bargained price has passed")
+            return NoDeal("ended", text.pick(
+                "the time to buy at the bargained price has passed", "砍後價的購買時間已過"))
         return price - counters.get(_key(spec.id, code, "cut"), 0)
 
     def price_units(self, spec: GameSpec, line: Line) -> int:

@@ -23,8 +23,6 @@ from .config import GroupBuyConfig, Tier, _read_tiers
 from .game import GroupBuyGame
 from .group import _code_of, _Keys
 
-_ENGLISH = Text("en")
-
 
 class GroupBuy(GameKind):
     """The ``group_buy`` kind: parses, discloses, compares and prices group buys."""
@@ -208,13 +206,13 @@ class GroupBuy(GameKind):
         return found
 
     def unit_price(self, spec: GameSpec, line: Line, customer: Customer,
-                   counters: Mapping[str, int], now: datetime) -> int | NoDeal:
+                   counters: Mapping[str, int], now: datetime, text: Text) -> int | NoDeal:
         """The group price, or why the line cannot have it (from counters only)."""
         config: GroupBuyConfig = spec.config
         keys = _Keys(spec.id)
         if customer.id is None:
-            return NoDeal("not_eligible:customer_required",
-                          "a group buy needs a signed-in customer")
+            return NoDeal("not_eligible:customer_required", text.pick(
+                "a group buy needs a signed-in customer", "拼團需要登錄"))
         # The kernel's game promotion carries no conditions, and this hook sees no cart
         # channel: check the game's customer conditions here, leaving channel rules to
         # open_group / join.
@@ -223,24 +221,29 @@ class GroupBuy(GameKind):
                                                    currency=config.currency, lines=()),
                                   amounts=False)
         if failed is not None:
-            return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed, _ENGLISH))
+            return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed, text))
         limit = config.max_groups_per_customer
         if limit is not None and counters.get(keys.groups(customer.id), 0) >= limit:
-            return NoDeal("limit_reached", f"a customer may open or join at most {limit} "
-                          "group(s) of this game")
+            return NoDeal("limit_reached", text.pick(
+                f"a customer may open or join at most {limit} group(s) of this game",
+                f"每人最多開團或參團{limit}次"))
         if line.group_id == spec.id:
             return config.price  # the leader opens a new group
         code = _code_of(spec.id, line.group_id)
         if code is None or not counters.get(keys.ends(code), 0):
-            return NoDeal("not_eligible:group_unknown", f"no group {line.group_id!r}")
+            return NoDeal("not_eligible:group_unknown", text.pick(
+                f"no group {line.group_id!r}", f"找不到團{line.group_id}"))
         if counters.get(keys.member(code, customer.id), 0):
-            return NoDeal("not_eligible:group_member", "you are in this group already")
+            return NoDeal("not_eligible:group_member", text.pick(
+                "you are in this group already", "你已在這個團中"))
         if config.new_customers_only and customer.orders_count != 0:
-            return NoDeal("not_eligible:new_customer", "only new customers may join")
+            return NoDeal("not_eligible:new_customer", text.pick(
+                "only new customers may join", "僅限新客參團"))
         if counters.get(keys.members(code), 0) >= config.size:
-            return NoDeal("not_eligible:group_full", "the group is full")
+            return NoDeal("not_eligible:group_full", text.pick("the group is full",
+                                                                  "該團已滿"))
         if now.timestamp() >= counters[keys.ends(code)] or counters.get(keys.closed(code)):
-            return NoDeal("ended", "the group's window has ended")
+            return NoDeal("ended", text.pick("the group's window has ended", "該團已結束"))
         return config.price
 
     def price_units(self, spec: GameSpec, line: Line) -> int:
