@@ -380,3 +380,22 @@ def test_money_in_disclosures_is_the_files_currency(engine: Engine) -> None:
     assert engine.games["kettle"].disclosure("en") == "砍一刀: ¥80.00"
     assert Decimal("80.00") == engine.campaigns.currency.to_decimal(
         engine.campaigns.games[0].config.price)
+
+
+def test_channel_conditions_gate_operations_only_when_the_channel_is_named(
+        registry: Registry) -> None:
+    data = campaign(conditions=[{"rule": "channel", "in": ["app"]},
+                                {"rule": "new_customer"}])
+    engine = Engine(parse_campaigns(data, registry), registry=registry, clock=lambda: NOW)
+    game = engine.games["kettle"]
+    game.check_customer(Customer(id="c1", orders_count=0))
+    game.check_customer(Customer(id="c1", orders_count=0), channel="app")
+    with pytest.raises(GameError) as raised:
+        game.check_customer(Customer(id="c1", orders_count=0), channel="web")
+    assert raised.value.reason == "not_eligible:channel"
+    with pytest.raises(GameError) as raised:
+        game.check_customer(Customer(id="c1", orders_count=2))
+    assert raised.value.reason == "not_eligible:new_customer"
+    with pytest.raises(GameError) as raised:
+        game.check_customer(Customer())
+    assert raised.value.reason == "customer_required"

@@ -198,18 +198,25 @@ class Game:
                             f"({when.isoformat() if when else '?'})", reason=reason,
                             game=self.id)
 
-    def check_customer(self, customer: Customer, now: datetime | None = None) -> None:
-        """Raise :class:`GameError` if ``customer`` is anonymous or fails a condition."""
+    def check_customer(self, customer: Customer, now: datetime | None = None, *,
+                       channel: str | None = None) -> None:
+        """Raise :class:`GameError` if ``customer`` is anonymous or fails a condition.
+
+        A ``channel`` condition is checked only when the operation names its
+        ``channel``; without one, channel rules gate the game's price on the cart
+        (checked with the cart's channel) but not the operation."""
         if customer.id is None:
             raise GameError(f"game {self.id!r} needs a signed-in customer (customer.id)",
                             reason="customer_required", game=self.id)
-        if not self.spec.conditions:
+        conditions = [c for c in self.spec.conditions
+                      if channel is not None or c.rule != "channel"]
+        if not conditions:
             return
         from ..pipeline import failed_condition
 
-        ctx = ConditionContext(customer=customer, channel=None, now=now or self.now(),
+        ctx = ConditionContext(customer=customer, channel=channel, now=now or self.now(),
                                currency=self.runtime.currency, lines=())
-        failed = failed_condition(self.spec.conditions, ctx, amounts=False)
+        failed = failed_condition(conditions, ctx, amounts=False)
         if failed is not None:
             raise GameError(f"customer {customer.id!r} is not eligible for game {self.id!r}: "
                             f"condition {failed.rule!r}", reason=f"not_eligible:{failed.rule}",
