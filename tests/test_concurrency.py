@@ -38,17 +38,15 @@ import multiprocessing
 import os
 import random
 import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from multiprocessing.pool import Pool
-from multiprocessing.synchronize import Barrier
 from typing import Any
 
+import concurrency_kit as kit
 import pytest
+from concurrency_kit import BACKENDS, DEADLINE, LANES, PROCESSES, THREADS, deal
 from conftest import HEADER
 
 from promokit import Engine
@@ -56,17 +54,6 @@ from promokit.coupons import generate_codes
 from promokit.stores import Store, open_store
 from promokit.testing import engine_from_toml
 
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
-PROCESSES = 3
-THREADS = 4
-LANES = PROCESSES * THREADS
-#: Seconds any wait on workers may take before the test fails instead of hanging.
-DEADLINE = 120.0
 NOW = "2026-11-11T00:30:00+08:00"
 
 FLASH = HEADER + '''
@@ -130,14 +117,6 @@ Lanes = list[list[Op]]
 
 # -- worker processes ---------------------------------------------------------------------
 
-_start: Barrier | None = None
-
-
-def _init_worker(barrier: Barrier) -> None:
-    global _start
-    _start = barrier
-
-
 def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -168,52 +147,25 @@ def _run(engine: Engine, op: Op) -> dict[str, Any]:
 def _work(url: str, toml: str, ttl: float, lanes: Lanes) -> list[dict[str, Any]]:
     """One worker process's share: its own engine and store, one thread per lane; the
     processes of a batch, and the threads of a process, start together."""
-    assert _start is not None
-    _start.wait(DEADLINE)
-    store = open_store(url)
-    try:
-        engine = engine_from_toml(toml, store=store, ttl=ttl)
-        together = threading.Barrier(len(lanes))
-
-        def lane(ops: list[Op]) -> list[dict[str, Any]]:
-            together.wait(DEADLINE)
-            return [_run(engine, op) for op in ops]
-
-        with ThreadPoolExecutor(len(lanes)) as threads:
-            done = list(threads.map(lane, lanes))
-        return [result for results in done for result in results]
-    finally:
-        store.close()
+    kit.start_together(DEADLINE)
+    with kit.open_engine(url, toml, ttl=ttl) as engine:
+        return kit.run_lanes(lanes, lambda op: _run(engine, op), DEADLINE)
 
 
-class Workers:
+class Workers(kit.WorkerPool):
     """``PROCESSES`` spawned worker processes that run batches of lanes together."""
-
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
 
     def run(self, url: str, toml: str, lanes: Sequence[list[Op]], *,
             ttl: float = 900.0) -> list[dict[str, Any]]:
         """Run ``LANES`` lanes: ``THREADS`` per process, every process at once."""
         assert len(lanes) == LANES
-        shares = [(url, toml, ttl, list(lanes[p * THREADS:(p + 1) * THREADS]))
-                  for p in range(PROCESSES)]
-        done = self._pool.starmap_async(_work, shares, chunksize=1).get(DEADLINE)
-        results = [result for share in done for result in share]
-        assert len({r["pid"] for r in results}) == PROCESSES  # really several processes
-        return results
+        return kit.from_each_process(self.submit(_work, lanes, url, toml, ttl))
 
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[Workers]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES)
-    pool = context.Pool(PROCESSES, initializer=_init_worker, initargs=(barrier,))
-    try:
-        yield Workers(pool)
-    finally:
-        pool.close()
-        pool.join()
+    with Workers() as pool:
+        yield pool
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -227,14 +179,6 @@ def cart_json(customer: str, *, units: int = 1, sku: str = "BLENDER", price: str
     if codes:
         data["codes"] = list(codes)
     return data
-
-
-def deal(ops: Iterable[Op]) -> Lanes:
-    """Ops dealt round-robin over the ``LANES`` lanes."""
-    lanes: Lanes = [[] for _ in range(LANES)]
-    for n, op in enumerate(ops):
-        lanes[n % LANES].append(op)
-    return lanes
 
 
 def everywhere(ops: Sequence[Op]) -> Lanes:

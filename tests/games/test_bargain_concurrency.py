@@ -18,38 +18,25 @@ start together (a barrier) and return plain dicts. What is asserted:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from multiprocessing.pool import Pool
-from multiprocessing.synchronize import Barrier
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import concurrency_kit as kit
 import pytest
+from concurrency_kit import BACKENDS, DEADLINE, LANES, PROCESSES, THREADS
 
 from promokit import Engine
 from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.games import verify_log
 from promokit.plugins.games.bargain import BargainGame
-from promokit.stores import Store, open_store
+from promokit.stores import Store
 from promokit.testing import engine_from_toml
 
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
-PROCESSES = 3
-THREADS = 4
-LANES = PROCESSES * THREADS
-DEADLINE = 120.0
 SECRET = b"bargain-concurrency-secret-000000"
 NOW = datetime(2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -83,14 +70,6 @@ def _engine(toml: str, store: Store) -> Engine:
 
 # -- worker processes ---------------------------------------------------------------------
 
-_start: Barrier | None = None
-
-
-def _init_worker(barrier: Barrier) -> None:
-    global _start
-    _start = barrier
-
-
 def _help(game: BargainGame, op: Op) -> dict[str, Any]:
     bargain, helper, orders = op
     try:
@@ -106,51 +85,24 @@ def _help(game: BargainGame, op: Op) -> dict[str, Any]:
 def _work(url: str, toml: str, lanes: list[list[Op]]) -> list[dict[str, Any]]:
     """One worker process: its own engine and store, one thread per lane, all
     starting together."""
-    assert _start is not None
-    _start.wait(DEADLINE)
-    store = open_store(url)
-    try:
-        game = _engine(toml, store).games["kettle"]
-        assert isinstance(game, BargainGame)
-        together = threading.Barrier(len(lanes))
-
-        def lane(ops: list[Op]) -> list[dict[str, Any]]:
-            together.wait(DEADLINE)
-            return [_help(game, op) for op in ops]
-
-        with ThreadPoolExecutor(len(lanes)) as threads:
-            done = list(threads.map(lane, lanes))
-        return [result for results in done for result in results]
-    finally:
-        store.close()
+    kit.start_together(DEADLINE)
+    with kit.open_engine(url, toml, clock=_clock, secret=SECRET) as engine:
+        game = kit.game_of(engine, "kettle", BargainGame)
+        return kit.run_lanes(lanes, lambda op: _help(game, op), DEADLINE)
 
 
-class Workers:
+class Workers(kit.WorkerPool):
     """``PROCESSES`` spawned processes running ``THREADS`` lanes each, at once."""
-
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
 
     def run(self, url: str, toml: str, lanes: Sequence[list[Op]]) -> list[dict[str, Any]]:
         assert len(lanes) == LANES
-        shares = [(url, toml, list(lanes[p * THREADS:(p + 1) * THREADS]))
-                  for p in range(PROCESSES)]
-        done = self._pool.starmap_async(_work, shares, chunksize=1).get(DEADLINE)
-        results = [result for share in done for result in share]
-        assert len({r["pid"] for r in results}) == PROCESSES  # really several processes
-        return results
+        return kit.from_each_process(self.submit(_work, lanes, url, toml))
 
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[Workers]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES)
-    pool = context.Pool(PROCESSES, initializer=_init_worker, initargs=(barrier,))
-    try:
-        yield Workers(pool)
-    finally:
-        pool.close()
-        pool.join()
+    with Workers() as pool:
+        yield pool
 
 
 # -- tests --------------------------------------------------------------------------------
@@ -160,8 +112,7 @@ def workers() -> Iterator[Workers]:
 def test_more_helpers_than_helps_reach_the_floor_exactly(workers: Workers, store_url: str,
                                                          store: Store) -> None:
     engine = _engine(GAME, store)
-    game = engine.games["kettle"]
-    assert isinstance(game, BargainGame)
+    game = kit.game_of(engine, "kettle", BargainGame)
     plain = game.start_bargain(Customer(id="alice")).id
     mixed = game.start_bargain(Customer(id="bob")).id
     # every lane: three returning helpers on alice's bargain, three helpers on bob's,
@@ -202,8 +153,7 @@ def test_more_helpers_than_helps_reach_the_floor_exactly(workers: Workers, store
 def test_a_daily_cap_holds_across_bargains_and_processes(workers: Workers, store_url: str,
                                                          store: Store) -> None:
     engine = _engine(CAPPED, store)
-    game = engine.games["kettle"]
-    assert isinstance(game, BargainGame)
+    game = kit.game_of(engine, "kettle", BargainGame)
     bargains = [game.start_bargain(Customer(id=f"o{n}")).id for n in range(PROCESSES)]
     helpers = [f"h{n}" for n in range(24)]
     # process p's lanes try bargain p; every helper appears once in each process

@@ -17,36 +17,24 @@ Memory stores are left out: they cannot be shared across processes.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from multiprocessing.pool import Pool
-from multiprocessing.synchronize import Barrier
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import concurrency_kit as kit
 import pytest
+from concurrency_kit import BACKENDS, DEADLINE, PROCESSES, THREADS
 
 from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.games import verify_log
 from promokit.plugins.games.blind_box import BlindBoxGame
-from promokit.stores import Store, open_store
+from promokit.stores import Store
 from promokit.testing import engine_from_toml
 
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
-PROCESSES = 3
-THREADS = 4
-DEADLINE = 120.0
 SEED = "c0ffee" * 10 + "c0ff"
 QUANTITIES = {"panda": 20, "tiger": 20, "crane": 10, "koi": 6, "dragon": 3, "phoenix": 1}
 CUSTOMERS = 30
@@ -79,70 +67,41 @@ last_prize = {name = "全套簽名版", value = "2000.00"}
 pity = {tier = "rare", within = 4}
 '''
 
-_start: Barrier | None = None
 
-
-def _init_worker(barrier: Barrier) -> None:
-    global _start
-    _start = barrier
+def _draw(game: BlindBoxGame, customer: str) -> dict[str, Any]:
+    try:
+        draw = game.draw(Customer(id=customer))
+    except GameError as error:
+        return {"customer": customer, "refused": error.reason}
+    return {**draw.to_json(), "pid": os.getpid()}
 
 
 def _work(url: str, lanes: list[list[str]]) -> list[dict[str, Any]]:
     """One app server: its own engine and store handle, one thread per lane of
     customer ids, every draw's outcome as plain data."""
-    assert _start is not None
-    store = open_store(url)
-    try:
-        engine = engine_from_toml(POOL, store=store, clock=lambda: datetime(
-            2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
-        game = engine.games["zodiac"]
-        assert isinstance(game, BlindBoxGame)
-        together = threading.Barrier(len(lanes))
-        _start.wait(DEADLINE)
-
-        def lane(customers: list[str]) -> list[dict[str, Any]]:
-            together.wait(DEADLINE)
-            done: list[dict[str, Any]] = []
-            for customer in customers:
-                try:
-                    draw = game.draw(Customer(id=customer))
-                except GameError as error:
-                    done.append({"customer": customer, "refused": error.reason})
-                    continue
-                done.append({**draw.to_json(), "pid": os.getpid()})
-            return done
-
-        with ThreadPoolExecutor(len(lanes)) as threads:
-            return [r for results in threads.map(lane, lanes) for r in results]
-    finally:
-        store.close()
+    with kit.open_engine(url, POOL, clock=lambda: datetime(
+            2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai"))) as engine:
+        game = kit.game_of(engine, "zodiac", BlindBoxGame)
+        kit.start_together(DEADLINE)
+        return kit.run_lanes(lanes, lambda customer: _draw(game, customer), DEADLINE)
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[Pool]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES)
-    workers = context.Pool(PROCESSES, initializer=_init_worker, initargs=(barrier,))
-    try:
+def pool() -> Iterator[kit.WorkerPool]:
+    with kit.WorkerPool() as workers:
         yield workers
-    finally:
-        workers.close()
-        workers.join()
 
 
 @BACKENDS
-def test_a_finite_pool_drawn_by_many_processes(pool: Pool, store_url: str,
+def test_a_finite_pool_drawn_by_many_processes(pool: kit.WorkerPool, store_url: str,
                                                store: Store) -> None:
     engine = engine_from_toml(POOL, store=store, clock=lambda: datetime(
         2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
-    game = engine.games["zodiac"]
-    assert isinstance(game, BlindBoxGame)
+    game = kit.game_of(engine, "zodiac", BlindBoxGame)
     game.open(seed=SEED)
     draws = [f"c{n % CUSTOMERS:02d}" for n in range(DRAWS)]
     lanes = [draws[lane::PROCESSES * THREADS] for lane in range(PROCESSES * THREADS)]
-    shares = [(store_url, lanes[p * THREADS:(p + 1) * THREADS]) for p in range(PROCESSES)]
-    results = [r for share in pool.starmap_async(_work, shares, chunksize=1).get(DEADLINE)
-               for r in share]
+    results = kit.flat(pool.run_all(_work, lanes, store_url))
 
     assert len(results) == DRAWS
     boxes = [r for r in results if "refused" not in r]

@@ -17,20 +17,17 @@ the processes, and the threads inside each, start together (barriers).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
-from multiprocessing.pool import Pool
-from multiprocessing.synchronize import Barrier
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import concurrency_kit as kit
 import pytest
+from concurrency_kit import BACKENDS
 from conftest import HEADER
 
 from promokit import hookimpl
@@ -38,14 +35,8 @@ from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.games import GameEvent
 from promokit.plugins.games.group_buy import GroupBuyGame
-from promokit.stores import Store, open_store
+from promokit.stores import Store
 from promokit.testing import engine_from_toml
-
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
 
 PROCESSES = 4
 DEADLINE = 60.0
@@ -75,14 +66,6 @@ class Events:
 
 # -- worker processes ---------------------------------------------------------------------------
 
-_start: Barrier | None = None
-
-
-def _init_worker(barrier: Barrier) -> None:
-    global _start
-    _start = barrier
-
-
 def _run(engine: Any, game: GroupBuyGame, op: Op) -> dict[str, Any]:
     if op[0] == "join":
         try:
@@ -97,66 +80,38 @@ def _run(engine: Any, game: GroupBuyGame, op: Op) -> dict[str, Any]:
 
 def _work(url: str, at: str, lanes: list[list[Op]]) -> dict[str, Any]:
     """One worker process: its own engine and store, one thread per lane."""
-    assert _start is not None
-    _start.wait(DEADLINE)
-    store = open_store(url)
-    try:
-        events = Events()
-        moment = datetime.fromisoformat(at)
-        engine = engine_from_toml(GAME, store=store, plugins=[events], clock=lambda: moment,
-                                  secret=SECRET)
-        game = engine.games["pin"]
-        assert isinstance(game, GroupBuyGame)
-        together = threading.Barrier(len(lanes))
-
-        def lane(ops: list[Op]) -> list[dict[str, Any]]:
-            together.wait(DEADLINE)
-            return [_run(engine, game, op) for op in ops]
-
-        with ThreadPoolExecutor(len(lanes)) as threads:
-            done = [r for results in threads.map(lane, lanes) for r in results]
+    kit.start_together(DEADLINE)
+    events = Events()
+    moment = datetime.fromisoformat(at)
+    with kit.open_engine(url, GAME, plugins=[events], clock=lambda: moment,
+                         secret=SECRET) as engine:
+        game = kit.game_of(engine, "pin", GroupBuyGame)
+        done = kit.run_lanes(lanes, lambda op: _run(engine, game, op), DEADLINE)
         return {"pid": os.getpid(), "results": done,
                 "events": [(e.event, e.customer, dict(e.data)) for e in events.seen]}
-    finally:
-        store.close()
 
 
-class Workers:
+class Workers(kit.WorkerPool):
     """``PROCESSES`` spawned processes that run a batch of lanes together."""
-
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
 
     def run(self, url: str, at: datetime, lanes: list[list[Op]]) -> tuple[
             list[dict[str, Any]], list[tuple[str, str | None, dict[str, Any]]]]:
         """Every process takes an equal share of ``lanes``; all results and events."""
         assert len(lanes) % PROCESSES == 0
-        share = len(lanes) // PROCESSES
-        jobs = [(url, at.isoformat(), lanes[n * share:(n + 1) * share])
-                for n in range(PROCESSES)]
-        done = self._pool.starmap_async(_work, jobs, chunksize=1).get(DEADLINE)
+        done = self.run_all(_work, lanes, url, at.isoformat())
         assert len({d["pid"] for d in done}) == PROCESSES  # really several processes
-        return ([r for d in done for r in d["results"]],
-                [e for d in done for e in d["events"]])
+        return (kit.flat(d["results"] for d in done), kit.flat(d["events"] for d in done))
 
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[Workers]:
-    context = multiprocessing.get_context("spawn")
-    pool = context.Pool(PROCESSES, initializer=_init_worker,
-                        initargs=(context.Barrier(PROCESSES),))
-    try:
-        yield Workers(pool)
-    finally:
-        pool.close()
-        pool.join()
+    with Workers(PROCESSES, DEADLINE) as pool:
+        yield pool
 
 
 def local(store: Store, at: datetime = NOW) -> tuple[Any, GroupBuyGame]:
     engine = engine_from_toml(GAME, store=store, clock=lambda: at, secret=SECRET)
-    game = engine.games["pin"]
-    assert isinstance(game, GroupBuyGame)
-    return engine, game
+    return engine, kit.game_of(engine, "pin", GroupBuyGame)
 
 
 # -- the last seat ---------------------------------------------------------------------------------

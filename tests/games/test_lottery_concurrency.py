@@ -18,36 +18,22 @@ Memory stores are left out: they cannot be shared across processes.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.pool import Pool
-from multiprocessing.synchronize import Barrier
 from typing import Any
 
+import concurrency_kit as kit
 import pytest
+from concurrency_kit import BACKENDS, DEADLINE
 
 from promokit.errors import GameError
 from promokit.games import verify_log
 from promokit.plugins.games.lottery import CLOSED, LotteryGame
-from promokit.stores import Store, open_store
+from promokit.stores import Store
 from promokit.testing import engine_from_toml, registry_with
 
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
-PROCESSES = 3
-THREADS = 4
-LANES = PROCESSES * THREADS
-#: Seconds any wait on workers may take before the test fails instead of hanging.
-DEADLINE = 120.0
 SEED = "c3" * 32
 
 KOI = '''currency = "CNY"
@@ -66,83 +52,44 @@ prizes = [
 
 # -- worker processes ---------------------------------------------------------------------
 
-_start: Barrier | None = None
-
-
-def _init_worker(barrier: Barrier) -> None:
-    global _start
-    _start = barrier
-
-
 def _game(store: Store) -> LotteryGame:
-    game = engine_from_toml(KOI, store=store).games["koi"]
-    assert isinstance(game, LotteryGame)
-    return game
+    return kit.game_of(engine_from_toml(KOI, store=store), "koi", LotteryGame)
+
+
+def _draw(game: LotteryGame, customer: str) -> dict[str, Any]:
+    try:
+        draw = game.draw(customer)
+    except GameError as error:
+        return {"customer": customer, "error": error.reason, "pid": os.getpid()}
+    return {"customer": customer, "drawn": draw.drawn, "prize": draw.prize.id,
+            "reason": draw.reason, "pid": os.getpid()}
 
 
 def _work(url: str, lanes: list[list[str]]) -> list[dict[str, Any]]:
     """One worker process: its own engine and store, one thread per lane of customers;
     the processes, and the threads of a process, start together."""
-    assert _start is not None
-    _start.wait(DEADLINE)
-    store = open_store(url)
-    try:
-        game = _game(store)
-        together = threading.Barrier(len(lanes))
-
-        def lane(customers: list[str]) -> list[dict[str, Any]]:
-            together.wait(DEADLINE)
-            done = []
-            for customer in customers:
-                try:
-                    draw = game.draw(customer)
-                except GameError as error:
-                    done.append({"customer": customer, "error": error.reason,
-                                 "pid": os.getpid()})
-                    continue
-                done.append({"customer": customer, "drawn": draw.drawn,
-                             "prize": draw.prize.id, "reason": draw.reason,
-                             "pid": os.getpid()})
-            return done
-
-        with ThreadPoolExecutor(len(lanes)) as threads:
-            results = list(threads.map(lane, lanes))
-        return [result for share in results for result in share]
-    finally:
-        store.close()
+    kit.start_together(DEADLINE)
+    with kit.open_engine(url, KOI) as engine:
+        game = kit.game_of(engine, "koi", LotteryGame)
+        return kit.run_lanes(lanes, lambda customer: _draw(game, customer), DEADLINE)
 
 
-class Workers:
+class Workers(kit.WorkerPool):
     """``PROCESSES`` spawned worker processes that draw together."""
-
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
 
     def start(self, url: str, customers: Sequence[str]) -> Any:
         """Deal ``customers`` round-robin over the lanes and start drawing."""
-        lanes: list[list[str]] = [[] for _ in range(LANES)]
-        for n, customer in enumerate(customers):
-            lanes[n % LANES].append(customer)
-        shares = [(url, lanes[p * THREADS:(p + 1) * THREADS]) for p in range(PROCESSES)]
-        return self._pool.starmap_async(_work, shares, chunksize=1)
+        return self.submit(_work, kit.deal(customers), url)
 
     @staticmethod
     def results(pending: Any) -> list[dict[str, Any]]:
-        results = [r for share in pending.get(DEADLINE) for r in share]
-        assert len({r["pid"] for r in results}) == PROCESSES  # really several processes
-        return results
+        return kit.from_each_process(pending)
 
 
 @pytest.fixture(scope="module")
 def workers() -> Iterator[Workers]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(PROCESSES)
-    pool = context.Pool(PROCESSES, initializer=_init_worker, initargs=(barrier,))
-    try:
-        yield Workers(pool)
-    finally:
-        pool.close()
-        pool.join()
+    with Workers() as pool:
+        yield pool
 
 
 # -- tests ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from concurrency_kit import EVERY_BACKEND as BACKENDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,13 +42,6 @@ ROW = "game:tv:deposit:"
 DURING_DEPOSITS = datetime(2026, 10, 25, 10, 0, tzinfo=TZ)
 #: The first moment of the balance window (11 Nov 00:00:00 – 23:59:59).
 BALANCE_OPENS = datetime(2026, 11, 11, 0, 0, tzinfo=TZ)
-
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "memory",
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
 
 
 class Clock:
