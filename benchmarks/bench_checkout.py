@@ -40,43 +40,27 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import json
-import multiprocessing
-import os
-import platform
-import socket
+import functools
 import sqlite3
-import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from multiprocessing.pool import Pool
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+import _harness
+from _harness import BACKENDS, Place
 
 import promokit
 from promokit import Engine
 from promokit.stores import Store, open_store
 from promokit.testing import engine_from_toml
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_JSON = HERE / "results" / "bench_checkout.json"
-REDIS_URL = os.environ.get("PROMOKIT_REDIS_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_URL = os.environ.get("PROMOKIT_POSTGRES_URL",
-                              "postgresql://postgres@127.0.0.1:5432/test")
-BACKENDS = ("memory", "sqlite", "redis", "postgres")
+DEFAULT_JSON = _harness.RESULTS / "bench_checkout.json"
 MODES = ("checkout", "checkout+commit", "bare")
 FULL_SECONDS = 6.0
 QUICK_SECONDS = 0.6
-#: Seconds between handing out a cell's work and its agreed start, for every process to
-#: open its store, build its engine and warm up.
-LEAD = 1.0
-QUICK_LEAD = 0.5
 WARMUP = 20
 #: Far more than a run can sell: the sale never runs out while timed.
 STOCK = 10_000_000
@@ -110,51 +94,6 @@ return left - 1
 def cart(customer: str) -> dict[str, Any]:
     return {"currency": "CNY", "now": NOW, "customer": {"id": customer},
             "lines": [{"id": "l1", "sku": "BLENDER", "quantity": 1, "unit_price": "199.00"}]}
-
-
-# -- where each backend lives ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Place:
-    """A fresh store of one backend: the promokit URL and what the bare floor needs."""
-
-    backend: str
-    url: str
-    namespace: str
-    base: str
-    """The server URL without promokit's options (Redis, PostgreSQL), or the SQLite file."""
-
-
-def fresh_place(backend: str, scratch: Path) -> Place:
-    namespace = f"bench{uuid.uuid4().hex[:10]}"
-    if backend == "memory":
-        return Place(backend, "memory://", namespace, "")
-    if backend == "sqlite":
-        path = scratch / f"{namespace}.db"
-        return Place(backend, f"sqlite:///{path}", namespace, str(path))
-    base = REDIS_URL if backend == "redis" else POSTGRES_URL
-    joiner = "&" if "?" in base else "?"
-    return Place(backend, f"{base}{joiner}namespace={namespace}", namespace, base)
-
-
-def unreachable(backend: str) -> str | None:
-    """Why a backend cannot be benchmarked here, or ``None``."""
-    if backend in ("memory", "sqlite"):
-        return None
-    module, url = ("redis", REDIS_URL) if backend == "redis" else ("psycopg", POSTGRES_URL)
-    try:
-        __import__(module)
-    except ImportError:
-        return f"the {module!r} client is not installed (pip install -e '.[test]')"
-    parts = urlsplit(url)
-    try:
-        socket.create_connection((parts.hostname or "127.0.0.1",
-                                  parts.port or (6379 if backend == "redis" else 5432)),
-                                 timeout=2).close()
-    except OSError as error:
-        return f"{parts.hostname}:{parts.port} is not reachable ({error})"
-    return None
 
 
 # -- the bare floor ----------------------------------------------------------------------------
@@ -297,7 +236,7 @@ def run_share(place: Place, mode: str, worker: int, start_at: float, seconds: fl
         if mode == "bare":
             bare = stack.enter_context(bare_op(place))
 
-            def once() -> bool:
+            def order() -> bool:
                 n = next(counter)
                 return bare(f"SO-{prefix}-{n}", f"{prefix}-{n}")
         else:
@@ -307,32 +246,22 @@ def run_share(place: Place, mode: str, worker: int, start_at: float, seconds: fl
             engine: Engine = engine_from_toml(CAMPAIGN, store=store)
             commit = mode == "checkout+commit"
 
-            def once() -> bool:
+            def order() -> bool:
                 n = next(counter)
                 order_id = f"SO-{prefix}-{n}"
-                order = engine.checkout(cart(f"{prefix}-{n}"), order_id)
+                placed = engine.checkout(cart(f"{prefix}-{n}"), order_id)
                 if commit:
                     engine.commit(order_id)
-                return bool(order.uses)
-        for _ in range(WARMUP):
-            took += once()
-        late = time.monotonic() - start_at
-        while time.monotonic() < start_at:
-            time.sleep(min(0.01, start_at - time.monotonic()))
-        clock = time.perf_counter_ns
-        samples: list[int] = []
-        begin = time.monotonic()
-        end = start_at + seconds
-        while True:
-            t0 = clock()
-            took += once()
-            samples.append(clock() - t0)
-            if time.monotonic() >= end:
-                break
-        finish = time.monotonic()
-    return {"pid": os.getpid(), "worker": worker, "ops": len(samples),
-            "warmup": WARMUP, "took_stock": took, "begin": begin, "end": finish,
-            "late_s": max(0.0, late), "samples_ns": samples}
+                return bool(placed.uses)
+
+        def once() -> bool:
+            """One order, counting those that took stock; never runs out."""
+            nonlocal took
+            took += order()
+            return True
+
+        timed = _harness.time_from(start_at, seconds, once, WARMUP)
+    return {**timed, "worker": worker, "took_stock": took}
 
 
 # -- cells --------------------------------------------------------------------------------------
@@ -347,19 +276,12 @@ def run_cell(pool: Pool | None, place: Place, mode: str, processes: int, seconds
     else:
         store = open_store(place.url)  # creates the tables before the workers race to
     try:
-        start_at = time.monotonic() + lead
-        if place.backend == "memory":
-            assert processes == 1 and store is not None
-            shares = [run_share(place, mode, 0, start_at, seconds, store=store)]
-        else:
-            assert pool is not None
-            shares = pool.starmap_async(
-                run_share, [(place, mode, w, start_at, seconds) for w in range(processes)],
-                chunksize=1).get(seconds + lead + 120)
-        problems = []
-        if len({s["pid"] for s in shares}) != processes:
-            problems.append(f"{processes} shares ran in fewer processes")
-        ops = sum(s["ops"] for s in shares)
+        assert place.backend != "memory" or store is not None
+        shares, problems = _harness.run_shares(
+            pool, run_share, [(place, mode, w) for w in range(processes)], lead, seconds,
+            store=store)
+        figures = _harness.timing(shares)
+        ops = figures["ops"]
         took = sum(s["took_stock"] for s in shares)
         orders = ops + sum(s["warmup"] for s in shares)
         if mode == "bare":
@@ -380,15 +302,8 @@ def run_cell(pool: Pool | None, place: Place, mode: str, processes: int, seconds
                 if entries != took:
                     problems.append(f"{mode}: {entries} ledger redemptions for {took} "
                                     "committed flash orders")
-        wall = max(s["end"] for s in shares) - min(s["begin"] for s in shares)
-        samples = sorted(x for s in shares for x in s["samples_ns"])
         return {
-            "backend": place.backend, "mode": mode, "processes": processes,
-            "seconds": wall, "ops": ops, "per_second": ops / wall if wall > 0 else 0.0,
-            "median_ms": statistics.median(samples) / 1e6 if samples else None,
-            "p99_ms": samples[max(0, -(-len(samples) * 99 // 100) - 1)] / 1e6
-            if samples else None,
-            "late_s": max(s["late_s"] for s in shares),
+            "backend": place.backend, "mode": mode, "processes": processes, **figures,
             "per_process": [{k: s[k] for k in ("pid", "ops", "took_stock")} for s in shares],
             "problems": problems,
         }
@@ -396,23 +311,10 @@ def run_cell(pool: Pool | None, place: Place, mode: str, processes: int, seconds
         if mode == "bare":
             bare_drop(place)
         if store is not None:
-            with contextlib.suppress(AttributeError):
-                store.drop()  # type: ignore[attr-defined]
-            store.close()
+            _harness.drop_store(store)
 
 
 # -- reporting ----------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    model = None
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpu_count": os.cpu_count(), "cpu_model": model or platform.processor() or None}
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -430,107 +332,51 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             rate("checkout+commit"), rate("bare"),
             f"{checkout['per_second'] / bare['per_second']:.2f}"
             if checkout and bare and bare["per_second"] else "-"))
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for n, r in enumerate(table):
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    _harness.print_columns(table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"CI smoke run: {QUICK_SECONDS:g} s per cell")
-    parser.add_argument("--seconds", type=float, metavar="S",
-                        help=f"timed seconds per cell (default {FULL_SECONDS:g}, "
-                             f"{QUICK_SECONDS:g} with --quick)")
-    parser.add_argument("--backends", default=",".join(BACKENDS), metavar="B,B,…",
-                        help="backends to run (default: %(default)s)")
-    parser.add_argument("--processes", default="1,2", metavar="N,N,…",
-                        help="process counts (default: %(default)s; memory runs 1 only)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
-                        help="where to write the results (default: %(default)s)")
+    _harness.add_cell_options(parser, FULL_SECONDS, QUICK_SECONDS)
+    _harness.add_json_option(parser, DEFAULT_JSON)
     args = parser.parse_args(argv)
-    seconds = args.seconds or (QUICK_SECONDS if args.quick else FULL_SECONDS)
-    lead = QUICK_LEAD if args.quick else LEAD
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    counts = sorted({int(n) for n in args.processes.split(",")})
+    seconds, lead, backends, counts = _harness.cell_settings(args, FULL_SECONDS, QUICK_SECONDS)
     if set(backends) - set(BACKENDS) or not counts or min(counts) < 1 or seconds <= 0:
         parser.error(f"--backends from {', '.join(BACKENDS)}; --processes and --seconds > 0")
-    in_ci = os.environ.get("CI") == "true"
 
-    host = machine()
-    print(f"machine: {host['cpu_model']} | os.cpu_count() = {host['cpu_count']} | "
-          f"{host['platform']} | Python {host['python']}")
-    print(f"promokit {promokit.__version__}; {seconds:g} s per cell, processes "
-          f"{', '.join(map(str, counts))}; a fresh store per cell, dropped afterwards")
+    host = _harness.machine()
+    _harness.print_header(host, seconds, counts)
     started = time.perf_counter()
 
-    skipped: dict[str, str] = {}
-    for backend in backends:
-        why = unreachable(backend)
-        if why is not None:
-            if in_ci:
-                print(f"error: {backend}: {why}; CI must benchmark it", file=sys.stderr)
-                return 1
-            skipped[backend] = why
-            print(f"skipping {backend}: {why}")
+    skipped = _harness.skipped_backends(backends)
+    if skipped is None:
+        return 1
 
-    rows: list[dict[str, Any]] = []
-    cells: list[dict[str, Any]] = []
-    problems: list[str] = []
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="bench_checkout-") as scratch, \
-            context.Pool(max(counts)) as pool:
-        for backend in backends:
-            if backend in skipped:
-                continue
-            for processes in ([1] if backend == "memory" else counts):
-                row: dict[str, Any] = {"backend": backend, "processes": processes}
-                for mode in MODES:
-                    if mode == "bare" and backend == "memory":
-                        continue
-                    place = fresh_place(backend, Path(scratch))
-                    cell = run_cell(None if backend == "memory" else pool, place, mode,
-                                    processes, seconds, lead)
-                    row[mode] = cell
-                    cells.append(cell)
-                    problems.extend(f"{backend} × {processes}: {p}" for p in cell["problems"])
-                rows.append(row)
-        pool.close()
-        pool.join()
+    rows, cells, problems = _harness.run_grid(
+        "bench_checkout", [b for b in backends if b not in skipped], counts,
+        lambda backend: [m for m in MODES if not (m == "bare" and backend == "memory")],
+        functools.partial(run_cell, seconds=seconds, lead=lead))
 
     print()
     print_table(rows)
     print()
-    late = max((c["late_s"] for c in cells), default=0.0)
-    if late > 0:
-        print(f"note: a process was ready up to {late:.2f} s after its cell's agreed start")
+    _harness.print_late(cells)
     print(f"whole run {time.perf_counter() - started:.1f} s")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "bench_checkout",
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": _harness.timestamp(),
         "machine": host,
         "promokit": promokit.__version__,
         "settings": {"seconds": seconds, "lead": lead, "warmup": WARMUP, "stock": STOCK,
                      "processes": counts, "backends": backends, "quick": args.quick,
-                     "redis_url": REDIS_URL.split("@")[-1],
-                     "postgres_url": POSTGRES_URL.split("@")[-1]},
+                     **_harness.server_urls()},
         "skipped": skipped,
         "cells": cells,
         "problems": problems,
     }
-    args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
-    if problems:
-        print("\nFAILED: over-consumption or lost orders", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    return 0
+    _harness.write_json(args.json, report)
+    return _harness.report_problems("over-consumption or lost orders", problems)
 
 
 if __name__ == "__main__":

@@ -30,10 +30,8 @@ for it in :func:`scenarios`; the timing, checks, table and JSON are shared.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import hashlib
-import json
 import math
 import os
 import platform
@@ -46,14 +44,14 @@ from pathlib import Path
 from typing import Any
 
 import _catalogue as data
+import _harness
 
 import promokit
 from promokit import Cart, Engine
 from promokit.loader import parse_campaigns
 from promokit.registry import Registry
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_JSON = HERE / "results" / "bench_evaluate.json"
+DEFAULT_JSON = _harness.RESULTS / "bench_evaluate.json"
 FULL_BACKGROUND = (10, 100, 1000)
 QUICK_BACKGROUND = (10, 100)
 FULL_REPEAT = 300
@@ -164,13 +162,6 @@ def scenarios(background: Sequence[int], cart_sizes: Sequence[int] = CART_SIZES
 # -- timing ------------------------------------------------------------------------------
 
 
-def nearest_rank(sorted_samples: Sequence[int], percent: float) -> int:
-    """The nearest-rank percentile: the smallest sample with at least ``percent``% at or
-    below it."""
-    rank = max(1, math.ceil(percent / 100 * len(sorted_samples)))
-    return sorted_samples[rank - 1]
-
-
 def measure(runs: Sequence[Callable[[], Any]], repeat: int, warmup: int,
             max_seconds: float | None = None) -> list[tuple[list[int], Any]]:
     """Timings (ns) of each of ``runs`` and its last result, interleaved.
@@ -207,7 +198,7 @@ def stats(samples: Sequence[int]) -> dict[str, float]:
     ordered = sorted(samples)
     mean = statistics.fmean(ordered)
     return {"runs": len(ordered), "median_ns": statistics.median(ordered),
-            "p99_ns": nearest_rank(ordered, 99), "mean_ns": mean, "min_ns": ordered[0],
+            "p99_ns": _harness.nearest_rank(ordered, 99), "mean_ns": mean, "min_ns": ordered[0],
             "max_ns": ordered[-1], "per_second": 1e9 / mean if mean else math.inf}
 
 
@@ -249,12 +240,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             *(_ms(statistics.median(row["construct_ns"][phase]))
               for phase in ("parse", "compile")),
         ))
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for n, r in enumerate(table):
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    _harness.print_columns(table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,8 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=MAX_SECONDS, metavar="S",
                         help="stop timing a scenario after S seconds of timed runs, with at "
                              f"least {MIN_RUNS} runs (default %(default)s; 0: no limit)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
-                        help="where to write the results (default: %(default)s)")
+    _harness.add_json_option(parser, DEFAULT_JSON)
     args = parser.parse_args(argv)
 
     repeat = args.repeat or (QUICK_REPEAT if args.quick else FULL_REPEAT)
@@ -342,10 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"registry (plugin manager) built once in {_ms(shared.registry_ns)} ms; "
           f"whole run {time.perf_counter() - started:.1f} s")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "bench_evaluate",
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": _harness.timestamp(),
         "machine": host,
         "promokit": {"version": promokit.__version__, "source_sha256": digest},
         "settings": {"repeat": repeat, "warmup": warmup, "max_seconds": max_seconds,
@@ -356,15 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "registry_ns": shared.registry_ns,
         "scenarios": rows,
     }
-    args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n",
-                         encoding="utf-8")
-    print(f"wrote {args.json}")
-    if failures:
-        print("\nFAILED: results differ across N within a group", file=sys.stderr)
-        for failure in failures:
-            print(failure, file=sys.stderr)
-        return 1
-    return 0
+    _harness.write_json(args.json, report, ensure_ascii=False)
+    return _harness.report_problems("results differ across N within a group", failures,
+                                    indent="")
 
 
 if __name__ == "__main__":

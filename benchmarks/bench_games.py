@@ -57,25 +57,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import math
-import multiprocessing
-import os
-import platform
-import socket
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from multiprocessing.pool import Pool
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+import _harness
+from _harness import BACKENDS, Place
 
 import promokit
 from promokit import Engine
@@ -85,19 +81,10 @@ from promokit.games import verify_log
 from promokit.stores import Store, open_store
 from promokit.testing import engine_from_toml
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_JSON = HERE / "results" / "bench_games.json"
-REDIS_URL = os.environ.get("PROMOKIT_REDIS_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_URL = os.environ.get("PROMOKIT_POSTGRES_URL",
-                              "postgresql://postgres@127.0.0.1:5432/test")
-BACKENDS = ("memory", "sqlite", "redis", "postgres")
+DEFAULT_JSON = _harness.RESULTS / "bench_games.json"
 OPERATIONS = ("draw", "join", "help")
 FULL_SECONDS = 3.0
 QUICK_SECONDS = 0.5
-#: Seconds between handing out a cell's work and its agreed start, for every process to
-#: open its store, build its engine and warm up.
-LEAD = 1.0
-QUICK_LEAD = 0.5
 WARMUP = 20
 #: Revealed logs of at most this many entries are checked with ``verify_log`` (all of
 #: them with ``--quick``); bigger ones are only counted.
@@ -162,48 +149,6 @@ def fixed_clock() -> dt.datetime:
 
 def build_engine(operation: str, store: Store) -> Engine:
     return engine_from_toml(GAMES[operation], store=store, clock=fixed_clock, secret=SECRET)
-
-
-# -- where each backend lives ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Place:
-    """A fresh store of one backend."""
-
-    backend: str
-    url: str
-    namespace: str
-
-
-def fresh_place(backend: str, scratch: Path) -> Place:
-    namespace = f"bench{uuid.uuid4().hex[:10]}"
-    if backend == "memory":
-        return Place(backend, "memory://", namespace)
-    if backend == "sqlite":
-        return Place(backend, f"sqlite:///{scratch / f'{namespace}.db'}", namespace)
-    base = REDIS_URL if backend == "redis" else POSTGRES_URL
-    joiner = "&" if "?" in base else "?"
-    return Place(backend, f"{base}{joiner}namespace={namespace}", namespace)
-
-
-def unreachable(backend: str) -> str | None:
-    """Why a backend cannot be benchmarked here, or ``None``."""
-    if backend in ("memory", "sqlite"):
-        return None
-    module, url = ("redis", REDIS_URL) if backend == "redis" else ("psycopg", POSTGRES_URL)
-    try:
-        __import__(module)
-    except ImportError:
-        return f"the {module!r} client is not installed (pip install -e '.[test]')"
-    parts = urlsplit(url)
-    try:
-        socket.create_connection((parts.hostname or "127.0.0.1",
-                                  parts.port or (6379 if backend == "redis" else 5432)),
-                                 timeout=2).close()
-    except OSError as error:
-        return f"{parts.hostname}:{parts.port} is not reachable ({error})"
-    return None
 
 
 # -- what a cell plays on, made by the parent (untimed) ----------------------------------------
@@ -282,7 +227,6 @@ def run_share(place: Place, operation: str, worker: int, items: list[str], start
     prefix = f"w{worker}-{uuid.uuid4().hex[:6]}"
     won = done = 0
     refused: Counter[str] = Counter()
-    ran_out = False
     with contextlib.ExitStack() as stack:
         if store is None:
             store = open_store(place.url)
@@ -303,28 +247,8 @@ def run_share(place: Place, operation: str, worker: int, items: list[str], start
                 refused[error.reason or "?"] += 1
             return True
 
-        for _ in range(WARMUP):
-            once()
-        warmup = done + sum(refused.values())
-        late = time.monotonic() - start_at
-        while time.monotonic() < start_at:
-            time.sleep(min(0.01, start_at - time.monotonic()))
-        clock = time.perf_counter_ns
-        samples: list[int] = []
-        begin = time.monotonic()
-        end = start_at + seconds
-        while True:
-            t0 = clock()
-            if not once():
-                ran_out = True
-                break
-            samples.append(clock() - t0)
-            if time.monotonic() >= end:
-                break
-        finish = time.monotonic()
-    return {"pid": os.getpid(), "worker": worker, "ops": len(samples), "warmup": warmup,
-            "done": done, "refused": dict(refused), "won": won, "ran_out": ran_out,
-            "begin": begin, "end": finish, "late_s": max(0.0, late), "samples_ns": samples}
+        timed = _harness.time_from(start_at, seconds, once, WARMUP)
+    return {**timed, "worker": worker, "done": done, "refused": dict(refused), "won": won}
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -424,21 +348,9 @@ def run_cell(pool: Pool | None, place: Place, operation: str, processes: int, se
     try:
         engine = build_engine(operation, store)
         shares_items, supply = make_supply(engine, operation, processes, seconds)
-        start_at = time.monotonic() + lead
-        if place.backend == "memory":
-            assert processes == 1
-            shares = [run_share(place, operation, 0, shares_items[0], start_at, seconds,
-                                store=store)]
-        else:
-            assert pool is not None
-            shares = pool.starmap_async(
-                run_share, [(place, operation, w, shares_items[w], start_at, seconds)
-                            for w in range(processes)],
-                chunksize=1).get(seconds + lead + 120)
-        problems = []
-        if len({s["pid"] for s in shares}) != processes:
-            problems.append(f"{processes} shares ran in fewer processes")
-        ops = sum(s["ops"] for s in shares)
+        shares, problems = _harness.run_shares(
+            pool, run_share, [(place, operation, w, shares_items[w]) for w in range(processes)],
+            lead, seconds, store=store)
         done = sum(s["done"] for s in shares)
         refused: Counter[str] = Counter()
         for s in shares:
@@ -453,15 +365,9 @@ def run_cell(pool: Pool | None, place: Place, operation: str, processes: int, se
         else:
             problems += check_helps(engine, store, [i for x in shares_items for i in x], done,
                                     verify)
-        wall = max(s["end"] for s in shares) - min(s["begin"] for s in shares)
-        samples = sorted(x for s in shares for x in s["samples_ns"])
         return {
             "backend": place.backend, "operation": operation, "processes": processes,
-            "seconds": wall, "ops": ops, "per_second": ops / wall if wall > 0 else 0.0,
-            "median_ms": statistics.median(samples) / 1e6 if samples else None,
-            "p99_ms": samples[max(0, -(-len(samples) * 99 // 100) - 1)] / 1e6
-            if samples else None,
-            "late_s": max(s["late_s"] for s in shares),
+            **_harness.timing(shares),
             "ran_out": any(s["ran_out"] for s in shares),
             "verified_log": verify and operation != "join",
             "supply": supply,
@@ -470,23 +376,10 @@ def run_cell(pool: Pool | None, place: Place, operation: str, processes: int, se
             "problems": problems,
         }
     finally:
-        with contextlib.suppress(AttributeError):
-            store.drop()  # type: ignore[attr-defined]
-        store.close()
+        _harness.drop_store(store)
 
 
 # -- reporting ----------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    model = None
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpu_count": os.cpu_count(), "cpu_model": model or platform.processor() or None}
 
 
 def print_table(rows: list[dict[str, Any]], ops: Sequence[str]) -> None:
@@ -504,79 +397,35 @@ def print_table(rows: list[dict[str, Any]], ops: Sequence[str]) -> None:
             line += [f"{cell['per_second']:,.0f}{'*' if cell['ran_out'] else ''}",
                      f"{cell['median_ms']:.2f}", f"{cell['p99_ms']:.2f}"]
         table.append(tuple(line))
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for n, r in enumerate(table):
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(r, widths, strict=True))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    _harness.print_columns(table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"CI smoke run: {QUICK_SECONDS:g} s per cell")
-    parser.add_argument("--seconds", type=float, metavar="S",
-                        help=f"timed seconds per cell (default {FULL_SECONDS:g}, "
-                             f"{QUICK_SECONDS:g} with --quick)")
-    parser.add_argument("--backends", default=",".join(BACKENDS), metavar="B,B,…",
-                        help="backends to run (default: %(default)s)")
-    parser.add_argument("--processes", default="1,2", metavar="N,N,…",
-                        help="process counts (default: %(default)s; memory runs 1 only)")
+    _harness.add_cell_options(parser, FULL_SECONDS, QUICK_SECONDS)
     parser.add_argument("--ops", default=",".join(OPERATIONS), metavar="OP,OP,…",
                         help="operations to time (default: %(default)s)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH",
-                        help="where to write the results (default: %(default)s)")
+    _harness.add_json_option(parser, DEFAULT_JSON)
     args = parser.parse_args(argv)
-    seconds = args.seconds or (QUICK_SECONDS if args.quick else FULL_SECONDS)
-    lead = QUICK_LEAD if args.quick else LEAD
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    seconds, lead, backends, counts = _harness.cell_settings(args, FULL_SECONDS, QUICK_SECONDS)
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]
-    counts = sorted({int(n) for n in args.processes.split(",")})
     if set(backends) - set(BACKENDS) or set(ops) - set(OPERATIONS) or not ops \
             or not counts or min(counts) < 1 or seconds <= 0:
         parser.error(f"--backends from {', '.join(BACKENDS)}; --ops from "
                      f"{', '.join(OPERATIONS)}; --processes and --seconds > 0")
-    in_ci = os.environ.get("CI") == "true"
 
-    host = machine()
-    print(f"machine: {host['cpu_model']} | os.cpu_count() = {host['cpu_count']} | "
-          f"{host['platform']} | Python {host['python']}")
-    print(f"promokit {promokit.__version__}; {seconds:g} s per cell, processes "
-          f"{', '.join(map(str, counts))}; a fresh store per cell, dropped afterwards")
+    host = _harness.machine()
+    _harness.print_header(host, seconds, counts)
     started = time.perf_counter()
 
-    skipped: dict[str, str] = {}
-    for backend in backends:
-        why = unreachable(backend)
-        if why is not None:
-            if in_ci:
-                print(f"error: {backend}: {why}; CI must benchmark it", file=sys.stderr)
-                return 1
-            skipped[backend] = why
-            print(f"skipping {backend}: {why}")
+    skipped = _harness.skipped_backends(backends)
+    if skipped is None:
+        return 1
 
-    rows: list[dict[str, Any]] = []
-    cells: list[dict[str, Any]] = []
-    problems: list[str] = []
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="bench_games-") as scratch, \
-            context.Pool(max(counts)) as pool:
-        for backend in backends:
-            if backend in skipped:
-                continue
-            for processes in ([1] if backend == "memory" else counts):
-                row: dict[str, Any] = {"backend": backend, "processes": processes}
-                for operation in ops:
-                    place = fresh_place(backend, Path(scratch))
-                    cell = run_cell(None if backend == "memory" else pool, place, operation,
-                                    processes, seconds, lead, args.quick)
-                    row[operation] = cell
-                    cells.append(cell)
-                    problems.extend(f"{backend} × {processes}: {p}" for p in cell["problems"])
-                rows.append(row)
-        pool.close()
-        pool.join()
+    rows, cells, problems = _harness.run_grid(
+        "bench_games", [b for b in backends if b not in skipped], counts,
+        lambda backend: ops,
+        functools.partial(run_cell, seconds=seconds, lead=lead, quick=args.quick))
 
     print()
     print_table(rows, ops)
@@ -587,9 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           "bargains")
     if any(c["ran_out"] for c in cells):
         print("*: a process used up the groups or bargains made for it and stopped early")
-    late = max((c["late_s"] for c in cells), default=0.0)
-    if late > 0:
-        print(f"note: a process was ready up to {late:.2f} s after its cell's agreed start")
+    _harness.print_late(cells)
     unverified = [f"{c['backend']} × {c['processes']} {c['operation']}" for c in cells
                   if c["operation"] != "join" and not c["verified_log"]]
     if unverified:
@@ -597,10 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{', '.join(unverified)}")
     print(f"whole run {time.perf_counter() - started:.1f} s")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "bench_games",
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": _harness.timestamp(),
         "machine": host,
         "promokit": promokit.__version__,
         "settings": {"seconds": seconds, "lead": lead, "warmup": WARMUP,
@@ -608,20 +454,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "bargain_helps": BARGAIN_HELPS, "verify_max": VERIFY_MAX,
                      "supply_margin": SUPPLY_MARGIN, "now": NOW.isoformat(),
                      "processes": counts, "backends": backends, "operations": ops,
-                     "quick": args.quick, "redis_url": REDIS_URL.split("@")[-1],
-                     "postgres_url": POSTGRES_URL.split("@")[-1]},
+                     "quick": args.quick, **_harness.server_urls()},
         "skipped": skipped,
         "cells": cells,
         "problems": problems,
     }
-    args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.json}")
-    if problems:
-        print("\nFAILED: over-consumption, lost or refused operations", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    return 0
+    _harness.write_json(args.json, report)
+    return _harness.report_problems("over-consumption, lost or refused operations", problems)
 
 
 if __name__ == "__main__":
