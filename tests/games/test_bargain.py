@@ -432,6 +432,22 @@ def test_the_game_schedule_and_the_reveal_stop_bargains(fixed_seed: None,
     assert reason_of(game.start_bargain, who("bob")) == "revealed"
 
 
+def test_a_help_that_read_the_game_running_is_refused_if_the_reveal_lands_first(
+        fixed_seed: None, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    game = build(GAME, clock=clock).games["kettle"]
+    assert isinstance(game, BargainGame)
+    bargain = game.start_bargain(who("alice")).id
+    game.help(bargain, who("b1"))
+    running = game.start()
+    game.reveal()
+    # the help and the start read the game row before the reveal was applied …
+    monkeypatch.setattr(game, "start", lambda **_: running)
+    assert reason_of(game.help, bargain, who("b2")) == "revealed"
+    assert reason_of(game.start_bargain, who("bob")) == "revealed"
+    # … and nothing of theirs was written
+    assert [entry["helper"] for entry in game.draw_log().entries] == ["b1"]
+
+
 def test_conditions_decide_who_may_start(fixed_seed: None, clock: Clock) -> None:
     gold = GAME + 'conditions = [ { rule = "member_tier", in = ["gold"] } ]\n'
     game = build(gold, clock=clock).games["kettle"]

@@ -281,6 +281,22 @@ def test_the_schedule_the_customer_and_the_reveal_gate_draws(clock: Clock) -> No
     assert caught.value.reason == "revealed"
 
 
+def test_a_draw_that_read_the_game_running_is_refused_if_the_reveal_lands_first(
+        clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    game = box(build(FIXED, clock), "molly")
+    game.open(seed=SEED)
+    assert game.draw(who("c1")).nonce == 1
+    running = game.started()
+    game.reveal()
+    # the draw read the game row before the reveal was applied …
+    monkeypatch.setattr(game, "started", lambda: running)
+    with pytest.raises(GameError) as caught:
+        game.draw(who("c1"))
+    # … and the store refused its write: the reveal closed the live counter
+    assert caught.value.reason == "revealed"
+    assert len(game.draw_log().entries) == 1
+
+
 def test_conditions_apply_to_draws() -> None:
     text = with_keys(FIXED, conditions='[{rule = "member_tier", in = ["gold"]}]')
     game = box(build(text), "molly")

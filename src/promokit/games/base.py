@@ -54,6 +54,10 @@ T = TypeVar("T")
 
 #: How many times :meth:`Game.transact` tries before giving up on a busy row.
 MAX_ATTEMPTS = 200
+#: The reveal adds this to a game's ``live`` counter, and every chance operation adds
+#: one with this limit: an operation that read the game as running just before the
+#: reveal is refused by the store if the reveal was applied first, on any process.
+LIVE_LIMIT = 10**12
 
 
 @attrs.frozen(kw_only=True)
@@ -335,6 +339,24 @@ class Game:
         to customers before :meth:`reveal`)."""
         return str(self.start()["seed"])
 
+    @property
+    def live_key(self) -> str:
+        """The counter the reveal closes (see :meth:`live_hold`)."""
+        return self.row_id("live")
+
+    def live_hold(self) -> Delta:
+        """Put this in every write of a chance operation (a draw, a help): once the
+        reveal is applied, the store refuses it, so nothing lands after the reveal.
+        When ``live_key`` is refused, raise ``revealed``
+        (:meth:`raise_if_revealed`)."""
+        return Delta(self.live_key, 1, LIVE_LIMIT)
+
+    def raise_if_revealed(self, refused: frozenset[str] | tuple[str, ...]) -> None:
+        """Raise ``revealed`` if a write was refused because the reveal came first."""
+        if self.live_key in refused:
+            raise GameError(f"game {self.id!r} revealed its seed and takes no more draws",
+                            reason="revealed", game=self.id)
+
     def check_not_revealed(self) -> None:
         """Chance stops at the reveal: a revealed seed makes outcomes predictable."""
         body = self.started()
@@ -353,6 +375,7 @@ class Game:
                 return Step(status="revealed", body=body, result=body["seed"])
             body = {**body, "status": "revealed", "revealed_at": self.now().isoformat()}
             return Step(status="revealed", body=body, result=body["seed"],
+                        deltas=(Delta(self.live_key, LIVE_LIMIT),),
                         journal=(JournalEntry(self.stream("config"), dumps(
                             {"event": "revealed", "seed": body["seed"],
                              "at": body["revealed_at"]})),),

@@ -76,13 +76,15 @@ class BargainGame(Game):
                 deltas=(Delta(count_key, 1, number),
                         Delta(_key(self.id, code, "owner", owner), 1, 1),
                         Delta(_key(self.id, code, "price"), config.price, config.price),
-                        Delta(_key(self.id, code, "buy_by"), buy_by, buy_by))))
+                        Delta(_key(self.id, code, "buy_by"), buy_by, buy_by),
+                        self.live_hold())))
             if outcome.applied:
                 self.emit("started", owner, {
                     "bargain": bargain_id, "price": self._money(config.price),
                     "floor": self._money(config.floor), "helps": config.helps,
                     "closes_at": _moment(closes, now).isoformat()})
                 return self._state(body, "open", bought=False)
+            self.raise_if_revealed(outcome.refused)
             if outcome.conflict:  # another bargain has this code (64 bits): salt it
                 salt += "+"
             # else a start of the same customer raced this one and took the number: again
@@ -139,6 +141,7 @@ class BargainGame(Game):
             if any(entry["helper"] == helper_id for entry in body["log"]):
                 raise GameError(f"customer {helper_id!r} has already helped bargain "
                                 f"{bargain_id!r}", reason="already_helped", game=self.id)
+            self.raise_if_revealed(refused)
             if cut_key in refused:  # the counter says the floor is reached
                 raise GameError(f"bargain {bargain_id!r} has reached its floor",
                                 reason="done", game=self.id)
@@ -171,6 +174,7 @@ class BargainGame(Game):
         deltas = [Delta(_key(self.id, body["id"].rpartition(".")[2], "cut"), cut, total)]
         if self.config.helps_per_day is not None:
             deltas.append(Delta(daily_key, 1, self.config.helps_per_day))
+        deltas.append(self.live_hold())
         result = HelpResult(bargain=body["id"], helper=helper_id, cut=cut, cuts=cuts,
                             new_helper=new_helper, price=price,
                             helps_left=body["helps"] - used, done=done)

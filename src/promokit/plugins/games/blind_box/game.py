@@ -271,6 +271,7 @@ class BlindBoxGame(Game):
             if outcome.applied:
                 self._announce(result)
                 return result
+            self.raise_if_revealed(outcome.refused)
             if attempt >= 2:  # contended: step aside a little, at random
                 time.sleep(random.uniform(0, min(0.002 * attempt, 0.05)))
         raise GameError(f"game {self.id!r}: the pool stayed busy after {MAX_ATTEMPTS} "
@@ -319,6 +320,7 @@ class BlindBoxGame(Game):
                 deltas.append(Delta(self.last_prize_key, 1, limit=1))
         else:
             deltas = [Delta(self.draws_key, 1), Delta(self.drawn_key(item.id), 1)]
+        deltas.append(self.live_hold())
         entry = {**result.to_json(), "config_hash": self.spec.config_hash,
                  "since_pity": body["since_pity"], "at": now.isoformat()}
         del entry["game"], entry["tier_name"], entry["name"]
