@@ -468,3 +468,23 @@ def test_a_bundle_scoped_only_by_exclusions_names_its_components_not_all_items(
     zh = entries(campaigns, "zh-CN", "套裝")
     assert "適用商品" not in zh
     assert zh["不參與"] == "帶no-promo標記的商品"
+
+
+def test_the_rule_text_prints_every_games_disclosure_from_the_files_alone() -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    campaigns = load_campaigns([examples / "d11.toml", examples / "d11_games.toml"],
+                               Registry.default(load_entry_points=False))
+    en = rules_text(campaigns, "en")
+    zh = rules_text(campaigns, "zh-CN")
+    games = en[en.index("# Games"):]
+    for title in ("## 1. 雙11 分享抽錦鯉", "## 2. 生肖盲盒（限量15盒）", "## 3. 雙11 水壺3人團",
+                  "## 4. 電飯煲砍到¥99", "## 5. voltmart 65吋電視預售"):
+        assert title in games, title
+    # the game prices are told by their games, not listed again as promotions
+    assert "kettle-pin" not in en[:en.index("# Games")]
+    # jurisdiction cn: the blind box's age rule; every time in the file's timezone
+    assert "Not sold to customers under 8; customers under 18 need their guardian's consent." \
+        in games
+    assert "不向未滿8周歲者銷售；未滿18周歲者須經監護人同意。" in zh
+    assert "local time" not in games and "當地時間" not in zh
+    assert "錦鯉大禮包 (goods, market value ¥50,000.00): 1 in total, probability 0.10%" in games

@@ -852,8 +852,9 @@ def test_the_kind_alone_names_the_promotion(registry: Registry) -> None:
     spec = parse_campaigns(campaign(), registry).games[0]
     zh = Presale().disclosure(spec, Text("zh-CN"))
     assert zh[2] == "支付尾款時，定金按活動「d11-deposit」的規則抵扣。"
+    # the kind alone knows the file's timezone too
     assert zh[3].startswith(
-        "定金支付時間：2026年10月20日 20:00 至 2026年11月10日 23:59（當地時間）")
+        "定金支付時間：2026年10月20日 20:00 至 2026年11月10日 23:59（北京時間 / Asia/Shanghai）")
     no_promotion = parse_campaigns(campaign(promotion=None), registry).games[0]
     assert Presale().disclosure(no_promotion, Text("en"))[2] == (
         "When you pay the balance the deposit counts at its face value: the balance is "

@@ -18,7 +18,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -80,6 +80,10 @@ class GameSpec:
     """The table as written in the file (canonical JSON types)."""
     config_hash: str = ""
     """SHA-256 of the table's canonical JSON: what a draw's randomness is bound to."""
+    timezone: tzinfo | None = attrs.field(default=None, eq=False)
+    """The campaign file's timezone (times written without an offset are in it)."""
+    jurisdiction: str = "none"
+    """The campaign file's compliance profile (``cn``: the age rule of blind boxes …)."""
 
     @property
     def row(self) -> str:

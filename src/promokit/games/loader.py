@@ -89,7 +89,7 @@ def parse_game(p: Params, registry: Registry, tz: ZoneInfo, *, jurisdiction: str
                     config=None, kind_impl=kind,  # type: ignore[arg-type]  # checked below
                     campaign=campaign_id, schedule=schedule, organiser=organiser,
                     conditions=conditions, funding=funding, source=source,
-                    config_hash=config_hash(source))
+                    config_hash=config_hash(source), timezone=tz, jurisdiction=jurisdiction)
     if kind is None:
         return None  # with an unknown kind, its keys would only add noise
     config = kind.parse(p, spec)

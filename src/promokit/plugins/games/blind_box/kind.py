@@ -80,7 +80,8 @@ class BlindBox(GameKind):
     def disclosure(self, spec: GameSpec, text: Text) -> list[str]:
         """The rules from the config alone (the bound game's adds the counts left,
         the jurisdiction's age rule and the commitment)."""
-        return _disclosure(spec, text, drawn=None, jurisdiction=None, commitment=None)
+        return _disclosure(spec, text, drawn=None, jurisdiction=spec.jurisdiction,
+                           commitment=None)
 
     def changes(self, old: GameSpec, new: GameSpec) -> list[ConfigChange]:
         return _changes(old.config, new.config)

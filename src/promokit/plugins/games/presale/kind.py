@@ -69,7 +69,7 @@ class Presale(GameKind):
 
     def disclosure(self, spec: GameSpec, text: Text) -> list[str]:
         """The rules from the config alone (the bound game adds the promotion's terms)."""
-        return rules(spec, spec.config, text)
+        return rules(spec, spec.config, text, tz=spec.timezone)
 
     def changes(self, old: GameSpec, new: GameSpec) -> list[ConfigChange]:
         """Higher deposit or price, shorter windows, less stock, less time to pay, a
