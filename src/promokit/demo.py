@@ -230,7 +230,7 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
         result = engine.evaluate(cart, lang=step.lang)
         say(render_result(result, names=names, cart=cart))
     _checkout_story(say, heading, engine, store, where, names)
-    games_story(say, heading, game_engine(engine, registry, _NOW), events, names)
+    games_story(say, heading, *game_engine(engine, registry, _NOW), events)
     say("",
         "Try your own: promokit evaluate examples/d11.toml --cart cart.json, then",
         "promokit checkout examples/d11.toml --cart cart.json --order SO-1 "

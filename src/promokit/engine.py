@@ -171,9 +171,12 @@ class Engine:
         return self._clock()
 
     def _local_now(self) -> datetime:
-        now = self._clock()
+        return self._local(self._clock())
+
+    def _local(self, moment: datetime) -> datetime:
+        """``moment`` in the campaign file's timezone (naive times are taken as local)."""
         tz = self.campaigns.timezone
-        return (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(tz)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)
 
     # -- checkout (promokit.checkout) ----------------------------------------------
 
@@ -333,9 +336,7 @@ class Engine:
     def _context(self, cart: Cart, lang: str = "en", reads: StoreReads | None = None,
                  checkout: bool = False) -> Context:
         money = currency(cart.currency)
-        tz = self.campaigns.timezone
-        now = cart.now or self._clock()
-        now = (now if now.tzinfo else now.replace(tzinfo=tz)).astimezone(tz)
+        now = self._local(cart.now or self._clock())
         lines = cart.lines
         unit_prices = tuple(money.parse(line.unit_price) for line in lines)
         floors = tuple(0 if line.deposit_paid is None else money.parse(line.deposit_paid)
@@ -408,7 +409,7 @@ class Engine:
                                                        message=reason.message)
             else:
                 survivors.append((promotion, in_scope))
-        counts = self._read_store(ctx, [p for p, _ in survivors])
+        counts = self._read_store(ctx, survivors)
         units: list[Unit] = []
         for promotion, in_scope in survivors:
             store_reason = self._store_reason(ctx, promotion)
@@ -460,22 +461,32 @@ class Engine:
         campaign = self.campaigns.campaign(promotion.campaign)
         if campaign is not None and campaign.budget is not None:
             keys.append(counter_keys.campaign_spent(campaign.id))
-        kind = promotion.kind_impl
-        if type(kind).counter_keys is not DiscountKind.counter_keys:
-            lines = [line for line in ctx.lines if promotion.covers(line)]
-            try:
-                keys.extend(kind.counter_keys(promotion.params, lines, ctx.cart.customer))
-            except Exception as error:
-                raise PluginError(f"kind {kind.name!r} raised in counter_keys of promotion "
-                                  f"{promotion.id!r}: {error!r}", hook="counter_keys") from error
         return keys
 
-    def _read_store(self, ctx: Context, promotions: list[Promotion]) -> Mapping[str, int]:
+    @staticmethod
+    def _kind_counter_keys(ctx: Context, promotion: Promotion,
+                           in_scope: Sequence[int]) -> Sequence[str]:
+        """The counters the promotion's kind asks for on its lines (a game's state)."""
+        kind = promotion.kind_impl
+        if not _reads_counters(kind):
+            return ()
+        try:
+            return kind.counter_keys(promotion.params, [ctx.lines[i] for i in in_scope],
+                                     ctx.cart.customer)
+        except Exception as error:
+            raise PluginError(f"kind {kind.name!r} raised in counter_keys of promotion "
+                              f"{promotion.id!r}: {error!r}", hook="counter_keys") from error
+
+    def _read_store(self, ctx: Context,
+                    survivors: list[tuple[Promotion, list[int]]]) -> Mapping[str, int]:
         """Read, once, every counter and coupon code the candidates need (or take
         them from ``ctx.reads`` when replaying), and sort the cart's codes."""
         reads = ctx.reads
         candidates = self._code_candidates(ctx, reads)
+        promotions = [p for p, _ in survivors]
         keys = {key for p in promotions for key in self._counter_keys(ctx, p)}
+        keys.update(key for p, in_scope in survivors
+                    for key in self._kind_counter_keys(ctx, p, in_scope))
         if not ctx.replay and (keys or candidates):
             try:
                 if candidates:
@@ -555,7 +566,8 @@ class Engine:
     def _store_reason(self, ctx: Context, promotion: Promotion) -> NoDeal | None:
         """Why a promotion cannot apply given what the store said (or could not say)."""
         reads, text = ctx.reads, ctx.text
-        if reads.unavailable and (promotion.coupons or self._counter_keys(ctx, promotion)):
+        if reads.unavailable and (promotion.coupons or self._counter_keys(ctx, promotion)
+                                  or _reads_counters(promotion.kind_impl)):
             return NoDeal("store_unavailable", text.reason("store_unavailable"))
         if promotion.coupons and not promotion.codes.intersection(ctx.cart.codes) \
                 and promotion.id not in reads.chosen:
@@ -739,6 +751,11 @@ class Engine:
                               message=proposal.message or text.hint(
                                   proposal.missing, proposal.saving, money)))
         return tuple(sorted(hints, key=lambda h: (h.promotion, h.shop or "")))
+
+
+def _reads_counters(kind: DiscountKind) -> bool:
+    """Whether the kind overrides :meth:`DiscountKind.counter_keys`."""
+    return type(kind).counter_keys is not DiscountKind.counter_keys
 
 
 def _funding(promotion: Promotion) -> tuple[tuple[str, Decimal], ...]:

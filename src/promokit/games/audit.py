@@ -171,7 +171,7 @@ def verify_log(log: DrawLog, registry: Registry) -> VerifyReport:
     """Check a revealed draw log: the seed matches the commitment, the config
     matches its hash, and the game's kind recomputes every draw to the logged
     outcome (and every fallback was due)."""
-    from .loader import parse_game_table
+    from .loader import config_hash, parse_game_table
 
     problems: list[str] = []
     if log.seed is None:
@@ -187,7 +187,7 @@ def verify_log(log: DrawLog, registry: Registry) -> VerifyReport:
     configs.setdefault(log.config_hash, log.config)
     specs: dict[str, GameSpec] = {}
     for logged_hash, table in sorted(configs.items()):
-        if hashlib.sha256(_canonical(table).encode()).hexdigest() != logged_hash:
+        if config_hash(table) != logged_hash:
             problems.append(f"a config does not hash to its logged hash {logged_hash[:12]}…")
             continue
         try:
@@ -210,7 +210,3 @@ def verify_log(log: DrawLog, registry: Registry) -> VerifyReport:
     if not problems:
         problems.extend(kind.verify(specs, log.seed, log.entries))
     return VerifyReport(len(log.entries), tuple(problems))
-
-
-def _canonical(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)

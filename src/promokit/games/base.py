@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
@@ -52,6 +53,7 @@ __all__ = [
 
 T = TypeVar("T")
 
+_SEED = re.compile(r"^[0-9a-f]{64}$")
 #: How many times :meth:`Game.transact` tries before giving up on a busy row.
 MAX_ATTEMPTS = 200
 #: The reveal adds this to a game's ``live`` counter, and every chance operation adds
@@ -307,16 +309,12 @@ class Game:
         ``seed`` (64 hex digits) fixes the server seed instead of drawing it from
         :mod:`secrets`: for tests, demos and replays only — a known seed makes
         every outcome predictable."""
+        if seed is not None and not _SEED.match(seed):
+            raise GameError("seed must be 64 lowercase hex digits", reason="bad_seed",
+                            game=self.id)
         body = self.started()
         if body is not None:
             return body
-        if seed is not None:
-            try:
-                if len(bytes.fromhex(seed)) != 32:
-                    raise ValueError
-            except ValueError:
-                raise GameError(f"game {self.id!r}: a seed is 64 hex digits",
-                                reason="bad_seed", game=self.id) from None
         seed = seed or new_seed()
         now = self.now()
         body = {"config": dict(self.spec.source), "config_hash": self.spec.config_hash,
@@ -333,6 +331,26 @@ class Game:
             return again
         self.emit("started", None, {"commitment": body["commitment"]})
         return body
+
+    def open(self, *, seed: str | None = None) -> str:
+        """Start the game and return the seed's commitment, to publish before the
+        first draw; idempotent. ``seed`` (64 lowercase hex digits) is for tests and
+        replays only: a real game draws its own secret seed. A game already started
+        with another seed refuses it (``already_open``)."""
+        body = self.start(seed=seed)
+        if seed is not None and body["seed"] != seed:
+            raise GameError(f"game {self.id!r} is already open with another seed",
+                            reason="already_open", game=self.id)
+        return str(body["commitment"])
+
+    def client_seed(self, customer_id: str, given: str | None) -> str:
+        """The customer's part of a draw's randomness: ``given``, or their id; 1 to
+        128 characters (``bad_argument`` otherwise)."""
+        client = customer_id if given is None else given
+        if not client or len(client) > 128:
+            raise GameError("client_seed must be 1 to 128 characters", reason="bad_argument",
+                            game=self.id)
+        return client
 
     def commitment(self) -> str:
         """SHA-256 of the server seed: publish it before the first draw."""

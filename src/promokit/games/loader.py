@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
+
 from ..campaign import Campaign, Condition, Funding, Schedule
 from ..errors import ConfigError, Problem
 from ..money import Currency
@@ -96,8 +98,6 @@ def parse_game(p: Params, registry: Registry, tz: ZoneInfo, *, jurisdiction: str
     p.finish()
     if len(p.problems) > before or game_id is None:
         return None
-    import attrs
-
     spec = attrs.evolve(spec, config=config)
     _check(spec, jurisdiction, p)
     kind.check(spec, jurisdiction, p)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -24,8 +23,6 @@ from promokit.text import Text
 from .config import CN_CONSENT_AGE, CN_MIN_AGE, BlindBoxConfig, Item, LastPrize
 from .disclosure import _disclosure
 from .odds import Odds, odds_of
-
-_SEED = re.compile(r"^[0-9a-f]{64}$")
 
 
 @attrs.frozen(kw_only=True)
@@ -91,22 +88,6 @@ class BlindBoxGame(Game):
 
     # -- operations --------------------------------------------------------------
 
-    def open(self, *, seed: str | None = None) -> str:
-        """Start the game and return the commitment to publish before the first
-        draw; idempotent. ``seed`` (64 hex digits) fixes the server seed instead of
-        drawing a secret one: for tests and for replaying a revealed log only,
-        never in production (a known seed makes every box predictable)."""
-        if seed is None:
-            return self.commitment()
-        if not _SEED.match(seed):
-            raise GameError("seed must be 64 lowercase hex digits", reason="bad_seed",
-                            game=self.id)
-        body = self.start(seed=seed)
-        if body["seed"] != seed:
-            raise GameError(f"game {self.id!r} is already open with another seed",
-                            reason="already_open", game=self.id)
-        return str(body["commitment"])
-
     def draw(self, customer: Customer, *, client_seed: str | None = None,
              guardian_consent: bool = False) -> BoxDraw:
         """Open one box for ``customer`` (paying :attr:`BlindBoxConfig.price`).
@@ -129,10 +110,7 @@ class BlindBoxGame(Game):
             raise GameError(f"game {self.id!r} revealed its seed and takes no more draws",
                             reason="revealed", game=self.id)
         self._check_age(customer, now.date(), guardian_consent)
-        client = customer.id if client_seed is None else client_seed
-        if not client or len(client) > 128:
-            raise GameError("client_seed must be 1 to 128 characters", reason="bad_argument",
-                            game=self.id)
+        client = self.client_seed(customer.id, client_seed)
         return self._draw(customer.id, client, str(game_row["seed"]), now)
 
     def odds(self) -> Odds:

@@ -4,7 +4,6 @@ tickets, a customer's state, reveal."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +22,6 @@ from .draw import Draw, Grant, _guarantee_due, _guarantee_pick, _primary
 #: adds 1 with this limit). Far above any real count, and exact in every backend's
 #: integers (Redis scripts count in doubles: below 2⁵³).
 CLOSED = 10**12
-_SEED = re.compile(r"^[0-9a-f]{64}$")
 
 
 # -- the customer's row ----------------------------------------------------------------------
@@ -65,21 +63,6 @@ class LotteryGame(Game):
         return self.row_id("prize", prize.id)
 
     # -- open and reveal --------------------------------------------------------
-
-    def open(self, *, seed: str | None = None) -> str:
-        """Start the game and return the seed's commitment, to publish before the
-        first draw; idempotent. ``seed`` (64 hex digits) is for tests and replays
-        only: a real game draws its own secret seed."""
-        if seed is None:
-            return str(self.start()["commitment"])
-        if not _SEED.match(seed):
-            raise GameError("seed must be 64 lowercase hex digits", reason="bad_seed",
-                            game=self.id)
-        body = self.start(seed=seed)
-        if body["seed"] != seed:
-            raise GameError(f"game {self.id!r} is already open with another seed",
-                            reason="already_open", game=self.id)
-        return str(body["commitment"])
 
     def _server_seed(self) -> str:
         if self._seed is None:
@@ -141,10 +124,7 @@ class LotteryGame(Game):
         self.check_customer(customer, now)
         seed = self._server_seed()  # a revealed game is caught by the draw counter
         customer_id = str(customer.id)
-        client_seed = customer_id if client_seed is None else client_seed
-        if not client_seed or len(client_seed) > 128:
-            raise GameError("client_seed must be 1 to 128 characters", reason="bad_argument",
-                            game=self.id)
+        client_seed = self.client_seed(customer_id, client_seed)
         config, config_hash = self.config, self.spec.config_hash
         today = now.date().isoformat()
         keys = [self.total_key, *(self.prize_key(p) for p in config.prizes)]
