@@ -229,9 +229,14 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
         if not fixed and not choices:
             walk(stage + 1, state, chosen)
             return
-        # The combinations that may save most first, so the bound bites early.
-        for subset in sorted(_subsets(choices, clashes),
-                             key=lambda taken: -sum(u.ceiling for u in taken)):
+        # The combinations that may save most first, so the bound bites early: once
+        # a combination's ceilings cannot reach the best found, no later one can.
+        fixed_ceiling = state.saving + sum(u.ceiling for u in fixed) + still[stage + 1]
+        for ceiling, subset in sorted(((sum(u.ceiling for u in taken), taken)
+                                       for taken in _subsets(choices, clashes)),
+                                      key=lambda pair: -pair[0]):
+            if best and fixed_ceiling + ceiling < best[0][0].saving:
+                break
             acting = sorted([*fixed, *subset], key=lambda u: u.order_key)
             walk(stage + 1, run_stage(ctx, state, acting),
                  chosen | {unit.number for unit in subset})
