@@ -64,5 +64,7 @@ def split_funding(amount: int, shares: Sequence[tuple[str, Decimal]]) -> dict[st
 
     ``shares`` are ``(party, share)`` pairs whose shares add up to 1.
     """
+    if len(shares) == 1:  # one party pays it all (the usual case)
+        return {shares[0][0]: amount}
     parts = allocate(amount, [share for _, share in shares])
     return {party: part for (party, _), part in zip(shares, parts, strict=True)}

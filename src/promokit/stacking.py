@@ -190,11 +190,12 @@ def _better(units_by_number: dict[int, Unit], new: State, old: State | None) -> 
 
 
 def _run(ctx: Context, start: State, units: Sequence[Unit], included: set[int]) -> State:
+    """``start`` after the ``included`` units, stage by stage in acting order."""
+    acting = sorted((u for u in units if u.number in included),
+                    key=lambda u: (u.stage_no, u.order_key))
     state = start
-    for stage in range(len(STAGES)):
-        acting = sorted((u for u in units if u.stage_no == stage and u.number in included),
-                        key=lambda u: u.order_key)
-        state = run_stage(ctx, state, acting)
+    for stage in sorted({u.stage_no for u in acting}):
+        state = run_stage(ctx, state, [u for u in acting if u.stage_no == stage])
     return state
 
 
@@ -205,6 +206,9 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
     contested = competing(ctx, units, clashes)
     by_number = {unit.number: unit for unit in units}
     always = {unit.number for unit in units if unit.number not in contested}
+    if not contested:  # nothing to weigh: every unit acts
+        return Choice(_run(ctx, start, units, always), frozenset(always), clashes,
+                      optimal=True)
     if len(contested) > exact_limit:
         return _greedy(ctx, start, units, clashes, contested, always, by_number)
     per_stage: list[tuple[list[Unit], list[Unit]]] = []
