@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from .stores.base import Change, Delta, JournalEntry, LedgerEntry, Store
+from .stores.base import Change, Delta, Expect, JournalEntry, LedgerEntry, Store
 
 __all__ = ["StoreContract"]
 
@@ -45,10 +45,11 @@ def entry(order_id: str, n: int = 0, *, promotion: str = "p1", minutes: int = 0,
 
 def new(order_id: str, *deltas: Delta, revision: int = 0, status: str = "reserved",
         expires_at: float | None = None, ledger: tuple[LedgerEntry, ...] = (),
-        body: str = '{"n": 1}', journal: tuple[JournalEntry, ...] = ()) -> Change:
+        body: str = '{"n": 1}', journal: tuple[JournalEntry, ...] = (),
+        expect: tuple[Expect, ...] = ()) -> Change:
     return Change(order_id=order_id, revision=revision, status=status, body=body,
                   expires_at=expires_at, deltas=tuple(deltas), ledger=ledger,
-                  journal=journal)
+                  journal=journal, expect=expect)
 
 
 def records(stream: str, *bodies: str) -> tuple[JournalEntry, ...]:
@@ -146,6 +147,114 @@ class StoreContract:
         assert store.read([key])[key] == 1
         row = store.order(order_id)
         assert row is not None and row.body == '{"名": "值"}'
+
+    # -- expectations -------------------------------------------------------------------
+
+    def test_an_expectation_that_holds_lets_the_change_apply(self, store: Store) -> None:
+        store.apply(new("o0", Delta("stock:s", 3)))
+        outcome = store.apply(new("o1", Delta("uses:p", 1, 5),
+                                  expect=(Expect("stock:s", 0, 5), Expect("uses:p", 0, 0))))
+        assert outcome.applied and outcome.revision == 1
+        assert (outcome.stale, outcome.refused, outcome.conflict) == ((), (), False)
+        assert dict(outcome.values) == {"stock:s": 3, "uses:p": 1}
+        assert dict(store.read(["stock:s", "uses:p"])) == {"stock:s": 3, "uses:p": 1}
+        assert store.order("o1") is not None
+
+    def test_a_failing_expectation_changes_nothing_and_names_every_stale_key(
+            self, store: Store) -> None:
+        store.apply(new("o0", Delta("a", 3), Delta("b", 7)))
+        stale = store.apply(new(
+            "o1", Delta("uses:d", 1, 10), Delta("b", 1), expires_at=time.time() - 10,
+            ledger=(entry("o1"),), journal=records("s", "no"),
+            expect=(Expect("c", 1), Expect("b", 0, 10), Expect("a", 0, 2))))
+        assert not stale.applied and not stale.conflict and stale.revision == 0
+        assert stale.stale == ("a", "c") and stale.refused == () and stale.current is None
+        assert dict(stale.values) == {"a": 3, "b": 7, "c": 0, "uses:d": 0}
+        assert dict(store.read(["a", "b", "c", "uses:d"])) == {"a": 3, "b": 7, "c": 0,
+                                                               "uses:d": 0}
+        assert store.order("o1") is None
+        assert store.ledger(order_id="o1") == []
+        assert store.journal("s") == []
+        assert "o1" not in store.expired(time.time())
+        moved = store.apply(new("o0", Delta("a", -1), revision=1, status="x",
+                                expect=(Expect("a", 4),)))
+        assert moved.stale == ("a",) and not moved.conflict
+        row = store.order("o0")
+        assert row is not None and (row.revision, row.status) == (1, "reserved")
+
+    def test_expectation_bounds_are_inclusive_and_high_may_be_open(self, store: Store) -> None:
+        store.apply(new("o0", Delta("k", 5), Delta("big", 10**17)))
+        cases = [((5, 5), True), ((0, 5), True), ((5, None), True), ((0, None), True),
+                 ((6, None), False), ((0, 4), False), ((6, 9), False), ((-3, 5), True)]
+        for n, ((low, high), holds) in enumerate(cases):
+            outcome = store.apply(new(f"o{n + 1}", expect=(Expect("k", low, high),)))
+            assert outcome.applied is holds, (low, high)
+            assert outcome.stale == (() if holds else ("k",))
+            assert dict(outcome.values) == {"k": 5}
+        assert store.apply(new("b1", expect=(Expect("big", 10**17),))).applied
+        assert store.apply(new("b2", expect=(Expect("big", 0, 10**17 - 1),))).stale == ("big",)
+        assert store.apply(new("b3", expect=(Expect("big", 10**17 + 1),))).stale == ("big",)
+        assert store.read(["k"])["k"] == 5
+
+    def test_a_key_never_written_reads_zero_for_the_check(self, store: Store) -> None:
+        assert store.apply(new("o1", expect=(Expect("never:a", 0, 0),))).applied
+        assert store.read(["never:a"])["never:a"] == 0
+        stale = store.apply(new("o2", expect=(Expect("never:b", 1),)))
+        assert stale.stale == ("never:b",) and dict(stale.values) == {"never:b": 0}
+        assert store.apply(new("o3", Delta("never:c", 2),
+                               expect=(Expect("never:c", 0, 0),))).applied
+
+    def test_a_key_both_expected_and_changed_is_checked_before_the_change(
+            self, store: Store) -> None:
+        store.apply(new("o0", Delta("k", 4)))
+        up = store.apply(new("o1", Delta("k", 1, 10), expect=(Expect("k", 0, 4),)))
+        assert up.applied and dict(up.values) == {"k": 5}
+        again = store.apply(new("o2", Delta("k", 1, 10), expect=(Expect("k", 0, 4),)))
+        assert again.stale == ("k",) and dict(again.values) == {"k": 5}
+        down = store.apply(new("o3", Delta("k", -5), expect=(Expect("k", 5, 5),)))
+        assert down.applied and dict(down.values) == {"k": 0}
+        assert store.read(["k"])["k"] == 0
+
+    def test_the_revision_is_checked_before_the_expectations(self, store: Store) -> None:
+        store.apply(new("o1", Delta("k", 1)))
+        again = store.apply(new("o1", expect=(Expect("k", 5),)))
+        assert again.conflict and again.stale == () and again.revision == 1
+        assert again.current is not None and again.current.revision == 1
+        missing = store.apply(new("o2", revision=2, expect=(Expect("k", 5),)))
+        assert missing.conflict and missing.stale == () and missing.current is None
+
+    def test_the_expectations_are_checked_before_the_limits(self, store: Store) -> None:
+        store.apply(new("o0", Delta("stock:s", 5, 5), Delta("k", 2)))
+        both = store.apply(new("o1", Delta("stock:s", 1, 5), Delta("uses:u", 1),
+                               expect=(Expect("k", 0, 1),)))
+        assert both.stale == ("k",) and both.refused == () and not both.conflict
+        assert dict(both.values) == {"stock:s": 5, "uses:u": 0, "k": 2}
+        refused = store.apply(new("o2", Delta("stock:s", 1, 5), Delta("uses:u", 1),
+                                  expect=(Expect("k", 2, 2), Expect("other", 0, 0))))
+        assert refused.refused == ("stock:s",) and refused.stale == ()
+        assert not refused.conflict and not refused.applied
+        assert dict(refused.values) == {"stock:s": 5, "uses:u": 0, "k": 2, "other": 0}
+        assert dict(store.read(["stock:s", "uses:u", "k"])) == {"stock:s": 5, "uses:u": 0,
+                                                                 "k": 2}
+        assert store.order("o1") is None and store.order("o2") is None
+
+    def test_a_change_is_checked_when_made(self, store: Store) -> None:
+        with_range = Expect("k", 3, 3)
+        assert with_range.holds(3) and not with_range.holds(2) and not with_range.holds(4)
+        assert Expect("k").holds(0) and Expect("k").holds(10**30) and not Expect("k").holds(-1)
+        try:
+            new("o1", expect=(Expect("k"), Expect("j"), Expect("k", 1)))
+        except ValueError as error:
+            assert "'k'" in str(error) and "twice" in str(error)
+        else:  # pragma: no cover
+            raise AssertionError("an expectation named twice was taken")
+        try:
+            new("o1", expect=(Expect("j"), Expect("k:low", 5, 4)))
+        except ValueError as error:
+            assert "'k:low'" in str(error)
+        else:  # pragma: no cover
+            raise AssertionError("low above high was taken")
+        assert store.apply(new("o1", Delta("k", 3), expect=(Expect("k", 0, 0),))).applied
 
     # -- orders and expiry -----------------------------------------------------------
 
@@ -280,8 +389,11 @@ class StoreContract:
     def test_hits_count_up_and_lapse(self, store: Store) -> None:
         assert [store.hit("fail:c1:1", 0.6) for _ in range(3)] == [1, 2, 3]
         assert store.read(["fail:c1:1"])["fail:c1:1"] == 3
+        assert store.apply(new("o1", expect=(Expect("fail:c1:1", 3, 3),))).applied
         time.sleep(1.2)
         assert store.read(["fail:c1:1"])["fail:c1:1"] == 0
+        lapsed = store.apply(new("o2", expect=(Expect("fail:c1:1", 0, 0),)))
+        assert lapsed.applied and dict(lapsed.values) == {"fail:c1:1": 0}
         assert store.hit("fail:c1:1", 0.6) == 1
 
     # -- sharing and racing ---------------------------------------------------------------
@@ -327,6 +439,72 @@ class StoreContract:
         assert len(won) == 60
         assert store.read(["stock:flash"])["stock:flash"] == 60
         assert all(store.order(order_id) is not None for order_id in won)
+
+    def test_threads_racing_on_an_expectation_apply_exactly_its_range(
+            self, store: Store, reopen: Callable[[], Store]) -> None:
+        handles = [store, *(reopen() for _ in range(3))]
+        size = 40
+        won: list[str] = []
+        lock = threading.Lock()
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def race(worker: int) -> None:
+            try:
+                handle = handles[worker % len(handles)]
+                start.wait()
+                for n in range(15):
+                    order_id = f"w{worker}-{n}"
+                    outcome = handle.apply(new(order_id, Delta("drawn", 1),
+                                               expect=(Expect("drawn", 0, size - 1),)))
+                    assert outcome.applied or outcome.stale == ("drawn",), outcome
+                    if outcome.applied:
+                        with lock:
+                            won.append(order_id)
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=race, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for handle in handles[1:]:
+            handle.close()
+        assert not errors, errors
+        assert len(won) == size
+        assert store.read(["drawn"])["drawn"] == size
+        assert all(store.order(order_id) is not None for order_id in won)
+
+    def test_threads_racing_on_each_others_counters_never_both_apply(
+            self, store: Store, reopen: Callable[[], Store]) -> None:
+        """Each change expects the other counter untouched and bumps its own: one
+        side may apply, never both (no write skew, no deadlock)."""
+        handles = [store, *(reopen() for _ in range(3))]
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def race(worker: int) -> None:
+            try:
+                handle = handles[worker % len(handles)]
+                mine, other = ("x", "y") if worker % 2 else ("y", "x")
+                start.wait()
+                for n in range(10):
+                    handle.apply(new(f"{mine}{worker}-{n}", Delta(mine, 1),
+                                     expect=(Expect(other, 0, 0),)))
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=race, args=(w,)) for w in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for handle in handles[1:]:
+            handle.close()
+        assert not errors, errors
+        counts = store.read(["x", "y"])
+        assert min(counts["x"], counts["y"]) == 0 and max(counts["x"], counts["y"]) > 0
 
     def test_threads_racing_keep_a_journal_dense_and_in_apply_order(
             self, store: Store, reopen: Callable[[], Store]) -> None:

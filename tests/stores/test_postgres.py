@@ -29,7 +29,7 @@ from promokit._store_contract import entry, new
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
 from promokit.stores import open_store
 from promokit.stores import postgres as postgres_module
-from promokit.stores.base import Delta
+from promokit.stores.base import Delta, Expect
 from promokit.stores.postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres
@@ -310,6 +310,50 @@ def test_refusals_keep_the_statements_prepared(url: str) -> None:
         store.close()
 
 
+def test_stale_changes_keep_the_statements_prepared(url: str) -> None:
+    store = PostgresStore.from_url(with_options(url, pool=1))
+
+    def prepared() -> int:
+        def count(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+            row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+            return int(str(row[0])) if row else 0
+        return store._run(count)
+
+    try:
+        store.apply(new("o0", Delta("stock:s", 1), expect=(Expect("stock:s", 0, 0),)))
+        before = prepared()
+        for n in range(5):
+            outcome = store.apply(new(f"r{n}", Delta("stock:s", 1),
+                                      expect=(Expect("stock:s", 0, 0), Expect("x", 0, 0))))
+            assert outcome.stale == ("stock:s",) and outcome.values == {"stock:s": 1, "x": 0}
+        assert prepared() == before
+        assert store.apply(new("o1", expect=(Expect("stock:s", 1, 1),))).applied
+    finally:
+        store.close()
+
+
+def test_expecting_a_counter_never_written_leaves_no_row(
+        url: str, admin: psycopg.Connection[tuple[object, ...]]) -> None:
+    store = PostgresStore.from_url(url)
+
+    def rows() -> list[tuple[object, ...]]:
+        return admin.execute(f'SELECT key, value FROM "{store.namespace}_counters" '
+                             "ORDER BY key").fetchall()
+
+    try:
+        assert store.apply(new("o1", Delta("a", 1),
+                               expect=(Expect("a", 0, 0), Expect("never", 0, 0)))).applied
+        assert rows() == [("a", 1)]
+        assert store.apply(new("o2", Delta("a", -1))).applied
+        assert store.apply(new("o3", expect=(Expect("a", 0, 0), Expect("b", 0, 0)))).applied
+        assert rows() == []  # a counter back at 0 is the same as none
+        assert store.apply(new("o4", expect=(Expect("never", 1),))).stale == ("never",)
+        assert rows() == []
+        assert store.read(["a", "b", "never"]) == {"a": 0, "b": 0, "never": 0}
+    finally:
+        store.close()
+
+
 def test_overlapping_code_batches_never_deadlock(url: str) -> None:
     store = PostgresStore.from_url(url)
     codes = [f"C{n:04d}" for n in range(2000)]
@@ -403,6 +447,38 @@ def test_deltas_in_any_order_never_deadlock(url: str) -> None:
             handle.close()
 
 
+def test_expectations_and_deltas_in_any_order_never_deadlock(url: str) -> None:
+    """Expected counters are locked with the changed ones, in one key order."""
+    keys = [f"k{n}" for n in range(6)]
+    handles = [PostgresStore.from_url(url) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        rng = random.Random(worker)
+        handle = handles[worker % 2]
+        try:
+            for n in range(30):
+                names = rng.sample(keys, len(keys))
+                changed, expected = names[:3], names[3:]
+                outcome = handle.apply(new(f"w{worker}-{n}", *(Delta(key, 1) for key in changed),
+                                           expect=tuple(Expect(key) for key in expected)))
+                assert outcome.applied
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(10)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert sum(handles[0].read(keys).values()) == 900
+    finally:
+        for handle in handles:
+            handle.close()
+
+
 def _race(url: str, process: int, threads: int, attempts: int) -> int:
     """One process of the race below: its threads' wins."""
     store = PostgresStore.from_url(url)
@@ -433,6 +509,43 @@ def test_processes_racing_never_pass_a_limit(
             wins = list(pool.map(_race, [url, url], [0, 1], [4, 4], [50, 50]))
         assert sum(wins) == 150
         assert store.read(["stock:flash"])["stock:flash"] == 150
+        (orders,) = admin.execute(f'SELECT count(*) FROM "{store.namespace}_orders"'
+                                  ).fetchone() or (0,)
+        assert orders == 150
+    finally:
+        store.close()
+
+
+def _race_expecting(url: str, process: int, threads: int, attempts: int) -> int:
+    """One process of the race below: its threads' wins."""
+    store = PostgresStore.from_url(url)
+    wins = [0] * threads
+
+    def run(thread: int) -> None:
+        for n in range(attempts):
+            outcome = store.apply(new(f"p{process}-t{thread}-{n}", Delta("drawn", 1),
+                                      expect=(Expect("drawn", 0, 149),)))
+            assert outcome.applied or outcome.stale == ("drawn",)
+            wins[thread] += outcome.applied
+
+    workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    store.close()
+    return sum(wins)
+
+
+def test_processes_racing_on_an_expectation_apply_exactly_its_range(
+        url: str, admin: psycopg.Connection[tuple[object, ...]]) -> None:
+    store = PostgresStore.from_url(url)  # creates the tables before the race
+    try:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            wins = list(pool.map(_race_expecting, [url, url], [0, 1], [4, 4], [50, 50]))
+        assert sum(wins) == 150
+        assert store.read(["drawn"])["drawn"] == 150
         (orders,) = admin.execute(f'SELECT count(*) FROM "{store.namespace}_orders"'
                                   ).fetchone() or (0,)
         assert orders == 150

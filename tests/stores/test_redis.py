@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from promokit._store_contract import entry
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
-from promokit.stores import Change, CodeRow, Delta, MemoryStore, open_store
+from promokit.stores import Change, CodeRow, Delta, Expect, MemoryStore, open_store
 from promokit.testing import StoreContract
 
 try:
@@ -345,6 +345,64 @@ def test_counters_decide_as_the_memory_store_does(
         store.close()
 
 
+def test_expectations_past_2_to_the_53_stay_exact(store: RedisStore) -> None:
+    def stale(n: int, low: int, high: int | None, value: int) -> tuple[str, ...]:
+        outcome = store.apply(Change(order_id=f"e{n}", revision=0, status="x", body="{}",
+                                     expect=(Expect("k", low, high),)))
+        assert outcome.values == {"k": value}
+        return outcome.stale
+
+    edge = 2**53 + 1  # the first integer a double cannot hold
+    store.apply(new("o0", Delta("k", edge)))
+    assert stale(1, edge, edge, edge) == ()
+    assert stale(2, edge + 1, None, edge) == ("k",)
+    assert stale(3, 0, edge - 1, edge) == ("k",)
+    assert stale(4, -(2**70), 2**70, edge) == ()
+    assert stale(5, 2**64, None, edge) == ("k",)
+    assert stale(6, -(2**70), -(2**64), edge) == ("k",)
+    assert stale(7, INT64_MAX, None, edge) == ("k",)
+    store.apply(new("o1", Delta("k", INT64_MAX - edge)))
+    assert stale(8, INT64_MAX, INT64_MAX, INT64_MAX) == ()
+    assert stale(9, INT64_MAX, 2**64, INT64_MAX) == ()
+    assert stale(10, 0, INT64_MAX - 1, INT64_MAX) == ("k",)
+
+
+_expects = st.lists(st.tuples(st.sampled_from("abc"), _amounts, _limits),
+                    max_size=3, unique_by=lambda e: e[0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_changes.map(lambda c: c[0]), _expects), min_size=1, max_size=6))
+def test_expectations_decide_as_the_memory_store_does(
+        changes: list[tuple[list[tuple[str, int, int | None]],
+                            list[tuple[str, int, int | None]]]]) -> None:
+    """Bounds of any size are decided as memory:// decides them."""
+    _reachable()
+    memory = MemoryStore()
+    store = RedisStore.from_url(_url(_namespace()))
+    try:
+        for n, (deltas, expects) in enumerate(changes):
+            expect = tuple(Expect(key, min(low, high), max(low, high))
+                           if high is not None else Expect(key, low)
+                           for key, low, high in expects)
+            change = Change(order_id=f"o{n}", revision=0, status="x", body="{}",
+                            deltas=tuple(Delta(key, amount, limit)
+                                         for key, amount, limit in deltas), expect=expect)
+            before = memory.read(KEYS)
+            stale = any(not e.holds(before[e.key]) for e in expect)
+            refused = any(d.refuses(before[d.key]) for d in change.deltas)
+            if not stale and not refused and any(before[d.key] + d.amount > INT64_MAX
+                                                 for d in change.deltas):
+                with pytest.raises(StoreError, match="would pass"):
+                    store.apply(change)
+            else:
+                assert store.apply(change) == memory.apply(change)
+            assert store.read(KEYS) == memory.read(KEYS)
+    finally:
+        store.drop()
+        store.close()
+
+
 def test_many_counters_and_ledger_entries_in_one_change(store: RedisStore) -> None:
     deltas = tuple(Delta(f"uses:p{n}", 1, 1) for n in range(2500))
     ledger = tuple(entry("o1", n) for n in range(5001))
@@ -472,5 +530,46 @@ def test_processes_and_threads_racing_never_pass_a_limit(store: RedisStore,
     assert len(won) == 150 and len(set(won)) == 150
     assert store.read(["stock:flash"]) == {"stock:flash": 150}
     assert all(store.order(order_id) is not None for order_id in won)
+    stored = [key for key in store._redis.scan_iter(match=f"{{{namespace}}}:o:*")]
+    assert len(stored) == 150
+
+
+def _race_expecting(url: str, worker: int, threads: int, attempts: int) -> list[str]:
+    """Apply ``threads`` x ``attempts`` changes that each expect ``drawn`` below 150
+    and add one to it, from this process."""
+    store = RedisStore.from_url(url)
+    won: list[str] = []
+    lock = threading.Lock()
+
+    def run(thread: int) -> None:
+        for n in range(attempts):
+            order_id = f"p{worker}-t{thread}-{n}"
+            outcome = store.apply(Change(
+                order_id=order_id, revision=0, status="drawn", body="{}",
+                deltas=(Delta("drawn", 1),), expect=(Expect("drawn", 0, 149),)))
+            if outcome.applied:
+                with lock:
+                    won.append(order_id)
+            else:
+                assert outcome.stale == ("drawn",)
+
+    pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    store.close()
+    return won
+
+
+def test_processes_and_threads_racing_on_an_expectation_apply_exactly_its_range(
+        store: RedisStore, namespace: str) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        runs = [pool.submit(_race_expecting, _url(namespace), worker, 4, 50)
+                for worker in range(2)]
+        won = [order_id for run in runs for order_id in run.result(timeout=120)]
+    assert len(won) == 150 and len(set(won)) == 150
+    assert store.read(["drawn"]) == {"drawn": 150}
     stored = [key for key in store._redis.scan_iter(match=f"{{{namespace}}}:o:*")]
     assert len(stored) == 150

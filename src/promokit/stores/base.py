@@ -14,9 +14,12 @@ PostgreSQL, or a plugin's) keeps them with the same guarantees:
 - **coupon codes** and **campaign versions**, written once and looked up.
 
 :meth:`Store.apply` is the single write path for counters, orders, the
-ledger and the journals. It is atomic: it checks the order's revision
-(optimistic concurrency) and every counter's limit, then either applies
-everything or nothing. The checkout layer (:mod:`promokit.checkout`) builds
+ledger and the journals. It is atomic: it checks, in this order, the order's
+revision (optimistic concurrency), the change's :class:`Expect` ranges (the
+counter values the caller's pricing assumed) and every delta's limit, then
+either applies everything or nothing, and its :class:`Outcome` says which
+check stopped it: a revision conflict, ``stale`` expectations or ``refused``
+deltas. The checkout layer (:mod:`promokit.checkout`) builds
 every reservation, commit, release and refund out of it, so a backend has one
 hard method to get right, and the shared contract tests (``tests/stores``)
 hold each backend to it.
@@ -37,6 +40,7 @@ __all__ = [
     "Change",
     "CodeRow",
     "Delta",
+    "Expect",
     "JournalEntry",
     "LedgerEntry",
     "OrderRow",
@@ -61,6 +65,26 @@ class Delta:
         if after < 0:
             return True
         return self.amount > 0 and self.limit is not None and after > self.limit
+
+
+@attrs.frozen
+class Expect:
+    """Apply the change only if counter ``key`` (0 if never written) is at least ``low``
+    and, unless ``high`` is None, at most ``high`` — checked atomically, before any delta.
+
+    Both bounds are inclusive. The value checked is the counter as :meth:`Store.read`
+    returns it, before the change: a key that a delta of the same change also moves
+    is checked as it was before that delta. A caller that priced a cart with assumed
+    counter values expects, for each counter the price depended on, the range of
+    values for which the price would be the same."""
+
+    key: str
+    low: int = 0
+    high: int | None = None
+
+    def holds(self, value: int) -> bool:
+        """Whether a counter at ``value`` is within the range."""
+        return self.low <= value and (self.high is None or value <= self.high)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,10 +168,16 @@ class Change:
     """One atomic write: move ``order_id`` from ``revision`` (0: the order must not
     exist yet) to ``revision + 1`` with a new status, expiry and body, apply every
     delta, and append the ledger entries and the journal entries; or, if the
-    revision does not match or a delta is refused, do nothing.
+    revision does not match, an expectation does not hold or a delta is refused,
+    do nothing.
+
+    ``expect`` lists counters that must be within a range for the change to
+    apply (:class:`Expect`); a counter may be expected once, and may also be
+    named by a delta (it is checked as it was before the change).
 
     ``journal`` entries are appended, in the order given, to their streams only
-    when the change is applied: never on a revision conflict or a refused delta.
+    when the change is applied: never on a revision conflict, a stale
+    expectation or a refused delta.
     Each gets the next sequence number of its stream inside the same atomic
     write, so a stream's order is the order in which changes were applied."""
 
@@ -159,23 +189,37 @@ class Change:
     deltas: tuple[Delta, ...] = ()
     ledger: tuple[LedgerEntry, ...] = ()
     journal: tuple[JournalEntry, ...] = ()
+    expect: tuple[Expect, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         keys = [delta.key for delta in self.deltas]
         if len(set(keys)) != len(keys):
             raise ValueError(f"a change names a counter twice: {sorted(keys)}")
+        if self.expect:
+            expected = [e.key for e in self.expect]
+            if len(set(expected)) != len(expected):
+                raise ValueError(f"a change expects a counter twice: {sorted(expected)}")
+            for e in self.expect:
+                if e.high is not None and e.low > e.high:
+                    raise ValueError(f"the expectation on counter {e.key!r} has low "
+                                     f"{e.low} above high {e.high}")
 
 
 @attrs.frozen(kw_only=True)
 class Outcome:
-    """What :meth:`Store.apply` did.
+    """What :meth:`Store.apply` did. The checks run in this order, and the first
+    that fails decides:
 
-    - applied: ``applied`` is true, ``revision`` is the new one and ``values``
-      holds each delta's counter after the change;
     - revision conflict: ``current`` is the order as stored (``None`` if there
-      is none) and nothing changed;
+      is none), ``revision`` its revision, and nothing changed;
+    - stale: ``stale`` names (sorted) every expected counter outside its
+      :class:`Expect` range, ``values`` holds every expected counter and every
+      delta's counter as it stands, and nothing changed;
     - refused: ``refused`` names the counters whose limit (or zero) stopped it,
-      ``values`` holds each delta's counter as it stands, and nothing changed.
+      ``values`` holds each delta's counter and each expected counter as it
+      stands, and nothing changed;
+    - applied: ``applied`` is true, ``revision`` is the new one and ``values``
+      holds each delta's counter and each expected counter after the change.
     """
 
     applied: bool
@@ -183,11 +227,12 @@ class Outcome:
     refused: tuple[str, ...] = ()
     values: Mapping[str, int] = attrs.field(factory=dict)
     current: OrderRow | None = None
+    stale: tuple[str, ...] = ()
 
     @property
     def conflict(self) -> bool:
         """The order's revision was not the one the change was built on."""
-        return not self.applied and not self.refused
+        return not self.applied and not self.refused and not self.stale
 
 
 @attrs.frozen

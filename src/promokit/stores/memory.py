@@ -59,6 +59,17 @@ class MemoryStore:
             if revision != change.revision:
                 return Outcome(applied=False, revision=revision, current=row)
             values = {d.key: self._counts.get(d.key, 0) for d in change.deltas}
+            if change.expect:
+                now = time.time()
+                for e in change.expect:  # as read() sees it; a delta's, before the change
+                    if e.key not in values:
+                        values[e.key] = (self._hit_count(e.key, now) if e.key in self._hits
+                                         else self._counts.get(e.key, 0))
+                stale = tuple(sorted(e.key for e in change.expect
+                                     if not e.holds(values[e.key])))
+                if stale:
+                    return Outcome(applied=False, revision=revision, stale=stale,
+                                   values=values)
             refused = tuple(d.key for d in change.deltas if d.refuses(values[d.key]))
             if refused:
                 return Outcome(applied=False, revision=revision, refused=refused,

@@ -49,12 +49,22 @@ Transactions
        is checked again, so a stale revision matches no row); then every
        counter in one statement, ``INSERT … SELECT FROM unnest(keys, amounts)
        ORDER BY key ON CONFLICT (key) DO UPDATE SET value = value + amount
-       RETURNING key, value``.
-    2. Python checks each delta against its counter as it was (the value
-       returned minus the amount). A revision that matched no row (the order
-       is then read as it is, one more round trip) or a refused delta ends in
-       ``ROLLBACK``; otherwise the ledger entries (one ``unnest`` statement),
-       the journal entries (one statement) and ``COMMIT`` go together.
+       RETURNING key, value``. A change with expectations sends its expected
+       counters in that same statement (a variant that also returns whether a
+       row is a lapsed hit counter), those no delta changes with an amount of
+       0: so they are read, and locked, in the same key order, with no
+       statement more (a counter never written gets a row at 0, which locks
+       its key).
+    2. Python checks each expectation against its counter as it was (a
+       delta's: the value returned minus the amount; any other: the value
+       returned, or 0 for a lapsed hit counter, as ``read`` says), then each
+       delta against its counter. A revision that matched no
+       row (the order is then read as it is, one more round trip), a stale
+       expectation or a refused delta ends in ``ROLLBACK``; otherwise the
+       ledger entries (one ``unnest`` statement), the journal entries (one
+       statement) and ``COMMIT`` go together, with, when some expected
+       counter no delta changes stands at 0, one ``DELETE`` of those rows (so
+       expecting a counter never written leaves no row behind).
 
     Journal entries are numbered through ``{ns}_journal_head``, one row per
     stream holding its last sequence number: the statement upserts the head of
@@ -64,13 +74,16 @@ Transactions
     so applies writing one stream take turns: its numbers are dense and in the
     order the changes were applied.
 
-    Every apply locks its order row first, then its counter rows in key order,
-    then its journal heads in stream order, so two applies never wait on each
-    other in a cycle: no deadlocks, in whatever order the deltas are listed. A
-    counter row stays locked from its update to the commit or rollback, so a
-    limit holds exactly under any number of threads, processes and app
-    servers. The commit is the server's (synchronous by default), so a change
-    reported ``applied`` survives a crash.
+    Every apply locks its order row first, then its counter rows (changed and
+    expected alike) in key order, then its journal heads in stream order, so
+    two applies never wait on each other in a cycle: no deadlocks, in whatever
+    order the deltas and expectations are listed. A counter row stays locked
+    from its update to the commit or rollback, so a limit and an expectation
+    hold exactly under any number of threads, processes and app servers (an
+    expected counter cannot change between its check and the commit; applies
+    expecting the same counter take turns, as applies changing it do). The
+    commit is the server's (synchronous by default), so a change reported
+    ``applied`` survives a crash.
 
     Connections are in autocommit mode for psycopg and the store writes
     ``BEGIN``, ``COMMIT`` and ``ROLLBACK`` itself: so ``BEGIN`` travels with
@@ -207,6 +220,19 @@ class _Queries:
             'ORDER BY k COLLATE "C" '
             "ON CONFLICT (key) DO UPDATE SET value = c.value + EXCLUDED.value "
             "RETURNING key, value")
+        # The same, for a change with expectations: its expected counters ride along
+        # with an amount of 0 (so they are locked in the same key order), and each row
+        # says whether it is a lapsed hit counter (which read() reports as 0).
+        self.add_counters_expect = q(
+            "INSERT INTO {counters} AS c (key, value) "
+            "SELECT k, v FROM unnest(%s::text[], %s::bigint[]) AS d(k, v) "
+            'ORDER BY k COLLATE "C" '
+            "ON CONFLICT (key) DO UPDATE SET value = c.value + EXCLUDED.value "
+            "RETURNING key, value, "
+            "(c.expires_at <= extract(epoch FROM now())::float8) IS TRUE")
+        self.drop_zero_counters = q(
+            "DELETE FROM {counters} WHERE key = ANY(%s::text[]) AND value = 0 "
+            "AND expires_at IS NULL")
         self.add_ledger = q(
             "INSERT INTO {ledger} (entry_id, order_id, promotion, at, body) "
             "SELECT e, o, p, a::timestamptz, b FROM unnest(%s::text[], %s::text[], "
@@ -450,7 +476,8 @@ class PostgresStore:
     def _apply(self, conn: _Connection, change: Change) -> Outcome:
         """One transaction in two round trips; see the module docs."""
         q = self._q
-        deltas = change.deltas
+        deltas, expect = change.deltas, change.expect
+        amounts = {d.key: d.amount for d in deltas} if expect else {}
         with _together(conn):  # round trip 1 (on leaving): BEGIN, the order row, counters
             conn.execute(_BEGIN, prepare=False)
             if change.revision == 0:
@@ -461,9 +488,15 @@ class PostgresStore:
                 written = conn.execute(q.update_order, (
                     change.status, change.expires_at, change.body, change.order_id,
                     change.revision), prepare=True)
-            counters = conn.execute(q.add_counters, (
-                [d.key for d in deltas], [d.amount for d in deltas]),
-                prepare=True) if deltas else None
+            if expect:  # the expected counters no delta changes ride along, adding 0
+                keys = [*amounts, *(e.key for e in expect if e.key not in amounts)]
+                counters = conn.execute(q.add_counters_expect, (
+                    keys, [amounts.get(key, 0) for key in keys]), prepare=True)
+            elif deltas:
+                counters = conn.execute(q.add_counters, (
+                    [d.key for d in deltas], [d.amount for d in deltas]), prepare=True)
+            else:
+                counters = None
 
         # Round trip 2: ROLLBACK, or the ledger and journal entries and COMMIT.
         if written.rowcount != 1:  # the revision did not match: read the order as it is
@@ -473,17 +506,46 @@ class PostgresStore:
             return Outcome(applied=False, revision=current.revision if current else 0,
                            current=current)
         after: dict[str, int] = {}
-        if counters is not None:
+        seen: dict[str, int] = {}  # the expected counters, as they were
+        zero: list[str] = []  # those no delta changes that stand at 0
+        if expect and counters is not None:
+            lapsed: set[str] = set()
+            for key, value, gone in counters.fetchall():
+                after[str(key)] = int(value)
+                if gone:
+                    lapsed.add(str(key))
+            for e in expect:  # a delta's counter before it, any other as read() sees it
+                if e.key in amounts:
+                    seen[e.key] = after[e.key] - amounts[e.key]
+                elif e.key in lapsed:
+                    seen[e.key] = 0
+                else:
+                    seen[e.key] = after[e.key]
+                    if not after[e.key]:
+                        zero.append(e.key)
+            stale = tuple(sorted(e.key for e in expect if not e.holds(seen[e.key])))
+            if stale:
+                _rollback(conn)
+                return Outcome(applied=False, revision=change.revision, stale=stale,
+                               values={**seen, **{d.key: after[d.key] - d.amount
+                                                  for d in deltas}})
+        elif counters is not None:
             after = {str(key): int(value) for key, value in counters.fetchall()}
         refused = tuple(d.key for d in deltas if d.refuses(after[d.key] - d.amount))
         if refused:
             _rollback(conn)
             return Outcome(applied=False, revision=change.revision, refused=refused,
-                           values={d.key: after[d.key] - d.amount for d in deltas})
+                           values={**seen, **{d.key: after[d.key] - d.amount
+                                              for d in deltas}})
         entries, journal = change.ledger, change.journal
+        # The upsert created a row (at 0) for each expected counter never written, to
+        # lock it: those at 0 are deleted with the commit, so that expecting a counter
+        # leaves no row behind (it reads 0 either way).
         try:
-            if entries or journal:
+            if entries or journal or zero:
                 with _together(conn):
+                    if zero:
+                        conn.execute(q.drop_zero_counters, (zero,), prepare=True)
                     if entries:
                         conn.execute(q.add_ledger, (
                             [e.entry_id for e in entries], [e.order_id for e in entries],
@@ -502,7 +564,7 @@ class PostgresStore:
                 raise _AfterCommit(error) from error
             raise
         return Outcome(applied=True, revision=change.revision + 1,
-                       values={d.key: after[d.key] for d in deltas})
+                       values={**seen, **{d.key: after[d.key] for d in deltas}})
 
     def order(self, order_id: str) -> OrderRow | None:
         def work(conn: _Connection) -> OrderRow | None:

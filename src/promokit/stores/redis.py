@@ -34,11 +34,13 @@ Key layout
 
 Guarantees
     :meth:`RedisStore.apply` is one Lua script (``EVALSHA``, one round trip):
-    Redis runs it alone, so the revision check, the limit checks and every
-    write happen as one step that no other client can interleave with. The
-    script checks everything before it writes anything, so a refused or
-    conflicting change writes nothing. Journal entries are pushed (``RPUSH``)
-    by the same script, so a stream's order is the order of the applies.
+    Redis runs it alone, so the revision check, the expectations (the
+    expected counters are read by the same ``MGET`` as the deltas' counters),
+    the limit checks and every write happen as one step that no other client
+    can interleave with. The script checks everything before it writes
+    anything, so a conflicting, stale or refused change writes nothing.
+    Journal entries are pushed (``RPUSH``) by the same script, so a stream's
+    order is the order of the applies.
     Counters are 64-bit integers (``INCRBY``); the script compares them
     exactly, not as Lua doubles, so budgets in minor units up to 9.2 * 10**18
     are safe. A change that would push a counter past 2**63 - 1 without a
@@ -67,7 +69,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NoReturn, cast
+from typing import Any, NoReturn, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -83,7 +85,7 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from ..errors import StoreError, StoreUnavailable, StoreURLError
-from .base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from .base import AddedCodes, Change, CodeRow, Delta, Expect, LedgerEntry, OrderRow, Outcome
 from .url import parse_store_url
 
 __all__ = ["RedisStore"]
@@ -99,17 +101,18 @@ _CHUNK = 5000  # values per command when a call carries many (MGET, HMGET, LRANG
 # limit has 16 characters or more it compares them as pairs (hi, lo) with
 # value = hi * 10**9 + lo and 0 <= lo < 10**9, where hi and lo are small enough to
 # be exact. Writes use INCRBY with the amount as text, which Redis does in 64-bit
-# integers. The script returns the counters as they were (text); Python adds the
-# amounts with its own integers.
+# integers. An expectation's bounds are compared the same way. The script returns
+# the counters as they were (text); Python adds the amounts with its own integers.
 
 _APPLY = """
 -- KEYS: order hash, expiry zset, ledger list, then one counter per delta, then
---       one journal list per stream written.
+--       one counter per expectation, then one journal list per stream written.
 -- ARGV: expected revision, status, expires_at ('' = none), body, order id,
---       number of deltas, number of ledger entries, then amount and limit
---       ('' = none) per delta, then the ledger entries, then per journal list
---       the number of its entries followed by their bodies.
-local order, n, m = KEYS[1], tonumber(ARGV[6]), tonumber(ARGV[7])
+--       number of deltas, number of ledger entries, number of expectations,
+--       then amount and limit ('' = none) per delta, then low and high
+--       ('' = none) per expectation, then the ledger entries, then per journal
+--       list the number of its entries followed by their bodies.
+local order, n, m, e = KEYS[1], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local revision = redis.call('HGET', order, 'revision') or '0'
 if revision ~= ARGV[1] then
   if revision == '0' then return {0, '0'} end
@@ -117,11 +120,11 @@ if revision ~= ARGV[1] then
   return {0, revision, row[1], row[2], row[3]}
 end
 
--- The reply: {state, revision, the counters as they were, ...}; the counters'
--- values sit at reply[2 + i].
+-- The reply: {state, revision, the counters as they were, ...}; the deltas'
+-- counters sit at reply[2 + i], the expected ones at reply[2 + n + j].
 local reply = {1, revision}
-for first = 4, 3 + n, 1000 do
-  local got = redis.call('MGET', unpack(KEYS, first, math.min(first + 999, 3 + n)))
+for first = 4, 3 + n + e, 1000 do
+  local got = redis.call('MGET', unpack(KEYS, first, math.min(first + 999, 3 + n + e)))
   for i = 1, #got do reply[#reply + 1] = got[i] or '0' end
 end
 
@@ -142,9 +145,33 @@ local function less(x, y)
 end
 local MAX = {9223372036, 854775807}
 
+if e > 0 then  -- the expectations, before any limit
+  local stale = {}
+  for j = 1, e do
+    local v, lo, hi = reply[2 + n + j], ARGV[7 + 2 * n + 2 * j], ARGV[8 + 2 * n + 2 * j]
+    if not string.find(v, '^%-?%d+$') then
+      return redis.error_reply('counter ' .. KEYS[3 + n + j] .. ' holds a non-integer')
+    end
+    if #v < 16 and #lo < 16 and #hi < 16 then
+      local x = tonumber(v)
+      if x < tonumber(lo) or (hi ~= '' and x > tonumber(hi)) then stale[#stale + 1] = j end
+    else
+      local x = big(v)
+      if less(x, big(lo)) or (hi ~= '' and less(big(hi), x)) then
+        stale[#stale + 1] = j
+      end
+    end
+  end
+  if #stale > 0 then  -- {3, revision, values..., indices of the stale expectations...}
+    reply[1] = 3
+    for j = 1, #stale do reply[#reply + 1] = stale[j] end
+    return reply
+  end
+end
+
 local refused, overflow = {}, nil
 for i = 1, n do
-  local v, a, l = reply[2 + i], ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  local v, a, l = reply[2 + i], ARGV[7 + 2 * i], ARGV[8 + 2 * i]
   if not string.find(v, '^%-?%d+$') then
     return redis.error_reply('counter ' .. KEYS[i + 3] .. ' holds a non-integer')
   end
@@ -175,7 +202,7 @@ if overflow then
 end
 
 for i = 1, n do
-  local a = ARGV[6 + 2 * i]
+  local a = ARGV[7 + 2 * i]
   if a ~= '0' then redis.call('INCRBY', KEYS[i + 3], a) end
 end
 local new = string.format('%d', tonumber(revision) + 1)
@@ -186,12 +213,12 @@ if ARGV[3] ~= '' then
 elseif revision ~= '0' then
   redis.call('ZREM', KEYS[2], ARGV[5])
 end
-local ledger_end = 7 + 2 * n + m
-for first = 8 + 2 * n, ledger_end, 1000 do
+local ledger_end = 8 + 2 * n + 2 * e + m
+for first = 9 + 2 * n + 2 * e, ledger_end, 1000 do
   redis.call('RPUSH', KEYS[3], unpack(ARGV, first, math.min(first + 999, ledger_end)))
 end
 local at = ledger_end + 1
-for j = 4 + n, #KEYS do
+for j = 4 + n + e, #KEYS do
   local last = at + tonumber(ARGV[at])
   for first = at + 1, last, 1000 do
     redis.call('RPUSH', KEYS[j], unpack(ARGV, first, math.min(first + 999, last)))
@@ -368,11 +395,11 @@ class RedisStore:
             raise StoreError(f"order {change.order_id!r}: expires_at is NaN")
         else:
             expires = repr(float(expires_at))
-        deltas = change.deltas
+        deltas, expect = change.deltas, change.expect
         counter = self._counter
         keys = [self._order + change.order_id, self._expiry, self._ledger]
         args = [str(change.revision), change.status, expires, change.body, change.order_id,
-                str(len(deltas)), str(len(change.ledger))]
+                str(len(deltas)), str(len(change.ledger)), str(len(expect))]
         for delta in deltas:
             keys.append(counter + delta.key)
             amount, limit = delta.amount, delta.limit
@@ -381,6 +408,9 @@ class RedisStore:
                 args.append("" if limit is None else str(limit))
             else:
                 args.extend(_bounded(amount, limit))
+        for e in expect:
+            keys.append(counter + e.key)
+            args.extend(_range(e.low, e.high))
         args.extend(entry.dumps() for entry in change.ledger)
         streams: dict[str, list[str]] = {}
         for record in change.journal:
@@ -395,6 +425,8 @@ class RedisStore:
             self._failed(error)
         state, revision = reply[0], int(reply[1])
         end = 2 + len(deltas)
+        if expect and state:
+            return _expected_outcome(state, revision, deltas, expect, reply)
         if state == 1:
             return Outcome(applied=True, revision=revision, values={
                 delta.key: int(value) + delta.amount
@@ -599,6 +631,36 @@ def _bounded(amount: int, limit: int | None) -> tuple[str, str]:
     if limit is None or limit > 2 * _BOUND:
         return str(amount), ""
     return str(amount), str(max(limit, -1))
+
+
+def _range(low: int, high: int | None) -> tuple[str, str]:
+    """An expectation's bounds (as text) that the apply script decides as it would
+    ``low`` and ``high``, within the range where its arithmetic is exact: a counter
+    holds -2**63 <= v < 2**63, so a bound past either end acts as the end does."""
+    low = min(max(low, -(2**63)), 2**63)
+    if high is None or high >= 2**63 - 1:
+        return str(low), ""
+    return str(low), str(max(high, -(2**63) - 1))
+
+
+def _expected_outcome(state: int, revision: int, deltas: Sequence[Delta],
+                      expect: Sequence[Expect], reply: list[Any]) -> Outcome:
+    """The outcome of an applied (1), refused (2) or stale (3) change that expected
+    counters: ``reply`` is {state, revision, the deltas' counters before, the
+    expected counters, indices of the refused deltas or the stale expectations}."""
+    end = 2 + len(deltas)
+    values = {e.key: int(value)
+              for e, value in zip(expect, reply[end:end + len(expect)], strict=True)}
+    for delta, value in zip(deltas, reply[2:end], strict=True):
+        values[delta.key] = int(value) + delta.amount if state == 1 else int(value)
+    indices = reply[end + len(expect):]
+    if state == 1:
+        return Outcome(applied=True, revision=revision, values=values)
+    if state == 2:
+        return Outcome(applied=False, revision=revision, values=values,
+                       refused=tuple(deltas[i - 1].key for i in indices))
+    return Outcome(applied=False, revision=revision, values=values,
+                   stale=tuple(sorted(expect[j - 1].key for j in indices)))
 
 
 def _expiry(text: str | None) -> float | None:

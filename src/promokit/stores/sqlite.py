@@ -29,8 +29,11 @@ Guarantees: every write is one ``BEGIN IMMEDIATE`` transaction, so it holds
 the file's write lock from its first read to its commit, and writes from all
 threads and processes on the machine are serialized by SQLite itself.
 :meth:`~SQLiteStore.apply` writes the order (the revision check is the
-``WHERE`` of that write), adds every delta in one ``UPSERT … RETURNING``, and
-rolls everything back if the revision did not match or a delta is refused.
+``WHERE`` of that write), adds every delta in one ``UPSERT … RETURNING``,
+checks the expected counters (a delta's from the value that statement returns,
+less its amount; any other read by one ``SELECT`` in the same transaction,
+only when there are such), and rolls everything back if the revision did not
+match, an expectation does not hold or a delta is refused.
 A journal entry's ``seq`` is its stream's ``MAX(seq) + 1``, read and written
 in that same transaction: the write lock makes it dense and in apply order.
 Each thread uses its own connection, so reads never wait (WAL readers do not
@@ -426,9 +429,9 @@ class SQLiteStore:
 
     def apply(self, change: Change) -> Outcome:
         """Apply ``change`` atomically in one ``BEGIN IMMEDIATE`` transaction: write
-        the order (only at the expected revision), add the deltas, check them, append
-        the ledger and the journal; or roll back and report the conflict or the
-        refused counters."""
+        the order (only at the expected revision), add the deltas, check the
+        expectations and then the limits, append the ledger and the journal; or roll
+        back and report the conflict, the stale expectations or the refused counters."""
         lock = self._lock("apply")
         try:
             db = self._db()
@@ -460,6 +463,7 @@ class SQLiteStore:
                            current=current)
         deltas = change.deltas
         values: dict[str, int] = {}
+        refused: list[str] = []
         if deltas:
             sql = self._sql_add.get(len(deltas))
             if sql is None:
@@ -469,7 +473,6 @@ class SQLiteStore:
             for delta in deltas:
                 params += (delta.key, delta.amount)
             after: dict[str, int] = dict(db.execute(sql, params).fetchall())
-            refused: list[str] = []
             for delta in deltas:
                 value = after[delta.key]
                 if type(value) is not int:  # SQLite turns an overflowing sum into REAL
@@ -477,11 +480,24 @@ class SQLiteStore:
                 values[delta.key] = value
                 if delta.refuses(value - delta.amount):
                     refused.append(delta.key)
-            if refused:
+        if change.expect:
+            # Checked before the limits (the deltas are rolled back either way): a
+            # delta's counter as it was before it, any other as read() would see it.
+            seen = self._expected(db, change, values)
+            stale = tuple(sorted(e.key for e in change.expect if not e.holds(seen[e.key])))
+            if stale or refused:
                 db.execute("ROLLBACK")
-                return Outcome(applied=False, revision=change.revision,
-                               refused=tuple(refused),
-                               values={d.key: values[d.key] - d.amount for d in deltas})
+                before = {d.key: values[d.key] - d.amount for d in deltas}
+                return Outcome(applied=False, revision=change.revision, stale=stale,
+                               refused=() if stale else tuple(refused),
+                               values={**seen, **before})
+            for key, value in seen.items():
+                values.setdefault(key, value)
+        elif refused:
+            db.execute("ROLLBACK")
+            return Outcome(applied=False, revision=change.revision,
+                           refused=tuple(refused),
+                           values={d.key: values[d.key] - d.amount for d in deltas})
         if change.ledger:
             db.executemany(self._sql_append, [
                 (entry.order_id, entry.promotion, _micros(entry.at), entry.dumps())
@@ -491,6 +507,24 @@ class SQLiteStore:
                 (record.stream, record.body) for record in change.journal])
         db.execute("COMMIT")
         return Outcome(applied=True, revision=change.revision + 1, values=values)
+
+    def _expected(self, db: sqlite3.Connection, change: Change,
+                  after: dict[str, int]) -> dict[str, int]:
+        """Each expected counter's value before ``change``: a delta's from ``after``
+        (its value after the delta), the others read in the transaction."""
+        amounts = {d.key: d.amount for d in change.deltas}
+        seen = {key: after[key] - amounts[key] for key in amounts}
+        others = [e.key for e in change.expect if e.key not in amounts]
+        if others:
+            found: dict[str, tuple[int, float | None]] = {}
+            for chunk in _chunks(others):
+                for name, value, expires_at in db.execute(self._in(_READ, len(chunk)), chunk):
+                    found[name] = (value, expires_at)
+            now = time.time()
+            for key in others:
+                value, expires_at = found.get(key, (0, None))
+                seen[key] = value if expires_at is None or expires_at > now else 0
+        return {e.key: seen[e.key] for e in change.expect}
 
     def _order(self, db: sqlite3.Connection, order_id: str) -> OrderRow | None:
         row = db.execute(self._sql_order, (order_id,)).fetchone()
