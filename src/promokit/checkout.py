@@ -39,9 +39,9 @@ from .consumption import Use
 from .errors import CartError, OrderError, Problem, StoreError, StoreUnavailable
 from .loader import parse_campaigns
 from .money import Currency, currency
-from .pipeline import StoreReads, unit_shares
+from .pipeline import Known, StoreReads, unit_shares
 from .result import Gift, NotApplied, PriceResult
-from .stores import Change, Delta, LedgerEntry, Outcome, Store, counter_keys
+from .stores import Change, Delta, Expect, LedgerEntry, Outcome, Store, counter_keys
 
 if TYPE_CHECKING:
     from .engine import Engine, Priced
@@ -280,6 +280,8 @@ class Checkout:
             raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
         self.engine = engine
         self.ttl = ttl
+        self.known = Known()
+        """Counter values and code rows seen, to price the next checkout with."""
         self._kept_versions: set[str] = set()
 
     @property
@@ -313,7 +315,9 @@ class Checkout:
         first: Priced | None = None
         swept = False
         for _ in range(MAX_ATTEMPTS):
-            priced = engine.price(cart, lang=lang, checkout=True)
+            # Priced with the counters this checkout has seen, not read first: the
+            # store checks them as it applies the order, in the same round trip.
+            priced = engine.price(cart, lang=lang, checkout=True, known=self.known)
             if priced.reads.unavailable:
                 raise StoreUnavailable(f"cannot check out order {order_id!r}: the store at "
                                        f"{self.store.url} cannot be read")
@@ -332,7 +336,14 @@ class Checkout:
             assert order.expires_at is not None
             outcome = self._apply(Change(
                 order_id=order_id, revision=0, status="reserved", body=order.dumps(),
-                expires_at=order.expires_at.timestamp(), deltas=priced.deltas))
+                expires_at=order.expires_at.timestamp(), deltas=priced.deltas,
+                expect=tuple(Expect(key, low, high) for key, (low, high)
+                             in sorted(priced.reads.expect.items()))))
+            self.known.learn(outcome.values)
+            if outcome.stale:
+                if first is priced and not priced.reads.guessed.isdisjoint(outcome.stale):
+                    first = None  # a guess, not a price: the next one is the first
+                continue  # priced again with the values the store answered
             if outcome.applied:
                 self._event("reserved", order, now)
                 self._alerts(order, outcome.values)

@@ -35,6 +35,7 @@ from .loader import load_campaigns
 from .money import Currency, currency
 from .pipeline import (
     Context,
+    Known,
     State,
     StoreReads,
     Unit,
@@ -77,13 +78,6 @@ class Priced:
     uses: tuple[Use, ...]
     deltas: tuple[Delta, ...]
     reads: StoreReads
-
-
-class _Counts(dict[str, int]):
-    """Counters read from the store; a key not read counts 0."""
-
-    def __missing__(self, key: str) -> int:
-        return 0
 
 
 class Engine:
@@ -278,35 +272,40 @@ class Engine:
         return result
 
     def price(self, cart: Cart, *, lang: str | None = None, checkout: bool = False,
-              reads: StoreReads | None = None) -> Priced:
+              reads: StoreReads | None = None, known: Known | None = None) -> Priced:
         """Price ``cart`` and keep what checkout needs: the result, what each applied
         promotion consumes, and what was read from the store.
 
         With ``checkout``, a promotion limited per customer needs the cart's
         customer id (an anonymous cart is shown the price, but cannot check out
         with it). With ``reads``, the recorded counters and codes are used instead
-        of reading the store (replay)."""
-        ctx, units, choice, result = self._priced(cart, lang, reads=reads, checkout=checkout)
+        of reading the store (replay). With ``known``, counters and the codes
+        seen before are taken from it instead of being read, and ``reads.expect``
+        says for which values of each the price holds (for the store to check)."""
+        ctx, units, choice, result = self._priced(cart, lang, reads=reads, checkout=checkout,
+                                                  known=known)
         uses = consumption(ctx, units, choice.state)
         return Priced(cart=cart, result=result, reads=ctx.reads, uses=uses,
                       deltas=order_deltas(uses, self.campaigns))
 
     def _priced(self, cart: Cart, lang: str | None, *, reads: StoreReads | None = None,
-                checkout: bool = False) -> tuple[Context, list[Unit], Choice, PriceResult]:
+                checkout: bool = False, known: Known | None = None
+                ) -> tuple[Context, list[Unit], Choice, PriceResult]:
         ctx, start, units, not_applied = self._prepare(cart, lang=lang, reads=reads,
-                                                       checkout=checkout)
+                                                       checkout=checkout, known=known)
         choice = search(ctx, start, units, exact_limit=self.exact_limit)
         return ctx, units, choice, self._result(ctx, units, choice, not_applied)
 
     def _prepare(self, cart: Cart, *, lang: str | None = None,
-                 reads: StoreReads | None = None, checkout: bool = False
+                 reads: StoreReads | None = None, checkout: bool = False,
+                 known: Known | None = None
                  ) -> tuple[Context, State, list[Unit], dict[str, NotApplied]]:
         """Everything the best-deal search works on: the evaluation context, the
         starting state, the units of choice and the promotions already ruled out."""
         lang = lang or self.lang
         if lang not in self._texts:
             raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
-        ctx = self._context(cart, lang, reads, checkout)
+        ctx = self._context(cart, lang, reads, checkout, known)
         not_applied: dict[str, NotApplied] = {}
         units = self._units(ctx, not_applied)
         start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping),
@@ -331,10 +330,11 @@ class Engine:
             else:
                 unit.standalone = tuple(ctx.subtotals[i] for i in unit.lines)
                 unit.ceiling = sum(unit.standalone) + start.shipping
+        self._budget_ranges(ctx, units)
         return ctx, start, units, not_applied
 
     def _context(self, cart: Cart, lang: str = "en", reads: StoreReads | None = None,
-                 checkout: bool = False) -> Context:
+                 checkout: bool = False, known: Known | None = None) -> Context:
         money = currency(cart.currency)
         now = self._local(cart.now or self._clock())
         lines = cart.lines
@@ -346,7 +346,7 @@ class Engine:
                                                                               strict=True)),
                        currency=money, now=now, floors=floors, text=self._texts[lang],
                        reads=reads if reads is not None else StoreReads(), replay=reads is not None,
-                       checkout=checkout)
+                       checkout=checkout, known=known)
 
     def _static_reason(self, ctx: Context, promotion: Promotion,
                        in_scope: list[int]) -> NoDeal | None:
@@ -409,7 +409,7 @@ class Engine:
                                                        message=reason.message)
             else:
                 survivors.append((promotion, in_scope))
-        counts = self._read_store(ctx, survivors)
+        self._read_store(ctx, survivors)
         units: list[Unit] = []
         for promotion, in_scope in survivors:
             store_reason = self._store_reason(ctx, promotion)
@@ -418,7 +418,7 @@ class Engine:
                     promotion=promotion.id, reason=store_reason.reason,
                     message=store_reason.message)
                 continue
-            limit_reason, cap, pools = self._limits(ctx, promotion, counts)
+            limit_reason, cap, pools = self._limits(ctx, promotion, in_scope)
             if limit_reason is not None:
                 not_applied[promotion.id] = NotApplied(promotion=promotion.id,
                                                        reason=limit_reason,
@@ -426,7 +426,8 @@ class Engine:
                 continue
             stock_left = None
             if promotion.kind_impl.stock_counts == "own" and promotion.limits.stock is not None:
-                stock_left = promotion.limits.stock - counts[counter_keys.stock(promotion.id)]
+                stock_left = promotion.limits.stock - ctx.reads.exact(
+                    counter_keys.stock(promotion.id))
                 if promotion.limits.per_order_units is None:
                     cap = None  # the stock is the kind's own, not cart units
             number = stage_no(promotion)
@@ -477,25 +478,38 @@ class Engine:
             raise PluginError(f"kind {kind.name!r} raised in counter_keys of promotion "
                               f"{promotion.id!r}: {error!r}", hook="counter_keys") from error
 
-    def _read_store(self, ctx: Context,
-                    survivors: list[tuple[Promotion, list[int]]]) -> Mapping[str, int]:
-        """Read, once, every counter and coupon code the candidates need (or take
-        them from ``ctx.reads`` when replaying), and sort the cart's codes."""
+    def _read_store(self, ctx: Context, survivors: list[tuple[Promotion, list[int]]]) -> None:
+        """Read, once, every counter and coupon code the candidates need into
+        ``ctx.reads`` (or take them from it when replaying, or from ``ctx.known``
+        at checkout), and sort the cart's codes."""
         reads = ctx.reads
         candidates = self._code_candidates(ctx, reads)
         promotions = [p for p, _ in survivors]
         keys = {key for p in promotions for key in self._counter_keys(ctx, p)}
-        keys.update(key for p, in_scope in survivors
-                    for key in self._kind_counter_keys(ctx, p, in_scope))
+        kind_keys = [key for p, in_scope in survivors
+                     for key in self._kind_counter_keys(ctx, p, in_scope)]
+        keys.update(kind_keys)
+        known = ctx.known
         if not ctx.replay and (keys or candidates):
             try:
                 if candidates:
-                    found = self.store.find_codes([c for _, c in candidates])
+                    wanted = [c for _, c in candidates]
+                    seen = known.codes(wanted) if known is not None else {}
+                    missing = [code for code in wanted if code not in seen]
+                    found = self.store.find_codes(missing) if missing else {}
+                    reads.codes.update(seen)
                     reads.codes.update({code: (row.batch, row.uses)
                                         for code, row in found.items()})
+                    if known is not None and found:
+                        known.learn(codes={code: (row.batch, row.uses)
+                                           for code, row in found.items()})
                     keys.add(self._throttle_key(ctx))
                     keys.update(counter_keys.code_uses(code) for code in reads.codes)
-                if keys:
+                if keys and known is not None:
+                    values, reads.guessed = known.counters(keys)
+                    reads.counters.update(values)
+                    reads.assumed = True
+                elif keys:
                     reads.counters.update(self.store.read(sorted(keys)))
             except Exception as error:
                 if self.on_store_error == "raise":
@@ -505,8 +519,9 @@ class Engine:
                 reads.unavailable = True
                 reads.counters.clear()
                 reads.codes.clear()
+        for key in kind_keys:  # a kind reading a counter depends on its value
+            reads.exact(key)
         self._sort_codes(ctx, candidates, promotions)
-        return _Counts(reads.counters)
 
     def _throttle_key(self, ctx: Context) -> str:
         window = int(self._clock().timestamp()) // self.code_attempts[1]
@@ -538,7 +553,7 @@ class Engine:
         if not candidates:
             return
         throttled = (reads.throttle_key is not None
-                     and reads.counters.get(reads.throttle_key, 0) >= self.code_attempts[0])
+                     and not reads.below(reads.throttle_key, self.code_attempts[0]))
         good: dict[str, str] = {}  # canonical → batch
         for entered, canonical in candidates:
             row = reads.codes.get(canonical)
@@ -551,7 +566,7 @@ class Engine:
                 reads.rejected[entered] = "code_invalid"
             elif (window := batch.window_reason(ctx.now)) is not None:
                 reads.rejected[entered] = window
-            elif reads.counters.get(counter_keys.code_uses(canonical), 0) >= row[1]:
+            elif not reads.below(counter_keys.code_uses(canonical), row[1]):
                 reads.rejected[entered] = "code_used"
             else:
                 good[canonical] = batch.id
@@ -592,40 +607,84 @@ class Engine:
                 "每位顧客限用，請先登入"))
         return None
 
-    def _limits(self, ctx: Context, promotion: Promotion, counts: Mapping[str, int]
+    def _limits(self, ctx: Context, promotion: Promotion, in_scope: Sequence[int]
                 ) -> tuple[str | None, int | None, tuple[tuple[str, int], ...]]:
         """A reason the promotion is used up, the units it may still discount, and
-        the money left in each budget it draws on."""
+        the money left in each budget it draws on.
+
+        Each counter asked is narrowed in ``ctx.reads.expect`` to the values that
+        give the same answer (a use below its limit; stock enough for every unit
+        in scope); a budget's is narrowed later, by :meth:`_budget_ranges`."""
+        reads = ctx.reads
         limits, customer = promotion.limits, ctx.cart.customer.id
-        if limits.total is not None and counts[counter_keys.uses(promotion.id)] >= limits.total:
+        if limits.total is not None and not reads.below(counter_keys.uses(promotion.id),
+                                                        limits.total):
             return "limit_reached", None, ()
         if customer is not None:
-            if limits.per_customer is not None and counts[
-                    counter_keys.customer_uses(promotion.id, customer)] >= limits.per_customer:
+            if limits.per_customer is not None and not reads.below(
+                    counter_keys.customer_uses(promotion.id, customer), limits.per_customer):
                 return "limit_reached", None, ()
-            if limits.per_customer_daily is not None and counts[
-                    counter_keys.customer_daily_uses(promotion.id, customer, ctx.now.date())
-            ] >= limits.per_customer_daily:
+            if limits.per_customer_daily is not None and not reads.below(
+                    counter_keys.customer_daily_uses(promotion.id, customer, ctx.now.date()),
+                    limits.per_customer_daily):
                 return "limit_reached", None, ()
         caps = []
         if limits.per_order_units is not None:
             caps.append(limits.per_order_units)
         if limits.stock is not None:
-            left = limits.stock - counts[counter_keys.stock(promotion.id)]
+            key = counter_keys.stock(promotion.id)
+            left = limits.stock - reads.counters.get(key, 0)
             if left <= 0:
+                reads.narrow(key, limits.stock, None)
                 return "stock_exhausted", None, ()
+            # The stock caps the units discounted only below what the cart asks for.
+            wanted = min([sum(ctx.lines[i].quantity for i in in_scope), *caps])
+            if left >= wanted:
+                reads.narrow(key, 0, limits.stock - wanted)
+            else:
+                reads.exact(key)
             caps.append(left)
-        pools = []
+        budgets = self._budgets(promotion)
+        empty = [(key, budget) for _, key, budget in budgets
+                 if budget - reads.counters.get(key, 0) <= 0]
+        if empty:
+            for key, budget in empty:
+                reads.narrow(key, budget, None)
+            return "budget_exhausted", None, ()
+        pools = tuple((pool, budget - reads.counters.get(key, 0)) for pool, key, budget in budgets)
+        return None, min(caps) if caps else None, pools
+
+    def _budgets(self, promotion: Promotion) -> list[tuple[str, str, int]]:
+        """``(pool, counter, budget)`` for each budget the promotion draws on."""
+        found = []
         if promotion.budget is not None:
-            pools.append((f"p:{promotion.id}",
-                          promotion.budget - counts[counter_keys.spent(promotion.id)]))
+            found.append((f"p:{promotion.id}", counter_keys.spent(promotion.id),
+                          promotion.budget))
         campaign = self.campaigns.campaign(promotion.campaign)
         if campaign is not None and campaign.budget is not None:
-            pools.append((f"c:{campaign.id}",
-                          campaign.budget - counts[counter_keys.campaign_spent(campaign.id)]))
-        if any(left <= 0 for _, left in pools):
-            return "budget_exhausted", None, ()
-        return None, min(caps) if caps else None, tuple(pools)
+            found.append((f"c:{campaign.id}", counter_keys.campaign_spent(campaign.id),
+                          campaign.budget))
+        return found
+
+    def _budget_ranges(self, ctx: Context, units: Sequence[Unit]) -> None:
+        """Narrow each budget counter the units draw on: while the money left covers
+        the most all of them could take (their ceilings), no budget binds and the
+        price holds; otherwise it depends on the exact amount left."""
+        demand: dict[str, int] = {}
+        for unit in units:
+            for pool, _ in unit.budget_pools:
+                demand[pool] = demand.get(pool, 0) + unit.ceiling
+        seen: set[str] = set()
+        for unit in units:
+            for pool, key, budget in self._budgets(unit.promotion):
+                if key in seen:
+                    continue
+                seen.add(key)
+                wanted = max(demand.get(pool, 0), 1)
+                if budget - ctx.reads.counters.get(key, 0) >= wanted:
+                    ctx.reads.narrow(key, 0, budget - wanted)
+                else:
+                    ctx.reads.exact(key)
 
     # -- the result --------------------------------------------------------------
 

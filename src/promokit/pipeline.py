@@ -8,11 +8,13 @@ mutates its input, so the best-deal search can branch from any stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
+from cachetools import LRUCache
 
 from .allocation import allocate
 from .campaign import Condition, Promotion
@@ -136,6 +138,35 @@ class StoreReads:
     """Code as entered → reason, for codes no promotion accepts."""
     chosen: dict[str, str] = attrs.field(factory=dict)
     """Promotion id → the canonical coupon code that unlocks it."""
+    assumed: bool = False
+    """The counters were not read but taken from :class:`Known` values (checkout)."""
+    guessed: frozenset[str] = frozenset()
+    """Of those, the counters never seen before, taken as 0."""
+    expect: dict[str, tuple[int, int | None]] = attrs.field(factory=dict)
+    """Counter → the values (low, high or ``None``: no bound) for which this cart
+    prices exactly as it did: what checkout asks the store to check when it applies."""
+
+    def narrow(self, key: str, low: int, high: int | None) -> None:
+        """Record that the pricing holds only while ``key`` is within ``low``…``high``."""
+        old_low, old_high = self.expect.get(key, (0, None))
+        if old_high is not None:
+            high = old_high if high is None else min(high, old_high)
+        self.expect[key] = (max(low, old_low), high)
+
+    def exact(self, key: str) -> int:
+        """The counter's value, on which the pricing depends exactly."""
+        value = self.counters.get(key, 0)
+        self.narrow(key, value, value)
+        return value
+
+    def below(self, key: str, limit: int) -> bool:
+        """Whether the counter is below ``limit``, all the pricing asks of it."""
+        value = self.counters.get(key, 0)
+        if value < limit:
+            self.narrow(key, 0, limit - 1)
+            return True
+        self.narrow(key, limit, None)
+        return False
 
     def to_json(self) -> dict[str, Any]:
         """What a checkout record keeps (the rest is derived again on replay)."""
@@ -155,6 +186,37 @@ class StoreReads:
                    throttle_key=data.get("throttle_key"))
 
 
+class Known:
+    """Counter values and coupon-code rows a checkout has seen (from the store's
+    answers to its writes), to price the next cart with instead of reading the
+    store first. Every value used is checked by the store when the order is
+    applied (:class:`~promokit.stores.Expect`), so a stale one costs a retry,
+    never a wrong price. A counter never seen is taken as 0. Thread-safe."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._counters: LRUCache[str, int] = LRUCache(maxsize=size)
+        self._codes: LRUCache[str, tuple[str, int]] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+
+    def counters(self, keys: Iterable[str]) -> tuple[dict[str, int], frozenset[str]]:
+        """The values remembered for ``keys`` (0 if none), and the keys not remembered."""
+        with self._lock:
+            values = {key: self._counters.get(key) for key in keys}
+        return ({key: value or 0 for key, value in values.items()},
+                frozenset(key for key, value in values.items() if value is None))
+
+    def codes(self, codes: Iterable[str]) -> dict[str, tuple[str, int]]:
+        with self._lock:
+            return {code: row for code in codes if (row := self._codes.get(code)) is not None}
+
+    def learn(self, counters: Mapping[str, int] | None = None,
+              codes: Mapping[str, tuple[str, int]] | None = None) -> None:
+        """Remember counter values and code rows (a code's row never changes)."""
+        with self._lock:
+            self._counters.update(counters or {})
+            self._codes.update(codes or {})
+
+
 @attrs.frozen(kw_only=True)
 class Context:
     """What does not change during one evaluation."""
@@ -172,6 +234,8 @@ class Context:
     """Counters and codes come from ``reads`` (a recorded order), not the store."""
     checkout: bool = False
     """Pricing an order at checkout (per-customer limits need a customer id)."""
+    known: Known | None = None
+    """Price with these values instead of reading the store's counters."""
     text: Text = attrs.field(factory=Text)
     memo: dict[tuple[object, ...], Acted] = attrs.field(factory=dict, eq=False, repr=False)
     """What each unit did for given inputs, shared by every combination the search tries
