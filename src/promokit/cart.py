@@ -96,7 +96,7 @@ class Line:
         """The JSON form, money as strings in ``money``'s minor unit."""
         out: dict[str, Any] = {
             "id": self.id, "sku": self.sku, "quantity": self.quantity,
-            "unit_price": money.format(money.to_minor(self.unit_price)),
+            "unit_price": money.text(self.unit_price),
         }
         if self.category:
             out["category"] = self.category
@@ -106,7 +106,7 @@ class Line:
         if self.tags:
             out["tags"] = sorted(self.tags)
         if self.deposit_paid is not None:
-            out["deposit_paid"] = money.format(money.to_minor(self.deposit_paid))
+            out["deposit_paid"] = money.text(self.deposit_paid)
         return out
 
 
@@ -147,7 +147,7 @@ class Cart:
         out: dict[str, Any] = {
             "currency": self.currency,
             "lines": [line.to_json(money) for line in self.lines],
-            "shipping": money.format(money.to_minor(self.shipping)),
+            "shipping": money.text(self.shipping),
         }
         customer = self.customer.to_json()
         if customer:

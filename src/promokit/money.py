@@ -104,6 +104,18 @@ class Currency:
         """The contract's string form: ``'199.00'`` for CNY, ``'1990'`` for JPY."""
         return str(self.to_decimal(minor))
 
+    def text(self, amount: Decimal) -> str:
+        """``amount`` (major units) in the contract's string form, rounded half-up to
+        the minor unit; an amount already in the currency's decimals (as results and
+        carts hold them) is written as it is.
+
+        >>> currency("CNY").text(Decimal("199.00")), currency("CNY").text(Decimal("0.125"))
+        ('199.00', '0.13')
+        """
+        if amount.as_tuple().exponent == -self.exponent:
+            return str(amount)
+        return self.format(self.to_minor(amount))
+
     def parse(self, value: object, *, allow_negative: bool = False) -> int:
         """Parse a money value (a string, an int or a Decimal) into minor units.
 

@@ -198,8 +198,7 @@ class PriceResult:
         """The JSON form of DESIGN §5 (money as strings)."""
         money = currency(self.currency)
 
-        def fmt(amount: Decimal) -> str:
-            return money.format(money.to_minor(amount))
+        fmt = money.text
 
         lines = []
         for line in self.lines:
