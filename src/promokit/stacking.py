@@ -209,8 +209,64 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
     if not contested:  # nothing to weigh: every unit acts
         return Choice(_run(ctx, start, units, always), frozenset(always), clashes,
                       optimal=True)
-    if len(contested) > exact_limit:
+    parts = [part for part in independent(units, clashes) if part & contested]
+    if any(len(part & contested) > exact_limit for part in parts):
         return _greedy(ctx, start, units, clashes, contested, always, by_number)
+    if len(parts) == 1:
+        state, chosen = _exact(ctx, start, units, clashes, contested, by_number)
+        return Choice(state, chosen, clashes, optimal=True)
+    # Parts that share no line, budget, stock or shipping are priced apart: what a
+    # part saves does not depend on what the others chose.
+    chosen = set(always)
+    for part in parts:
+        _, found = _exact(ctx, start, [by_number[n] for n in sorted(part)], clashes,
+                          contested & part, by_number)
+        chosen |= found
+    return Choice(_run(ctx, start, units, chosen), frozenset(chosen), clashes, optimal=True)
+
+
+def independent(units: Sequence[Unit], clashes: dict[int, set[int]]) -> list[frozenset[int]]:
+    """The units in groups that cannot change one another's outcome: two units are in
+    one group if they share a line, a promotion (its stock, limits), a budget or a
+    clash, or if both may take shipping (the shipping stage, or a unit whose outcome
+    could not be seen alone and is not a quantity deal)."""
+    parent = {unit.number: unit.number for unit in units}
+
+    def root(number: int) -> int:
+        while parent[number] != number:
+            parent[number] = parent[parent[number]]
+            number = parent[number]
+        return number
+
+    def join(first: int, second: int) -> None:
+        parent[root(first)] = root(second)
+
+    owner: dict[object, int] = {}
+    for unit in units:
+        shares: list[object] = [("line", i) for i in unit.lines]
+        shares.append(("promotion", unit.promotion.id))
+        shares.extend(("pool", pool) for pool, _ in unit.budget_pools)
+        if (STAGES[unit.stage_no] == "shipping" or unit.shape == "other"
+                or (unit.shape is None and not unit.promotion.kind_impl.quantity_deal)):
+            shares.append("shipping")
+        for share in shares:
+            if share in owner:
+                join(unit.number, owner[share])
+            else:
+                owner[share] = unit.number
+        for other in clashes[unit.number]:
+            join(unit.number, other)
+    groups: dict[int, set[int]] = {}
+    for unit in units:
+        groups.setdefault(root(unit.number), set()).add(unit.number)
+    return [frozenset(group) for _, group in sorted(groups.items())]
+
+
+def _exact(ctx: Context, start: State, units: Sequence[Unit], clashes: dict[int, set[int]],
+           contested: frozenset[int], by_number: dict[int, Unit]
+           ) -> tuple[State, frozenset[int]]:
+    """The best combination of ``units`` by branch and bound over the contested ones."""
+    always = {unit.number for unit in units if unit.number not in contested}
     per_stage: list[tuple[list[Unit], list[Unit]]] = []
     for stage in range(len(STAGES)):
         in_stage = [unit for unit in units if unit.stage_no == stage]
@@ -246,8 +302,7 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
                  chosen | {unit.number for unit in subset})
 
     walk(0, start, frozenset(always))
-    state, chosen = best[0]
-    return Choice(state, chosen, clashes, optimal=True)
+    return best[0]
 
 
 def _greedy(ctx: Context, start: State, units: Sequence[Unit], clashes: dict[int, set[int]],
