@@ -76,7 +76,7 @@ class Scope:
         return bool(
             line.sku in self.exclude_skus
             or (self.exclude_categories
-                and _in_categories(line.category, self.exclude_categories))
+                and _in_categories(line, self.exclude_categories))
             or (line.brand is not None and line.brand in self.exclude_brands)
             or (line.shop is not None and line.shop in self.exclude_shops)
             or (self.exclude_tags & line.tags))
@@ -85,7 +85,7 @@ class Scope:
         """Whether ``line`` is in this scope."""
         if self.skus and line.sku not in self.skus:
             return False
-        if self.categories and not _in_categories(line.category, self.categories):
+        if self.categories and not _in_categories(line, self.categories):
             return False
         if self.brands and line.brand not in self.brands:
             return False
@@ -96,14 +96,8 @@ class Scope:
         return not self.excludes(line)
 
 
-def category_prefixes(category: str) -> list[str]:
-    """``"a/b/c"`` → ``["a", "a/b", "a/b/c"]``."""
-    parts = [part for part in category.split("/") if part]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _in_categories(category: str, wanted: frozenset[str]) -> bool:
-    return any(prefix in wanted for prefix in category_prefixes(category))
+def _in_categories(line: Line, wanted: frozenset[str]) -> bool:
+    return not wanted.isdisjoint(line.categories)
 
 
 @attrs.frozen(kw_only=True)

@@ -71,6 +71,12 @@ class Customer:
         return out
 
 
+def category_prefixes(category: str) -> tuple[str, ...]:
+    """``"a/b/c"`` → ``("a", "a/b", "a/b/c")``."""
+    parts = [part for part in category.split("/") if part]
+    return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
 @attrs.frozen(kw_only=True)
 class Line:
     """One cart line: ``quantity`` units of ``sku`` at ``unit_price`` each."""
@@ -86,6 +92,11 @@ class Line:
     deposit_paid: Decimal | None = None
     group_id: str | None = None
     bargain_id: str | None = None
+    categories: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    """The category and the categories above it: ``"a/b"`` → ``("a", "a/b")``."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "categories", category_prefixes(self.category))
 
     @property
     def subtotal(self) -> Decimal:

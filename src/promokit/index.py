@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .campaign import CampaignSet, Promotion, category_prefixes
+from .campaign import CampaignSet, Promotion
 from .cart import Cart
 
 __all__ = ["CompiledCampaigns"]
@@ -63,7 +63,7 @@ class CompiledCampaigns:
                 add(brands.get(line.brand, ()))
             for tag in line.tags:
                 add(tags.get(tag, ()))
-            for prefix in category_prefixes(line.category):
+            for prefix in line.categories:
                 add(categories.get(prefix, ()))
             if line.shop is not None:
                 add(shops.get(line.shop, ()))
