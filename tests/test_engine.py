@@ -724,3 +724,41 @@ def test_built_in_kinds_explain_themselves_in_chinese(make_engine):
     result = make_engine(EVERY_300).evaluate(make_cart(("l1", "TV-1", 1, "100.00")),
                                              lang="zh-CN")
     assert result.not_applied[0].message == "參與商品需滿¥300.00，目前¥100.00"
+
+
+def test_the_index_names_the_lines_each_candidate_may_touch(make_engine):
+    engine = make_engine('''
+[[promotion]]
+id = "tea"
+kind = "percent_off"
+percent = "10"
+scope = { categories = ["tea"], brands = ["OOLONG-CO"] }
+
+[[promotion]]
+id = "bundle"
+kind = "bundle_price"
+price = "50.00"
+components = [ { scope = { skus = ["CUP"] }, quantity = 1 },
+               { scope = { skus = ["POT"] }, quantity = 1 } ]
+
+[[promotion]]
+id = "everything"
+kind = "amount_off"
+amount = "1"
+
+[[promotion]]
+id = "coded"
+kind = "amount_off"
+amount = "2"
+codes = ["VIP"]
+scope = { skus = ["NOWHERE"] }
+''')
+    cart = make_cart(("l1", "CUP", 1, "20.00"),
+                     ("l2", "LEAF", 1, "80.00", {"category": "tea/green"}),
+                     ("l3", "POT", 1, "60.00"), codes=["VIP"])
+    found = {p.id: lines for p, lines in engine._compiled.candidates(cart)}
+    # tea is indexed by brand (the more selective dimension) and no line has the brand.
+    assert found == {"bundle": (0, 2), "everything": (0, 1, 2), "coded": (0, 1, 2)}
+    result = engine.evaluate(cart)
+    # CUP 20.00 + POT 60.00 = 80.00 → bundle 50.00 (30.00 off); 1.00 off each line.
+    assert result.total == D("127.00")

@@ -400,8 +400,8 @@ class Engine:
     def _units(self, ctx: Context, not_applied: dict[str, NotApplied]) -> list[Unit]:
         """Check each candidate once and cut the survivors into units of choice."""
         survivors: list[tuple[Promotion, list[int]]] = []
-        for promotion in self._compiled.candidates(ctx.cart):
-            in_scope = [i for i, line in enumerate(ctx.lines) if promotion.covers(line)]
+        for promotion, maybe in self._compiled.candidates(ctx.cart):
+            in_scope = [i for i in maybe if promotion.covers(ctx.lines[i])]
             reason = self._static_reason(ctx, promotion, in_scope)
             if reason is not None:
                 not_applied[promotion.id] = NotApplied(promotion=promotion.id,

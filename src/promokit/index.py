@@ -47,26 +47,37 @@ class CompiledCampaigns:
         """Every code some promotion accepts."""
         return frozenset(self._by_code)
 
-    def candidates(self, cart: Cart) -> list[Promotion]:
-        """Promotions whose scope may touch the cart, or that a code in it names,
-        in file order."""
+    def candidates(self, cart: Cart) -> list[tuple[Promotion, tuple[int, ...]]]:
+        """Promotions whose scope may touch the cart, in file order, each with the
+        indexes of the lines it may touch: a line none of its scopes' indexed values
+        names cannot be in its scope. A promotion indexed "everywhere", or one a
+        code in the cart names, may touch every line."""
+        every = tuple(range(len(cart.lines)))
         found: dict[str, Promotion] = {p.id: p for p in self._everywhere}
+        lines: dict[str, set[int] | None] = dict.fromkeys(found)
         skus, brands, tags, categories, shops = self._index.values()
 
-        def add(promotions: Iterable[Promotion]) -> None:
+        def add(promotions: Iterable[Promotion], index: int | None) -> None:
             for promotion in promotions:
                 found.setdefault(promotion.id, promotion)
+                if index is None:
+                    lines[promotion.id] = None
+                else:
+                    hit = lines.setdefault(promotion.id, set())
+                    if hit is not None:
+                        hit.add(index)
 
-        for line in cart.lines:
-            add(skus.get(line.sku, ()))
+        for i, line in enumerate(cart.lines):
+            add(skus.get(line.sku, ()), i)
             if line.brand is not None:
-                add(brands.get(line.brand, ()))
+                add(brands.get(line.brand, ()), i)
             for tag in line.tags:
-                add(tags.get(tag, ()))
+                add(tags.get(tag, ()), i)
             for prefix in line.categories:
-                add(categories.get(prefix, ()))
+                add(categories.get(prefix, ()), i)
             if line.shop is not None:
-                add(shops.get(line.shop, ()))
+                add(shops.get(line.shop, ()), i)
         for code in cart.codes:
-            add(self._by_code.get(code, ()))
-        return sorted(found.values(), key=lambda p: self._order[p.id])
+            add(self._by_code.get(code, ()), None)
+        return [(promotion, every if (hit := lines[promotion.id]) is None else tuple(sorted(hit)))
+                for promotion in sorted(found.values(), key=lambda p: self._order[p.id])]

@@ -217,12 +217,13 @@ def search(ctx: Context, start: State, units: Sequence[Unit], *,
         return Choice(state, chosen, clashes, optimal=True)
     # Parts that share no line, budget, stock or shipping are priced apart: what a
     # part saves does not depend on what the others chose.
-    chosen = set(always)
+    included = set(always)
     for part in parts:
         _, found = _exact(ctx, start, [by_number[n] for n in sorted(part)], clashes,
                           contested & part, by_number)
-        chosen |= found
-    return Choice(_run(ctx, start, units, chosen), frozenset(chosen), clashes, optimal=True)
+        included |= found
+    return Choice(_run(ctx, start, units, included), frozenset(included), clashes,
+                  optimal=True)
 
 
 def independent(units: Sequence[Unit], clashes: dict[int, set[int]]) -> list[frozenset[int]]:
