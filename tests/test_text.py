@@ -5,9 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from promokit.money import currency
-from promokit.text import Text
+from promokit.text import _SYMBOLS, Text
 
 CNY = currency("CNY")
 
@@ -45,3 +48,17 @@ def test_reasons_with_details() -> None:
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown language 'fr'"):
         Text("fr")
+
+
+@settings(max_examples=300, deadline=None)
+@given(minor=st.integers(-10**12, 10**15), code=st.sampled_from(["CNY", "JPY", "USD", "EUR",
+                                                                 "HKD", "TWD", "GBP"]),
+       lang=st.sampled_from(["en", "zh-CN"]))
+def test_money_is_what_babel_writes(minor: int, code: str, lang: str) -> None:
+    text = Text(lang)
+    money = currency(code)
+    written = text.money(minor, money)
+    symbol = _SYMBOLS[code]
+    digits = "#,##0" + ("." + "0" * money.exponent if money.exponent else "")
+    assert written == symbol + format_decimal(money.to_decimal(minor), format=digits,
+                                              locale=text.locale)

@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time, get_timezone_name
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from .money import Currency, currency
 
@@ -102,6 +107,9 @@ class Text:
             raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
         self.lang: Lang = "zh-CN" if lang == "zh-CN" else "en"
         self.locale = _LOCALES[self.lang]
+        self._plain_digits = (get_decimal_symbol(self.locale) == "."
+                              and get_group_symbol(self.locale) == ",")
+        """The locale writes 1,234.50: Python's own grouping formats amounts alike."""
         self.currency: Currency = _currency(currency)
         """The currency of :meth:`amount` (the campaign file's; CNY if not given)."""
 
@@ -121,6 +129,8 @@ class Text:
         symbol = _SYMBOLS.get(money.code)
         if symbol is None:
             return str(format_currency(amount, money.code, locale=self.locale))
+        if self._plain_digits:  # what babel gives for these locales, without its cost
+            return symbol + format(amount, f",.{money.exponent}f")
         digits = "#,##0" + ("." + "0" * money.exponent if money.exponent else "")
         return symbol + str(format_decimal(amount, format=digits, locale=self.locale))
 
