@@ -39,10 +39,10 @@ from .pipeline import (
     State,
     StoreReads,
     Unit,
+    act,
     application,
     condition_message,
     failed_condition,
-    run_stage,
     stage_no,
 )
 from .registry import Registry
@@ -311,6 +311,7 @@ class Engine:
         start = State(nets=list(ctx.subtotals), shipping=ctx.currency.parse(cart.shipping),
                       consumed=[0] * len(ctx.lines), consumed_net=[0] * len(ctx.lines))
         deals = [u for u in units if u.promotion.kind_impl.quantity_deal]
+        start_nets = tuple(start.nets)  # the bases a unit alone at list price measures
         for unit in units:
             # What each saves alone at list price: for a monotone kind, the most it
             # can save in any combination. Otherwise the most is everything it touches;
@@ -321,7 +322,7 @@ class Engine:
                 other is not unit and not set(other.lines).isdisjoint(unit.lines)
                 for other in deals)
             if unit.promotion.kind_impl.monotone and not shared:
-                alone = run_stage(ctx, start, [unit]).acted[unit.number]
+                alone = act(ctx, unit, start, start_nets)
                 unit.standalone = tuple(alone.per_line.get(i, 0) for i in unit.lines)
                 unit.ceiling = alone.value
                 if alone.no_deal is None:
