@@ -13,9 +13,13 @@ only over the units whose inclusion can matter:
 
 Every other unit is always applied: with monotone kinds, a discount that
 conflicts with nothing and cannot push a later threshold below its tier never
-makes the order dearer. Among the competing units the search is exhaustive
-(depth-first, stage by stage, skipping combinations the rules forbid) up to
-:data:`EXACT_LIMIT` competing units; beyond that it falls back to a greedy
+makes the order dearer. Units that share no line, promotion, budget, clash or
+shipping cannot change one another's outcome, so the cart splits into
+independent parts and each part's competing units are weighed on their own.
+Within a part the search is exhaustive (depth-first, stage by stage, skipping
+combinations the rules forbid, trying the combinations with the highest
+ceilings first and stopping at the first that cannot reach the best found) up
+to :data:`EXACT_LIMIT` competing units; beyond that it falls back to a greedy
 choice improved by single swaps, and the result says ``optimal: false``.
 """
 
