@@ -429,11 +429,7 @@ class StoreContract:
                     with lock:
                         won.append(order_id)
 
-        threads = [threading.Thread(target=race, args=(w,)) for w in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _race(8, race)
         for handle in handles[1:]:
             handle.close()
         assert len(won) == 60
@@ -446,32 +442,21 @@ class StoreContract:
         size = 40
         won: list[str] = []
         lock = threading.Lock()
-        start = threading.Barrier(8)
-        errors: list[BaseException] = []
 
         def race(worker: int) -> None:
-            try:
-                handle = handles[worker % len(handles)]
-                start.wait()
-                for n in range(15):
-                    order_id = f"w{worker}-{n}"
-                    outcome = handle.apply(new(order_id, Delta("drawn", 1),
-                                               expect=(Expect("drawn", 0, size - 1),)))
-                    assert outcome.applied or outcome.stale == ("drawn",), outcome
-                    if outcome.applied:
-                        with lock:
-                            won.append(order_id)
-            except BaseException as error:  # reported by the main thread
-                errors.append(error)
+            handle = handles[worker % len(handles)]
+            for n in range(15):
+                order_id = f"w{worker}-{n}"
+                outcome = handle.apply(new(order_id, Delta("drawn", 1),
+                                           expect=(Expect("drawn", 0, size - 1),)))
+                assert outcome.applied or outcome.stale == ("drawn",), outcome
+                if outcome.applied:
+                    with lock:
+                        won.append(order_id)
 
-        threads = [threading.Thread(target=race, args=(w,)) for w in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _race(8, race)
         for handle in handles[1:]:
             handle.close()
-        assert not errors, errors
         assert len(won) == size
         assert store.read(["drawn"])["drawn"] == size
         assert all(store.order(order_id) is not None for order_id in won)
@@ -481,28 +466,17 @@ class StoreContract:
         """Each change expects the other counter untouched and bumps its own: one
         side may apply, never both (no write skew, no deadlock)."""
         handles = [store, *(reopen() for _ in range(3))]
-        start = threading.Barrier(8)
-        errors: list[BaseException] = []
 
         def race(worker: int) -> None:
-            try:
-                handle = handles[worker % len(handles)]
-                mine, other = ("x", "y") if worker % 2 else ("y", "x")
-                start.wait()
-                for n in range(10):
-                    handle.apply(new(f"{mine}{worker}-{n}", Delta(mine, 1),
-                                     expect=(Expect(other, 0, 0),)))
-            except BaseException as error:  # reported by the main thread
-                errors.append(error)
+            handle = handles[worker % len(handles)]
+            mine, other = ("x", "y") if worker % 2 else ("y", "x")
+            for n in range(10):
+                handle.apply(new(f"{mine}{worker}-{n}", Delta(mine, 1),
+                                 expect=(Expect(other, 0, 0),)))
 
-        threads = [threading.Thread(target=race, args=(w,)) for w in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _race(8, race)
         for handle in handles[1:]:
             handle.close()
-        assert not errors, errors
         counts = store.read(["x", "y"])
         assert min(counts["x"], counts["y"]) == 0 and max(counts["x"], counts["y"]) > 0
 
@@ -511,31 +485,20 @@ class StoreContract:
         handles = [store, *(reopen() for _ in range(3))]
         drawn: dict[str, int] = {}  # order id -> the shared counter after its change
         lock = threading.Lock()
-        start = threading.Barrier(len(handles))
-        errors: list[BaseException] = []
 
         def race(worker: int) -> None:
-            try:
-                handle = handles[worker]
-                start.wait()
-                for n in range(25):
-                    order_id = f"w{worker}-{n}"
-                    outcome = handle.apply(new(order_id, Delta("draws:lottery", 1),
-                                               journal=records("draws", order_id)))
-                    assert outcome.applied
-                    with lock:
-                        drawn[order_id] = outcome.values["draws:lottery"]
-            except BaseException as error:  # reported by the main thread
-                errors.append(error)
+            handle = handles[worker]
+            for n in range(25):
+                order_id = f"w{worker}-{n}"
+                outcome = handle.apply(new(order_id, Delta("draws:lottery", 1),
+                                           journal=records("draws", order_id)))
+                assert outcome.applied
+                with lock:
+                    drawn[order_id] = outcome.values["draws:lottery"]
 
-        threads = [threading.Thread(target=race, args=(w,)) for w in range(len(handles))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _race(len(handles), race)
         for handle in handles[1:]:
             handle.close()
-        assert not errors, errors
         journal = store.journal("draws")
         assert [seq for seq, _ in journal] == list(range(1, 101))
         assert len({body for _, body in journal}) == 100
@@ -546,3 +509,25 @@ class StoreContract:
         # the journal's order is the order in which the changes were applied.
         assert {body: seq for seq, body in journal} == drawn
         assert store.read(["draws:lottery"])["draws:lottery"] == 100
+
+
+def _race(workers: int, work: Callable[[int], None]) -> None:
+    """Run ``work(worker)`` in ``workers`` threads that start together; re-raise the
+    first error any of them met."""
+    start = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def run(worker: int) -> None:
+        try:
+            start.wait()
+            work(worker)
+        except BaseException as error:  # reported by the calling thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]

@@ -479,17 +479,24 @@ def test_expectations_and_deltas_in_any_order_never_deadlock(url: str) -> None:
             handle.close()
 
 
-def _race(url: str, process: int, threads: int, attempts: int) -> int:
-    """One process of the race below: its threads' wins."""
+def _race(url: str, process: int, threads: int, attempts: int, expecting: bool = False
+          ) -> int:
+    """One process of the races below: its threads' wins. Each change takes a unit of
+    a stock limited to 150, or, ``expecting``, adds one to a counter expected below 150."""
     store = PostgresStore.from_url(url)
     wins = [0] * threads
 
     def run(thread: int) -> None:
         for n in range(attempts):
             order_id = f"p{process}-t{thread}-{n}"
-            if store.apply(new(order_id, Delta("stock:flash", 1, 150),
-                               Delta(f"uses:flash:c:{order_id}", 1, 1))).applied:
-                wins[thread] += 1
+            if expecting:
+                outcome = store.apply(new(order_id, Delta("drawn", 1),
+                                          expect=(Expect("drawn", 0, 149),)))
+                assert outcome.applied or outcome.stale == ("drawn",)
+            else:
+                outcome = store.apply(new(order_id, Delta("stock:flash", 1, 150),
+                                          Delta(f"uses:flash:c:{order_id}", 1, 1)))
+            wins[thread] += outcome.applied
 
     workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     for worker in workers:
@@ -516,34 +523,13 @@ def test_processes_racing_never_pass_a_limit(
         store.close()
 
 
-def _race_expecting(url: str, process: int, threads: int, attempts: int) -> int:
-    """One process of the race below: its threads' wins."""
-    store = PostgresStore.from_url(url)
-    wins = [0] * threads
-
-    def run(thread: int) -> None:
-        for n in range(attempts):
-            outcome = store.apply(new(f"p{process}-t{thread}-{n}", Delta("drawn", 1),
-                                      expect=(Expect("drawn", 0, 149),)))
-            assert outcome.applied or outcome.stale == ("drawn",)
-            wins[thread] += outcome.applied
-
-    workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    store.close()
-    return sum(wins)
-
-
 def test_processes_racing_on_an_expectation_apply_exactly_its_range(
         url: str, admin: psycopg.Connection[tuple[object, ...]]) -> None:
     store = PostgresStore.from_url(url)  # creates the tables before the race
     try:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-            wins = list(pool.map(_race_expecting, [url, url], [0, 1], [4, 4], [50, 50]))
+            wins = list(pool.map(_race, [url, url], [0, 1], [4, 4], [50, 50], [True, True]))
         assert sum(wins) == 150
         assert store.read(["drawn"])["drawn"] == 150
         (orders,) = admin.execute(f'SELECT count(*) FROM "{store.namespace}_orders"'
