@@ -3,12 +3,17 @@
 A flash sale: one ``fixed_price`` promotion with ``stock`` and ``per_customer = 1``,
 and one-unit carts of distinct customers, so every checkout reserves the stock,
 the promotion's uses and a per-customer counter and writes an order row. For each
-backend (SQLite, Redis, PostgreSQL) and 1 and 2 processes, three things are timed
+backend (SQLite, Redis, PostgreSQL) and 1 and 2 processes, four things are timed
 for the same number of seconds, each on a fresh store (a new namespace, or a new
 SQLite file) dropped afterwards:
 
-- ``checkout``: ``engine.checkout(cart, order_id)`` alone (price + reserve);
+- ``checkout``: ``engine.checkout(cart, order_id)`` alone (price + reserve, one
+  store call);
 - ``checkout+commit``: ``engine.checkout`` then ``engine.commit`` (the ledger row);
+- ``write``: the reserving write alone, ``store.apply`` of the change a checkout
+  sends (the order as checkout writes it, its expiry, the three counters with
+  their limits and the expectations), priced once beforehand, each with its own
+  order id and customer: what the store costs, without pricing or encoding;
 - ``bare``: the least any implementation must do per flash-sale order, by hand on
   the same server, one call at a time: on Redis a Lua script (``register_script``)
   that decrements the stock if it is above zero and remembers the customer (SADD)
@@ -17,7 +22,8 @@ SQLite file) dropped afterwards:
   SQLite the same transaction under ``BEGIN IMMEDIATE`` on a WAL file with
   ``synchronous=FULL`` (promokit's default).
 
-``ratio`` is promokit ``checkout``/s over ``bare``/s. Memory (one process, no
+``ratio`` is promokit ``checkout``/s over ``bare``/s, ``write ÷ bare`` the same for
+``write``. Memory (one process, no
 server) is the reference for the pricing alone. Every process opens its own store
 and engine, warms up, and starts at one agreed moment; a cell's rate is the timed
 operations of all its processes over the time from the first start to the last
@@ -54,11 +60,11 @@ from _harness import BACKENDS, Place
 
 import promokit
 from promokit import Engine
-from promokit.stores import Store, open_store
+from promokit.stores import Change, Delta, Expect, Store, open_store
 from promokit.testing import engine_from_toml
 
 DEFAULT_JSON = _harness.RESULTS / "bench_checkout.json"
-MODES = ("checkout", "checkout+commit", "bare")
+MODES = ("checkout", "checkout+commit", "write", "bare")
 FULL_SECONDS = 6.0
 QUICK_SECONDS = 0.6
 WARMUP = 20
@@ -245,14 +251,18 @@ def run_share(place: Place, mode: str, worker: int, start_at: float, seconds: fl
                 stack.callback(store.close)
             engine: Engine = engine_from_toml(CAMPAIGN, store=store)
             commit = mode == "checkout+commit"
+            if mode == "write":
+                order = _writer(engine, prefix, counter)
 
-            def order() -> bool:
+            def checkout() -> bool:
                 n = next(counter)
                 order_id = f"SO-{prefix}-{n}"
                 placed = engine.checkout(cart(f"{prefix}-{n}"), order_id)
                 if commit:
                     engine.commit(order_id)
                 return bool(placed.uses)
+            if mode != "write":
+                order = checkout
 
         def once() -> bool:
             """One order, counting those that took stock; never runs out."""
@@ -262,6 +272,31 @@ def run_share(place: Place, mode: str, worker: int, start_at: float, seconds: fl
 
         timed = _harness.time_from(start_at, seconds, once, WARMUP)
     return {**timed, "worker": worker, "took_stock": took}
+
+
+def _writer(engine: Engine, prefix: str, counter: Iterator[int]) -> Callable[[], bool]:
+    """``write`` mode: the reserving write of a checkout alone, ``store.apply`` of the
+    change one would send (priced once, each order with its own id and customer)."""
+    template = f"{prefix}-template"
+    # The order as checkout writes it, made on a memory store: the cell's is untouched.
+    model = engine_from_toml(CAMPAIGN).checkout(cart(template), f"SO-{template}")
+    body = model.dumps()
+    deltas = [(d.key, d.amount, d.limit) for d in model.holds]
+    expect = sorted(model.reads.expect.items())
+
+    def write() -> bool:
+        n = next(counter)
+        customer = f"{prefix}-{n}"
+        change = Change(
+            order_id=f"SO-{customer}", revision=0, status="reserved",
+            body=body.replace(template, customer), expires_at=time.time() + 900,
+            deltas=tuple(Delta(key.replace(template, customer), amount, limit)
+                         for key, amount, limit in deltas),
+            expect=tuple(Expect(key.replace(template, customer), low, high)
+                         for key, (low, high) in expect))
+        return engine.store.apply(change).applied
+
+    return write
 
 
 # -- cells --------------------------------------------------------------------------------------
@@ -318,8 +353,8 @@ def run_cell(pool: Pool | None, place: Place, mode: str, processes: int, seconds
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    header = ("backend", "procs", "checkout/s", "p50 ms", "checkout+commit/s", "bare ops/s",
-              "ratio")
+    header = ("backend", "procs", "checkout/s", "p50 ms", "checkout+commit/s", "write/s",
+              "bare ops/s", "ratio", "write ÷ bare")
     table = [header]
     for row in rows:
         def rate(mode: str, row: dict[str, Any] = row) -> str:
@@ -329,9 +364,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         table.append((
             row["backend"], str(row["processes"]), rate("checkout"),
             f"{checkout['median_ms']:.2f}" if checkout else "-",
-            rate("checkout+commit"), rate("bare"),
+            rate("checkout+commit"), rate("write"), rate("bare"),
             f"{checkout['per_second'] / bare['per_second']:.2f}"
-            if checkout and bare and bare["per_second"] else "-"))
+            if checkout and bare and bare["per_second"] else "-",
+            f"{write['per_second'] / bare['per_second']:.2f}"
+            if (write := row.get("write")) and bare and bare["per_second"] else "-"))
     _harness.print_columns(table)
 
 
