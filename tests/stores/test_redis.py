@@ -471,8 +471,11 @@ def test_codes_and_batches_may_hold_any_text(store: RedisStore) -> None:
 # -- racing processes ----------------------------------------------------------------------------
 
 
-def _race(url: str, worker: int, threads: int, attempts: int) -> list[str]:
-    """Apply ``threads`` x ``attempts`` one-unit reservations from this process."""
+def _race(url: str, worker: int, threads: int, attempts: int,
+          expecting: bool = False) -> list[str]:
+    """Apply ``threads`` x ``attempts`` changes from this process: one-unit
+    reservations of a stock of 150, or, ``expecting``, changes that each expect
+    ``drawn`` below 150 and add one to it."""
     store = RedisStore.from_url(url)
     won: list[str] = []
     lock = threading.Lock()
@@ -480,12 +483,20 @@ def _race(url: str, worker: int, threads: int, attempts: int) -> list[str]:
     def run(thread: int) -> None:
         for n in range(attempts):
             order_id = f"p{worker}-t{thread}-{n}"
-            outcome = store.apply(Change(
-                order_id=order_id, revision=0, status="reserved", body="{}",
-                deltas=(Delta("stock:flash", 1, 150), Delta(f"uses:flash:c:{order_id}", 1, 1))))
+            if expecting:
+                change = Change(order_id=order_id, revision=0, status="drawn", body="{}",
+                                deltas=(Delta("drawn", 1),),
+                                expect=(Expect("drawn", 0, 149),))
+            else:
+                change = Change(order_id=order_id, revision=0, status="reserved", body="{}",
+                                deltas=(Delta("stock:flash", 1, 150),
+                                        Delta(f"uses:flash:c:{order_id}", 1, 1)))
+            outcome = store.apply(change)
             if outcome.applied:
                 with lock:
                     won.append(order_id)
+            elif expecting:
+                assert outcome.stale == ("drawn",)
 
     pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
     for thread in pool:
@@ -509,39 +520,11 @@ def test_processes_and_threads_racing_never_pass_a_limit(store: RedisStore,
     assert len(stored) == 150
 
 
-def _race_expecting(url: str, worker: int, threads: int, attempts: int) -> list[str]:
-    """Apply ``threads`` x ``attempts`` changes that each expect ``drawn`` below 150
-    and add one to it, from this process."""
-    store = RedisStore.from_url(url)
-    won: list[str] = []
-    lock = threading.Lock()
-
-    def run(thread: int) -> None:
-        for n in range(attempts):
-            order_id = f"p{worker}-t{thread}-{n}"
-            outcome = store.apply(Change(
-                order_id=order_id, revision=0, status="drawn", body="{}",
-                deltas=(Delta("drawn", 1),), expect=(Expect("drawn", 0, 149),)))
-            if outcome.applied:
-                with lock:
-                    won.append(order_id)
-            else:
-                assert outcome.stale == ("drawn",)
-
-    pool = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    store.close()
-    return won
-
-
 def test_processes_and_threads_racing_on_an_expectation_apply_exactly_its_range(
         store: RedisStore, namespace: str) -> None:
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=spawn) as pool:
-        runs = [pool.submit(_race_expecting, _url(namespace), worker, 4, 50)
+        runs = [pool.submit(_race, _url(namespace), worker, 4, 50, True)
                 for worker in range(2)]
         won = [order_id for run in runs for order_id in run.result(timeout=120)]
     assert len(won) == 150 and len(set(won)) == 150
