@@ -331,7 +331,7 @@ class Engine:
             else:
                 unit.standalone = tuple(ctx.subtotals[i] for i in unit.lines)
                 unit.ceiling = sum(unit.standalone) + start.shipping
-        self._budget_ranges(ctx, units)
+        self._budget_ranges(ctx, units, start.shipping)
         return ctx, start, units, not_applied
 
     def _context(self, cart: Cart, lang: str = "en", reads: StoreReads | None = None,
@@ -667,14 +667,16 @@ class Engine:
                           campaign.budget))
         return found
 
-    def _budget_ranges(self, ctx: Context, units: Sequence[Unit]) -> None:
+    def _budget_ranges(self, ctx: Context, units: Sequence[Unit], shipping: int) -> None:
         """Narrow each budget counter the units draw on: while the money left covers
-        the most all of them could take (their ceilings), no budget binds and the
-        price holds; otherwise it depends on the exact amount left."""
+        the most all of them could ever take (everything on their lines and the
+        shipping; not their ceilings, which a budget may already have cut), no budget
+        binds and the price holds; otherwise it depends on the exact amount left."""
         demand: dict[str, int] = {}
         for unit in units:
+            most = sum(ctx.subtotals[i] for i in unit.lines) + shipping
             for pool, _ in unit.budget_pools:
-                demand[pool] = demand.get(pool, 0) + unit.ceiling
+                demand[pool] = demand.get(pool, 0) + most
         seen: set[str] = set()
         for unit in units:
             for pool, key, budget in self._budgets(unit.promotion):
