@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from promokit import Engine
 from promokit.registry import Registry
-from promokit.stores import MemoryStore, Store
+from promokit.stores import Change, Delta, MemoryStore, Store
 from promokit.testing import engine_from_toml
 
 BACKENDS = pytest.mark.parametrize("store_url", [
@@ -239,3 +239,45 @@ def test_a_budget_that_capped_the_remembered_price_is_checked_exactly() -> None:
     # 3.00 the engine remembered. 399.00 − 10.00 = 389.00.
     assert order.result.total == D("389.00")
     assert dict(store.read(["spent:campaign:d11"])) == {"spent:campaign:d11": 100000}
+
+
+GIFT = HEADER + '''
+[[promotion]]
+id = "cup"
+kind = "gift"
+threshold = "199"
+gift = { sku = "CUP-1", name = "保溫杯", quantity = 1, value = "59" }
+limits = { stock = 100 }
+'''
+
+
+class Busy(Counting):
+    """A store where another server hands out a gift before each of this one's writes."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store)
+        self.memory = store
+
+    def apply(self, change: Any) -> Any:
+        self.calls.append("apply")
+        self.memory.apply(new_change(f"other-{len(self.calls)}", "stock:cup"))
+        return self.memory.apply(change)
+
+
+def new_change(order_id: str, key: str) -> Change:
+    return Change(order_id=order_id, revision=0, status="reserved", body="{}",
+                  deltas=(Delta(key, 1, 100),))
+
+
+def test_a_counter_that_changes_under_every_attempt_does_not_stop_the_order() -> None:
+    store = MemoryStore()
+    busy = Busy(store)
+    engine = shop(busy, GIFT)
+    order = engine.checkout(make_cart(("l1", "TEA", 1, "229.00"), customer={"id": "c1"}),
+                            "SO-1")
+    # The cup's stock changes before every write: checked exactly twice (stale both
+    # times), then written under its limit alone. ¥229.00 ≥ ¥199.00: the cup is given.
+    assert busy.calls == ["save_campaigns", "apply", "apply", "apply"]
+    assert [(g.sku, g.quantity) for g in order.result.gifts] == [("CUP-1", 1)]
+    assert order.result.total == D("229.00")
+    assert dict(store.read(["stock:cup"])) == {"stock:cup": 4}  # 3 others + this order

@@ -314,6 +314,7 @@ class Checkout:
         self._keep_version(engine.campaigns)
         first: Priced | None = None
         swept = False
+        stale = 0
         for _ in range(MAX_ATTEMPTS):
             # Priced with the counters this checkout has seen, not read first: the
             # store checks them as it applies the order, in the same round trip.
@@ -334,13 +335,20 @@ class Checkout:
                 holds=priced.deltas, uses=priced.uses, reads=priced.reads,
                 dropped=_dropped(first.result, priced.result), cart_hash=cart_hash)
             assert order.expires_at is not None
+            # A counter the price depends on exactly that changed under two attempts
+            # in a row is busy (other orders take gift stock between every pricing and
+            # write): from then on the order is priced with the value the store last
+            # answered and written under that counter's limit alone, as a checkout that
+            # reads first would be, rather than chasing it until the attempts run out.
+            busy = priced.reads.exact_keys if stale >= 2 else frozenset()
             outcome = self._apply(Change(
                 order_id=order_id, revision=0, status="reserved", body=order.dumps(),
                 expires_at=order.expires_at.timestamp(), deltas=priced.deltas,
                 expect=tuple(Expect(key, low, high) for key, (low, high)
-                             in sorted(priced.reads.expect.items()))))
+                             in sorted(priced.reads.expect.items()) if key not in busy)))
             self.known.learn(outcome.values)
             if outcome.stale:
+                stale += 1
                 if first is priced and not priced.reads.guessed.isdisjoint(outcome.stale):
                     first = None  # a guess, not a price: the next one is the first
                 continue  # priced again with the values the store answered

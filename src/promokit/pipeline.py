@@ -145,6 +145,9 @@ class StoreReads:
     expect: dict[str, tuple[int, int | None]] = attrs.field(factory=dict)
     """Counter → the values (low, high or ``None``: no bound) for which this cart
     prices exactly as it did: what checkout asks the store to check when it applies."""
+    exact_keys: set[str] = attrs.field(factory=set)
+    """The counters whose every value prices differently (gift stock, a game's state,
+    a budget that may run out): their expectation is the one value."""
 
     def narrow(self, key: str, low: int, high: int | None) -> None:
         """Record that the pricing holds only while ``key`` is within ``low``…``high``."""
@@ -157,6 +160,7 @@ class StoreReads:
         """The counter's value, on which the pricing depends exactly."""
         value = self.counters.get(key, 0)
         self.narrow(key, value, value)
+        self.exact_keys.add(key)
         return value
 
     def below(self, key: str, limit: int) -> bool:
