@@ -223,7 +223,46 @@ def _parse_now(p: Params) -> datetime | None:
     return None
 
 
+_LINE_KEYS = frozenset({"id", "sku", "quantity", "unit_price", "category", "brand", "shop",
+                        "tags", "group_id", "bargain_id"})
+_OPTIONAL_TEXT = ("category", "brand", "shop", "group_id", "bargain_id")
+
+
+def _plain_line(data: Mapping[str, Any], money: Currency) -> Line | None:
+    """The line a well-formed, deposit-free line table gives, checked quickly; ``None``
+    for anything else (an unknown key, a wrong type, a bad amount, repeated tags, a
+    deposit), which :func:`_read_line` then reads and reports in full. Whatever this
+    returns, :func:`_read_line` returns too."""
+    if not _LINE_KEYS.issuperset(data):
+        return None
+    line_id, sku, quantity = data.get("id"), data.get("sku"), data.get("quantity")
+    if not (type(line_id) is str and line_id.strip() and type(sku) is str and sku.strip()
+            and type(quantity) is int and quantity >= 1):
+        return None
+    if any(key in data and not (type(data[key]) is str and data[key].strip())
+           for key in _OPTIONAL_TEXT):
+        return None
+    tags = data.get("tags", [])
+    if not (type(tags) is list and all(type(t) is str and t for t in tags)
+            and len(set(tags)) == len(tags)):
+        return None
+    try:
+        unit_price = money.parse(data.get("unit_price"))
+    except (TypeError, ValueError):
+        return None
+    return Line(id=line_id, sku=sku, quantity=quantity, unit_price=money.to_decimal(unit_price),
+                category=data.get("category", ""), brand=data.get("brand"),
+                shop=data.get("shop"), tags=tags, group_id=data.get("group_id"),
+                bargain_id=data.get("bargain_id"))
+
+
 def _parse_line(p: Params, money: Currency) -> Line | None:
+    quick = _plain_line(p.data, money)
+    return quick if quick is not None else _read_line(p, money)
+
+
+def _read_line(p: Params, money: Currency) -> Line | None:
+    """A line table read key by key, every problem reported with its path."""
     before = len(p.problems)
     line_id = p.string("id")
     sku = p.string("sku")
