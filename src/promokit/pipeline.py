@@ -210,6 +210,7 @@ class Known:
                 frozenset(key for key, value in values.items() if value is None))
 
     def codes(self, codes: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """``(batch, uses)`` of each of ``codes`` looked up before; the rest are left out."""
         with self._lock:
             return {code: row for code in codes if (row := self._codes.get(code)) is not None}
 
