@@ -509,7 +509,6 @@ class Engine:
                 if keys and known is not None:
                     values, reads.guessed = known.counters(keys)
                     reads.counters.update(values)
-                    reads.assumed = True
                 elif keys:
                     reads.counters.update(self.store.read(sorted(keys)))
             except Exception as error:

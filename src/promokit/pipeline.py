@@ -138,10 +138,9 @@ class StoreReads:
     """Code as entered → reason, for codes no promotion accepts."""
     chosen: dict[str, str] = attrs.field(factory=dict)
     """Promotion id → the canonical coupon code that unlocks it."""
-    assumed: bool = False
-    """The counters were not read but taken from :class:`Known` values (checkout)."""
     guessed: frozenset[str] = frozenset()
-    """Of those, the counters never seen before, taken as 0."""
+    """At checkout, the counters taken from :class:`Known` that it had never seen,
+    taken as 0."""
     expect: dict[str, tuple[int, int | None]] = attrs.field(factory=dict)
     """Counter → the values (low, high or ``None``: no bound) for which this cart
     prices exactly as it did: what checkout asks the store to check when it applies."""

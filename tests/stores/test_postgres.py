@@ -290,22 +290,24 @@ def test_many_refusals_then_a_change(url: str) -> None:
         store.close()
 
 
+def _prepared(store: PostgresStore) -> int:
+    """Statements prepared on the store's (one) connection."""
+    def count(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+        row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        return int(str(row[0])) if row else 0
+    return store._run(count)
+
+
 def test_refusals_keep_the_statements_prepared(url: str) -> None:
     store = PostgresStore.from_url(with_options(url, pool=1))
 
-    def prepared() -> int:
-        def count(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-            row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
-            return int(str(row[0])) if row else 0
-        return store._run(count)
-
     try:
         store.apply(new("o0", Delta("stock:s", 1, 1)))
-        before = prepared()
+        before = _prepared(store)
         assert before >= 2
         for n in range(5):
             assert store.apply(new(f"r{n}", Delta("stock:s", 1, 1))).refused
-        assert prepared() == before
+        assert _prepared(store) == before
     finally:
         store.close()
 
@@ -313,20 +315,14 @@ def test_refusals_keep_the_statements_prepared(url: str) -> None:
 def test_stale_changes_keep_the_statements_prepared(url: str) -> None:
     store = PostgresStore.from_url(with_options(url, pool=1))
 
-    def prepared() -> int:
-        def count(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-            row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
-            return int(str(row[0])) if row else 0
-        return store._run(count)
-
     try:
         store.apply(new("o0", Delta("stock:s", 1), expect=(Expect("stock:s", 0, 0),)))
-        before = prepared()
+        before = _prepared(store)
         for n in range(5):
             outcome = store.apply(new(f"r{n}", Delta("stock:s", 1),
                                       expect=(Expect("stock:s", 0, 0), Expect("x", 0, 0))))
             assert outcome.stale == ("stock:s",) and outcome.values == {"stock:s": 1, "x": 0}
-        assert prepared() == before
+        assert _prepared(store) == before
         assert store.apply(new("o1", expect=(Expect("stock:s", 1, 1),))).applied
     finally:
         store.close()
