@@ -59,8 +59,8 @@ import _harness
 from _harness import BACKENDS, Place
 
 import promokit
-from promokit import Engine
-from promokit.stores import Change, Delta, Expect, Store, open_store
+from promokit import Engine, open_store
+from promokit.stores import Change, Delta, Expect, Store
 from promokit.testing import engine_from_toml
 
 DEFAULT_JSON = _harness.RESULTS / "bench_checkout.json"

@@ -71,7 +71,7 @@ import _oscar
 
 import promokit
 from promokit import Cart, Engine
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.registry import Registry
 
 DEFAULT_JSON = _harness.RESULTS / "bench_evaluate.json"

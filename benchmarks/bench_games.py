@@ -74,11 +74,11 @@ import _harness
 from _harness import BACKENDS, Place
 
 import promokit
-from promokit import Engine
+from promokit import Engine, open_store
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import verify_log
-from promokit.stores import Store, open_store
+from promokit.gameplay import verify_log
+from promokit.stores import Store
 from promokit.testing import engine_from_toml
 
 DEFAULT_JSON = _harness.RESULTS / "bench_games.json"

@@ -20,7 +20,7 @@ not all that exist. Two sweeps, each cell timing ``evaluate`` on one cart:
    of the longest cart. Each row gives ms per line too.
 
 The promotions are built as in-memory dicts (``_catalogue.py``) and handed to
-``promokit.loader.parse_campaigns``, as if read from a file (100,000 TOML
+``promokit.loading.parse_campaigns``, as if read from a file (100,000 TOML
 promotions would take long to write and read); the parse and the compile
 (``Engine(...)``) are timed as one-time costs, and the promotions sweep also
 shows how long making the dicts and the cart took ("data ms"). Each row says
@@ -60,7 +60,7 @@ import bench_evaluate as timing
 
 import promokit
 from promokit import Cart, Engine
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.registry import Registry
 
 DEFAULT_JSON = _harness.RESULTS / "bench_scale.json"

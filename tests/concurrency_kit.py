@@ -34,8 +34,7 @@ from typing import Any, Self, TypeVar
 
 import pytest
 
-from promokit import Engine
-from promokit.stores import open_store
+from promokit import Engine, open_store
 from promokit.testing import engine_from_toml
 
 T = TypeVar("T")

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from promokit import Engine
+from promokit import Engine, open_store
 from promokit.registry import Registry
-from promokit.stores import MemoryStore, Store, open_store
+from promokit.stores import MemoryStore, Store
 from promokit.testing import cart, engine_from_toml
 
 HEADER = 'currency = "CNY"\ntimezone = "Asia/Shanghai"\n'

@@ -14,8 +14,8 @@ from conftest import HEADER, D, make_cart
 
 import promokit
 from promokit import Engine, OrderError, StoreError, StoreUnavailable
-from promokit.checkout import Alert, OrderEvent
 from promokit.errors import CartError
+from promokit.events import Alert, OrderEvent
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store, counter_keys
 from promokit.testing import engine_from_toml
@@ -588,7 +588,7 @@ limits = { per_customer_daily = 1 }
 
 def test_the_ledger_exports_csv_and_json_lines(shop: Callable[..., Engine],
                                               store: Store) -> None:
-    from promokit.ledger import ledger_csv, ledger_jsonl
+    from promokit.orders import ledger_csv, ledger_jsonl
     engine = shop()
     engine.checkout(cart_of(*BASKET), "SO-1")
     engine.commit("SO-1")

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from promokit import StoreError
-from promokit._tables import display_width
-from promokit.cli import main, render_result
+from promokit.cli import main
 from promokit.engine import Engine
 from promokit.errors import PluginError
 from promokit.result import Applied, LineDiscount, LineResult, PriceResult, RejectedCode
+from promokit.tables import display_width, render_result
 
 ROOT = Path(__file__).resolve().parent.parent
 D11 = str(ROOT / "examples" / "d11.toml")
@@ -485,7 +485,7 @@ def test_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_campaigns_are_the_example_file() -> None:
-    embedded = resources.files("promokit").joinpath("demo_campaigns.toml")
+    embedded = resources.files("promokit.demo").joinpath("campaigns.toml")
     assert embedded.read_text(encoding="utf-8") == Path(D11).read_text(encoding="utf-8")
 
 

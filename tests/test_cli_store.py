@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from promokit import open_store
 from promokit.cli import main
-from promokit.stores import open_store
 
 SHOP = '''currency = "CNY"
 timezone = "Asia/Shanghai"

@@ -49,9 +49,9 @@ import pytest
 from concurrency_kit import BACKENDS, DEADLINE, LANES, PROCESSES, THREADS, deal
 from conftest import HEADER
 
-from promokit import Engine
+from promokit import Engine, open_store
 from promokit.coupons import generate_codes
-from promokit.stores import Store, open_store
+from promokit.stores import Store
 from promokit.testing import engine_from_toml
 
 NOW = "2026-11-11T00:30:00+08:00"

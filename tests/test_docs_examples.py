@@ -22,7 +22,7 @@ import attrs
 import pytest
 
 import promokit
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.registry import Registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -646,7 +646,7 @@ amount = "1000"
 def test_with_campaigns_reuses_the_compiled_index_of_an_unchanged_version(make_engine):
     engine = make_engine('[[promotion]]\nid = "p"\nkind = "amount_off"\namount = "1"\n')
     same = engine.with_campaigns(engine.campaigns)
-    assert same._compiled is engine._compiled
+    assert same.pricer.setup.compiled is engine.pricer.setup.compiled
     assert same.store is engine.store and same.registry is engine.registry
 
 
@@ -756,7 +756,7 @@ scope = { skus = ["NOWHERE"] }
     cart = make_cart(("l1", "CUP", 1, "20.00"),
                      ("l2", "LEAF", 1, "80.00", {"category": "tea/green"}),
                      ("l3", "POT", 1, "60.00"), codes=["VIP"])
-    found = {p.id: lines for p, lines in engine._compiled.candidates(cart)}
+    found = {p.id: lines for p, lines in engine.pricer.setup.compiled.candidates(cart)}
     # tea is indexed by brand (the more selective dimension) and no line has the brand.
     assert found == {"bundle": (0, 2), "everything": (0, 1, 2), "coded": (0, 1, 2)}
     result = engine.evaluate(cart)

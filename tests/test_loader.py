@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from promokit.campaign import CampaignSet, Funding, Limits, Schedule, Window
+from promokit.campaign_set import CampaignSet
 from promokit.errors import ConfigError
-from promokit.loader import load_campaigns, parse_campaigns
+from promokit.loading import load_campaigns, parse_campaigns
 from promokit.registry import Registry
+from promokit.terms import Funding, Limits, Schedule, Window
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "d11.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

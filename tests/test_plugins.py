@@ -13,7 +13,7 @@ from promokit import Engine, PluginError, hookimpl, make_plugin_manager
 from promokit._plugins import BUILTIN_PLUGINS, DISABLE_AUTOLOAD_ENV
 from promokit.errors import ConfigError
 from promokit.kinds import Application, DiscountKind, PerLine
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.params import Params
 from promokit.registry import Registry
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from promokit import Cart, Engine
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
+from promokit.pricing.search import _run, conflicts
 from promokit.registry import Registry
-from promokit.stacking import _run, conflicts
 
 REGISTRY = Registry.default(load_entry_points=False)
 SKUS = ["A", "B", "C", "D"]
@@ -148,7 +148,7 @@ def test_results_are_deterministic(scenario: tuple[dict, dict]) -> None:
 
 def brute_force_best(engine: Engine, cart: Cart) -> int:
     """The most any combination the stacking rules allow saves, trying them all."""
-    ctx, start, units, _ = engine._prepare(cart)
+    ctx, start, units, _ = engine.pricer.prepare(cart)
     clashes = conflicts(units)
     best = 0
     numbers = [unit.number for unit in units]
@@ -182,9 +182,9 @@ def test_beyond_the_exact_limit_the_fallback_is_valid_and_says_so(
     cart = Cart.from_json(cart_json)
     result = engine.evaluate(cart)
     assert cents(result.discount_total) <= brute_force_best(engine, cart)
-    _, _, units, _ = engine._prepare(cart)
-    from promokit.stacking import competing
-    ctx = engine._context(cart)
+    _, _, units, _ = engine.pricer.prepare(cart)
+    from promokit.pricing.search import competing
+    ctx = engine.pricer.context(cart)
     contested = competing(ctx, units, conflicts(units))
     assert result.optimal is (not contested)
 

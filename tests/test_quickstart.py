@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 from promokit import Cart, Engine
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.registry import Registry
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "docs" / "quickstart.md"

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from promokit.campaign import CampaignSet, Promotion
+from promokit.campaign import Promotion
+from promokit.campaign_set import CampaignSet
 from promokit.cli import main
-from promokit.loader import load_campaigns, parse_campaigns
+from promokit.loading import load_campaigns, parse_campaigns
 from promokit.registry import Registry
 from promokit.rules_text import Entry, Section, rules, rules_text
 from promokit.text import Text

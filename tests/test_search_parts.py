@@ -12,7 +12,7 @@ from collections.abc import Callable
 from conftest import HEADER, D, make_cart
 
 from promokit import Engine
-from promokit.stacking import competing, conflicts, independent
+from promokit.pricing.search import competing, conflicts, independent
 
 # Three SKUs, each with two rival sales in one group (at most one per line):
 # 3 × 3 × 3 = 27 combinations as one search, 3 + 3 + 3 as three.
@@ -44,7 +44,7 @@ tiers = [ { spend = "300", off = "30" } ]
 
 
 def parts(engine: Engine, cart: object) -> list[list[str]]:
-    ctx, _, units, _ = engine._prepare(make_cart(*CART) if cart is None else cart)
+    ctx, _, units, _ = engine.pricer.prepare(make_cart(*CART) if cart is None else cart)
     clashes = conflicts(units)
     contested = competing(ctx, units, clashes)
     by_number = {unit.number: unit.promotion.id for unit in units}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promokit._tables import display_width, pad, render
+from promokit.tables import display_width, pad, render
 
 
 def test_display_width_counts_wide_and_fullwidth_as_two() -> None:

@@ -1,22 +1,20 @@
 """promokit: a plugin-based storefront promotion SDK.
 
 The public names are re-exported here; everything else is private or lives in
-the documented submodules (:mod:`promokit.kinds`, :mod:`promokit.conditions`,
-:mod:`promokit.guards`, :mod:`promokit.params` for plugin authors).
+the documented submodules (docs/architecture.md maps them): for plugin authors
+:mod:`promokit.kinds`, :mod:`promokit.conditions`, :mod:`promokit.guards`,
+:mod:`promokit.games`, :mod:`promokit.stores`, :mod:`promokit.params` and the
+values they exchange.
 """
-
-import pluggy
 
 __version__ = "0.1.0"
 
-#: Marker for hook implementations: ``@promokit.hookimpl``.
-hookimpl = pluggy.HookimplMarker("promokit")
-
-from ._plugins import BUILTIN_PLUGINS, make_plugin_manager  # noqa: E402
-from .campaign import CampaignSet, Promotion  # noqa: E402
-from .cart import Cart, Customer, Line  # noqa: E402
-from .engine import Engine  # noqa: E402
-from .errors import (  # noqa: E402
+from ._plugins import BUILTIN_PLUGINS, make_plugin_manager
+from .campaign import Promotion
+from .campaign_set import CampaignSet
+from .cart import Cart, Customer, Line
+from .engine import Engine
+from .errors import (
     AdapterError,
     CartError,
     ConfigError,
@@ -29,13 +27,14 @@ from .errors import (  # noqa: E402
     StoreUnavailable,
     StoreURLError,
 )
-from .loader import load_campaigns  # noqa: E402
-from .money import Currency, Money  # noqa: E402
-from .registry import Registry  # noqa: E402
-from .result import PriceResult  # noqa: E402
-from .rules_text import rules_text  # noqa: E402
-from .stacking import EXACT_LIMIT  # noqa: E402
-from .stores import MemoryStore, Store, open_store  # noqa: E402
+from .hookspecs import hookimpl
+from .loading import load_campaigns
+from .money import Currency, Money
+from .pricing import EXACT_LIMIT
+from .registry import Registry, open_store
+from .result import PriceResult
+from .rules_text import rules_text
+from .stores import MemoryStore, Store
 
 __all__ = [
     "BUILTIN_PLUGINS",

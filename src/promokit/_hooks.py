@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from .cart import Cart
 from .conditions import ConditionType
 from .errors import PluginError
+from .events import Alert, OrderEvent
+from .games import GameEvent, GameKind
 from .guards import Guard
 from .kinds import DiscountKind
 from .result import PriceResult
-from .stores.base import StoreBackend
+from .stores import StoreBackend
+
+T = TypeVar("T")
 
 
 class Hooks:
@@ -22,7 +26,7 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
-    def _declarations(self, hook_name: str, expected: type) -> Iterator[tuple[str, Any]]:
+    def _declarations(self, hook_name: str, expected: type[T]) -> Iterator[tuple[str, T]]:
         caller = getattr(self.pm.hook, hook_name)
         for impl in reversed(caller.get_hookimpls()):  # registration order
             try:
@@ -57,13 +61,11 @@ class Hooks:
         """``(plugin name, backend)`` for every declared store backend."""
         return self._declarations("promokit_register_stores", StoreBackend)
 
-    def games(self) -> Iterator[tuple[str, Any]]:
+    def games(self) -> Iterator[tuple[str, GameKind]]:
         """``(plugin name, game kind)`` for every declared game kind."""
-        from .games.base import GameKind
-
         return self._declarations("promokit_register_games", GameKind)
 
-    def game_event(self, event: Any) -> None:
+    def game_event(self, event: GameEvent) -> None:
         """Tell observers something happened in a game."""
         self._notify("promokit_game_event", event=event)
 
@@ -71,12 +73,12 @@ class Hooks:
         """Tell observers an evaluation finished."""
         self._notify("promokit_evaluated", cart=cart, result=result)
 
-    def order_event(self, event: Any) -> None:
+    def order_event(self, event: OrderEvent) -> None:
         """Tell observers an order was reserved, committed, released, expired or
         refunded."""
         self._notify("promokit_order_event", event=event)
 
-    def alert(self, alert: Any) -> None:
+    def alert(self, alert: Alert) -> None:
         """Tell observers a stock or budget crossed a warning level."""
         self._notify("promokit_alert", alert=alert)
 

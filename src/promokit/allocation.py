@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from math import gcd as _gcd
 
-__all__ = ["allocate", "split_funding"]
+__all__ = ["allocate", "split_funding", "unit_shares"]
 
 
 def allocate(amount: int, weights: Sequence[int | Fraction | Decimal]) -> list[int]:
@@ -68,3 +68,8 @@ def split_funding(amount: int, shares: Sequence[tuple[str, Decimal]]) -> dict[st
         return {shares[0][0]: amount}
     parts = allocate(amount, [share for _, share in shares])
     return {party: part for (party, _), part in zip(shares, parts, strict=True)}
+
+
+def unit_shares(amount: int, quantity: int) -> list[int]:
+    """An amount spread over ``quantity`` units, the earlier units taking odd cents."""
+    return allocate(amount, [1] * quantity)

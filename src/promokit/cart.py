@@ -51,6 +51,20 @@ class Customer:
     region: str | None = None
     birthday: date | None = None
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, path: str = "customer") -> Customer:
+        """A customer from its JSON form (the cart's ``customer`` object).
+
+        Raises :class:`~promokit.errors.CartError` listing every problem, each
+        path under ``path``."""
+        if not isinstance(data, Mapping):
+            raise CartError([Problem(path=path, message="must be a JSON object")])
+        problems: list[Problem] = []
+        customer = _parse_customer(Params(data, path, problems))
+        if problems:
+            raise CartError(problems)
+        return customer
+
     def to_json(self) -> dict[str, Any]:
         """The JSON form, omitting unknown fields."""
         out: dict[str, Any] = {}

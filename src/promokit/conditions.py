@@ -9,6 +9,10 @@ parameters::
 of the kernel. When a condition fails, the promotion is reported as
 ``not_eligible:<rule>`` with the condition's :meth:`ConditionType.message`.
 
+The loader turns a promotion's ``conditions`` into a tree of :class:`Condition`
+nodes; :func:`failed_condition` finds the first that does not hold and
+:func:`condition_message` says why in the customer's language.
+
 A minimal condition, "only on the given weekdays"::
 
     class Weekday(ConditionType):
@@ -27,6 +31,7 @@ A minimal condition, "only on the given weekdays"::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -38,7 +43,13 @@ from .money import Currency
 from .params import Params
 from .text import Text
 
-__all__ = ["ConditionContext", "ConditionType"]
+__all__ = [
+    "Condition",
+    "ConditionContext",
+    "ConditionType",
+    "condition_message",
+    "failed_condition",
+]
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -100,3 +111,78 @@ class ConditionType:
         """For conditions that use amounts: whether the result can change for a
         spend in ``(low, high]``. The default, ``True``, is always safe."""
         return True
+
+
+@attrs.frozen(kw_only=True)
+class Condition:
+    """One node of a promotion's (or a game's) condition tree.
+
+    Leaves name a registered :class:`ConditionType` (``type``) with its parsed
+    ``params``; ``all``/``any``/``not`` nodes have ``children`` instead.
+    """
+
+    rule: str
+    params: Any = None
+    type: ConditionType | None = attrs.field(default=None, eq=False, repr=False)
+    children: tuple[Condition, ...] = ()
+
+    @property
+    def uses_amounts(self) -> bool:
+        """Whether any leaf reads line amounts."""
+        if self.type is not None:
+            return self.type.uses_amounts
+        return any(child.uses_amounts for child in self.children)
+
+    def threshold_between(self, low: int, high: int) -> bool:
+        """Whether a leaf that reads amounts can change its answer for a spend in
+        ``(low, high]``."""
+        if self.type is not None:
+            return self.type.uses_amounts and self.type.threshold_between(self.params, low,
+                                                                          high)
+        return any(child.threshold_between(low, high) for child in self.children)
+
+    def failed(self, ctx: ConditionContext) -> Condition | None:
+        """The node that makes this one fail for ``ctx`` (itself, or a leaf under an
+        ``all``), or ``None`` if it holds."""
+        if self.type is not None:
+            return None if self.type.check(self.params, ctx) else self
+        if self.rule == "all":
+            for child in self.children:
+                failed = child.failed(ctx)
+                if failed is not None:
+                    return failed
+            return None
+        holds = any(child.failed(ctx) is None for child in self.children)
+        if self.rule == "not":
+            holds = not all(child.failed(ctx) is None for child in self.children)
+        return None if holds else self
+
+
+def failed_condition(conditions: Sequence[Condition], ctx: ConditionContext, *,
+                     amounts: bool | None = None) -> Condition | None:
+    """The first condition that does not hold, or ``None``.
+
+    ``amounts`` selects the conditions checked: ``False`` only those that do
+    not read amounts, ``True`` only those that do, ``None`` all.
+    """
+    for condition in conditions:
+        if amounts is not None and condition.uses_amounts != amounts:
+            continue
+        failed = condition.failed(ctx)
+        if failed is not None:
+            return failed
+    return None
+
+
+def condition_message(condition: Condition, text: Text) -> str:
+    """What a customer reads when ``condition`` fails, in ``text.lang``."""
+    if condition.type is not None:
+        return condition.type.describe(condition.params, text)
+    parts = [condition_message(child, text) for child in condition.children]
+    if condition.rule == "any":
+        return text.pick("needs one of: " + "; or ".join(parts),
+                         "需滿足其一：" + "；或".join(parts))
+    if condition.rule == "not":
+        return text.pick("not when: " + "; and ".join(parts),
+                         "不適用於：" + "；且".join(parts))
+    return text.pick("; ", "；").join(parts)

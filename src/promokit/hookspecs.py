@@ -10,21 +10,24 @@ declared twice, naming both plugins. docs/hooks.md has a section per hook.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import pluggy
 
-if TYPE_CHECKING:
-    from .cart import Cart
-    from .checkout import Alert, OrderEvent
-    from .conditions import ConditionType
-    from .games import GameEvent, GameKind
-    from .guards import Guard
-    from .kinds import DiscountKind
-    from .result import PriceResult
-    from .stores import StoreBackend
+from .cart import Cart
+from .conditions import ConditionType
+from .events import Alert, OrderEvent
+from .games import GameEvent, GameKind
+from .guards import Guard
+from .kinds import DiscountKind
+from .result import PriceResult
+from .stores import StoreBackend
 
+__all__ = ["hookimpl", "hookspec"]
+
+#: Marks a hook specification below.
 hookspec = pluggy.HookspecMarker("promokit")
+#: Marks a plugin's hook implementation: ``@promokit.hookimpl`` (re-exported there).
+hookimpl = pluggy.HookimplMarker("promokit")
 
 # -- registration ----------------------------------------------------------
 
@@ -143,7 +146,7 @@ def promokit_order_event(event: OrderEvent) -> None:
 
     Called once per change, after the store applied it (a retried, idempotent
     call that changes nothing sends nothing). ``event`` is a frozen
-    :class:`~promokit.checkout.OrderEvent` with the order id, the customer, the
+    :class:`~promokit.events.OrderEvent` with the order id, the customer, the
     promotions involved and, for refunds, the refund id and amount. Return
     values are ignored; an exception propagates as
     :class:`~promokit.errors.PluginError` after the change was applied.
@@ -164,7 +167,7 @@ def promokit_alert(alert: Alert) -> None:
 
     Called once per crossing, by the checkout whose reservation crossed it (a
     release that lifts it back and a later reservation that crosses again
-    alert again). ``alert`` is a frozen :class:`~promokit.checkout.Alert`
+    alert again). ``alert`` is a frozen :class:`~promokit.events.Alert`
     naming the counter, the level, what is left and the limit.
 
     Example::

@@ -27,21 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 
 from .cart import Customer, Line
 from .money import Currency
 from .params import Params
+from .stores.base import Delta
+from .terms import Scope, Stage
 from .text import Text
 
-if TYPE_CHECKING:
-    from .campaign import Scope
-    from .stores.base import Delta
-
 __all__ = [
-    "STAGES",
     "Application",
     "DiscountKind",
     "GiftItem",
@@ -54,14 +51,9 @@ __all__ = [
     "RewardItem",
     "Rewards",
     "ShippingOff",
-    "Stage",
     "Total",
     "UnitDeal",
 ]
-
-Stage = Literal["item", "shop", "platform", "shipping"]
-STAGES: tuple[Stage, ...] = ("item", "shop", "platform", "shipping")
-
 
 @attrs.frozen(kw_only=True, slots=True)
 class LineView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TypeVar
 
 import attrs
 import pluggy
@@ -11,12 +11,16 @@ import pluggy
 from ._hooks import Hooks
 from ._plugins import distribution_of, make_plugin_manager
 from .conditions import ConditionType
-from .errors import PluginError
+from .errors import PluginError, StoreURLError
+from .games import GameKind
 from .guards import Guard
-from .kinds import STAGES, DiscountKind
-from .stores.base import StoreBackend
+from .kinds import DiscountKind
+from .stores import Store, StoreBackend, parse_store_url
+from .terms import STAGES
 
-__all__ = ["RESERVED_RULES", "Registry"]
+__all__ = ["RESERVED_RULES", "Registry", "open_store"]
+
+T = TypeVar("T")
 
 #: Condition names the kernel keeps for its combinators.
 RESERVED_RULES = frozenset({"all", "any", "not"})
@@ -32,7 +36,7 @@ class Registry:
     guards: tuple[Guard, ...]
     stores: Mapping[str, StoreBackend] = attrs.field(factory=dict)
     """URL scheme → backend."""
-    games: Mapping[str, Any] = attrs.field(factory=dict)
+    games: Mapping[str, GameKind] = attrs.field(factory=dict)
     """Game kind name → :class:`~promokit.games.GameKind`."""
     origins: Mapping[tuple[str, str], str]
     """``(what, name)`` → plugin name, e.g. ``("kind", "percent_off")``."""
@@ -44,8 +48,8 @@ class Registry:
         hooks = Hooks(pm)
         origins: dict[tuple[str, str], str] = {}
 
-        def collect(what: str, items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-            found: dict[str, Any] = {}
+        def collect(what: str, items: Iterable[tuple[str, T]]) -> dict[str, T]:
+            found: dict[str, T] = {}
             for plugin_name, item in items:
                 name = getattr(item, "name", None)
                 if not isinstance(name, str) or not name:
@@ -61,7 +65,7 @@ class Registry:
                 if what == "condition" and name in RESERVED_RULES:
                     raise PluginError(f"plugin {plugin_name!r} declared the reserved condition "
                                       f"{name!r}", plugin_name=plugin_name)
-                if what == "kind" and item.default_stage not in STAGES:
+                if isinstance(item, DiscountKind) and item.default_stage not in STAGES:
                     raise PluginError(f"kind {name!r} of plugin {plugin_name!r} has an unknown "
                                       f"default_stage {item.default_stage!r}",
                                       plugin_name=plugin_name)
@@ -88,3 +92,22 @@ class Registry:
 def _who(pm: pluggy.PluginManager, plugin_name: str) -> str:
     dist = distribution_of(pm, plugin_name)
     return f"{plugin_name!r} ({dist})" if dist else repr(plugin_name)
+
+
+def open_store(url: str, *, registry: Registry | None = None) -> Store:
+    """Open the store at ``url`` with the backend registered for its scheme (the
+    built-ins and plugins of ``registry``, or of a fresh default registry).
+
+    Raises :class:`~promokit.errors.StoreURLError` for a URL no backend takes (or
+    whose client library is not installed) and
+    :class:`~promokit.errors.StoreUnavailable` when the server cannot be reached.
+    """
+    parsed = parse_store_url(url)
+    registry = registry if registry is not None else Registry.default()
+    backend = registry.stores.get(parsed.scheme)
+    if backend is None:
+        known = ", ".join(f"{name}://" for name in sorted(registry.stores))
+        raise StoreURLError(f"{parsed.masked}: no store backend for {parsed.scheme}:// "
+                            f"(known: {known})")
+    store: Store = backend.open(url)
+    return store

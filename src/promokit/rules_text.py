@@ -35,8 +35,10 @@ from typing import Literal
 
 import attrs
 
-from .campaign import CampaignSet, Condition, Promotion, Scope
-from .kinds import STAGES
+from .campaign import Promotion
+from .campaign_set import CampaignSet
+from .conditions import Condition
+from .terms import STAGES, Scope
 from .text import LIMITS, Lang, Text
 
 __all__ = ["Entry", "Section", "rules", "rules_text"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time, get_timezone_name
@@ -30,9 +30,7 @@ from babel.numbers import (
 )
 
 from .money import Currency, currency
-
-if TYPE_CHECKING:
-    from .campaign import Window
+from .terms import Window
 
 __all__ = ["LANGUAGES", "LIMITS", "Lang", "Text"]
 

@@ -17,13 +17,13 @@ from conftest import HEADER
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import ConfigError, Engine, hookimpl
+from promokit import ConfigError, Engine, hookimpl, open_store
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import GameEvent, verify_log
-from promokit.games.loader import parse_game_table
+from promokit.gameplay import verify_log
+from promokit.games import GameEvent
+from promokit.loading import parse_game_table
 from promokit.plugins.games.bargain import Bargain, BargainGame, cut_plan
-from promokit.stores import open_store
 from promokit.stores.base import Change, Delta
 from promokit.testing import campaigns_from_toml, engine_from_toml
 

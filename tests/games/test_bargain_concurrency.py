@@ -32,7 +32,7 @@ from concurrency_kit import BACKENDS, DEADLINE, LANES, PROCESSES, THREADS
 from promokit import Engine
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import verify_log
+from promokit.gameplay import verify_log
 from promokit.plugins.games.bargain import BargainGame
 from promokit.stores import Store
 from promokit.testing import engine_from_toml

@@ -18,15 +18,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import Engine, hookimpl
+from promokit import Engine, hookimpl, open_store
 from promokit.cart import Customer
 from promokit.cli import main
 from promokit.errors import ConfigError, GameError
-from promokit.games import GameEvent, verify_log
-from promokit.games.audit import DrawLog, commitment
+from promokit.gameplay import verify_log
+from promokit.games import DrawLog, GameEvent, commitment
 from promokit.plugins.games.blind_box import BlindBox, BlindBoxGame
 from promokit.registry import Registry
-from promokit.stores import open_store
 from promokit.testing import campaigns_from_toml, engine_from_toml
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

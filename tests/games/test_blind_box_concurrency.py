@@ -30,7 +30,7 @@ from concurrency_kit import BACKENDS, DEADLINE, PROCESSES, THREADS
 
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import verify_log
+from promokit.gameplay import verify_log
 from promokit.plugins.games.blind_box import BlindBoxGame
 from promokit.stores import Store
 from promokit.testing import engine_from_toml

@@ -19,25 +19,32 @@ import attrs
 import pytest
 
 from promokit import ConfigError, Engine, GameError, hookimpl
-from promokit.campaign import Scope
 from promokit.cart import Customer, Line
-from promokit.games import Game, GameEvent, GameKind, GameSpec, sign_token, verify_token
-from promokit.games.audit import (
+from promokit.games import (
+    Game,
+    GameEvent,
+    GameKind,
+    GameSpec,
+    Step,
+    age_on,
     below,
     commitment,
+    compare,
     draw_digest,
+    dumps,
     new_seed,
     pick_weighted,
     seed_stream,
+    sign_token,
+    verify_token,
 )
-from promokit.games.base import Step, age_on, dumps
-from promokit.games.changes import compare
 from promokit.kinds import NoDeal
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.params import Params
 from promokit.registry import Registry
 from promokit.stores import MemoryStore
 from promokit.stores.base import Delta, JournalEntry, OrderRow
+from promokit.terms import Scope
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 11, 10, 0, tzinfo=SHANGHAI)

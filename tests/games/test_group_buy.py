@@ -19,7 +19,7 @@ from conftest import HEADER
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import hookimpl
+from promokit import hookimpl, open_store
 from promokit.cart import Customer
 from promokit.errors import ConfigError, GameError, StoreError
 from promokit.games import GameEvent
@@ -30,7 +30,7 @@ from promokit.plugins.games.group_buy import (
     GroupBuyGame,
     Tier,
 )
-from promokit.stores import Store, open_store
+from promokit.stores import Store
 from promokit.testing import engine_from_toml
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 from promokit import ConfigError, Engine, GameError, hookimpl
 from promokit.cart import Customer
 from promokit.cli import main
-from promokit.games import DrawLog, GameEvent, verify_log
-from promokit.loader import parse_campaigns
+from promokit.gameplay import verify_log
+from promokit.games import DrawLog, GameEvent
+from promokit.loading import parse_campaigns
 from promokit.plugins.games.lottery import CLOSED, Lottery, LotteryGame
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store

@@ -29,7 +29,7 @@ import pytest
 from concurrency_kit import BACKENDS, DEADLINE
 
 from promokit.errors import GameError
-from promokit.games import verify_log
+from promokit.gameplay import verify_log
 from promokit.plugins.games.lottery import CLOSED, LotteryGame
 from promokit.stores import Store
 from promokit.testing import engine_from_toml, registry_with

@@ -25,13 +25,13 @@ from concurrency_kit import EVERY_BACKEND as BACKENDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import ConfigError, Engine, GameError, hookimpl
+from promokit import ConfigError, Engine, GameError, hookimpl, open_store
 from promokit.cart import Cart, Customer, Line
 from promokit.games import GameEvent
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.plugins.games.presale import Deposit, Presale, PresaleGame, terms_changes
 from promokit.registry import Registry
-from promokit.stores import MemoryStore, Store, open_store
+from promokit.stores import MemoryStore, Store
 from promokit.text import Text
 
 TZ = ZoneInfo("Asia/Shanghai")

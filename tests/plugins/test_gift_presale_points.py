@@ -12,7 +12,7 @@ from conftest import HEADER, D, amounts, make_cart
 
 from promokit import MemoryStore
 from promokit.errors import ConfigError
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.registry import Registry
 from promokit.stores import counter_keys
 from promokit.text import Text

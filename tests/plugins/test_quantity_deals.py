@@ -22,7 +22,7 @@ from test_properties import brute_force_best, build, cents
 from promokit import Cart, Engine
 from promokit.campaign import Promotion
 from promokit.errors import ConfigError
-from promokit.loader import parse_campaigns
+from promokit.loading import parse_campaigns
 from promokit.registry import Registry
 from promokit.text import Text
 

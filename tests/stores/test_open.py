@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import promokit
-from promokit import PluginError, StoreURLError
+from promokit import PluginError, StoreURLError, open_store
 from promokit.registry import Registry
-from promokit.stores import MemoryStore, StoreBackend, open_store, parse_store_url
+from promokit.stores import MemoryStore, StoreBackend, parse_store_url
 
 
 class Tagged(MemoryStore):

@@ -25,12 +25,12 @@ pytest.importorskip("psycopg", reason="the PostgreSQL tests need psycopg "
 
 import psycopg
 
-from promokit._store_contract import entry, new
+from promokit import open_store
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
-from promokit.stores import open_store
 from promokit.stores import postgres as postgres_module
 from promokit.stores.base import Delta, Expect
 from promokit.stores.postgres import PostgresStore
+from promokit.testing.stores import entry, new
 
 pytestmark = pytest.mark.postgres
 

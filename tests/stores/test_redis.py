@@ -22,10 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit._store_contract import entry
+from promokit import open_store
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
-from promokit.stores import Change, CodeRow, Delta, Expect, MemoryStore, open_store
+from promokit.stores import Change, CodeRow, Delta, Expect, MemoryStore
 from promokit.testing import StoreContract
+from promokit.testing.stores import entry
 
 try:
     import redis

@@ -18,11 +18,12 @@ import attrs
 import pytest
 
 import promokit
-from promokit._store_contract import T0, entry, new
+from promokit import open_store
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
-from promokit.stores import Delta, open_store
+from promokit.stores import Delta
 from promokit.stores import sqlite as sqlite_store
 from promokit.stores.sqlite import SQLiteStore
+from promokit.testing.stores import T0, entry, new
 
 
 @pytest.fixture
@@ -282,7 +283,7 @@ def test_many_keys_and_codes_at_once(store: SQLiteStore) -> None:
 
 WORKER = """
 import sys
-from promokit._store_contract import entry, new
+from promokit.testing.stores import entry, new
 from promokit.stores.base import Delta
 from promokit.stores.sqlite import SQLiteStore
 

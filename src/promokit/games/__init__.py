@@ -13,22 +13,42 @@ Every game keeps its state in the engine's store, through the same atomic
 process and on many app servers; every state change is journalled for the
 audit; and every change a customer should hear about is a
 :class:`GameEvent` through the ``promokit_game_event`` hook.
+
+This package is the interface a game kind implements, with everything a kind
+needs to write one (rows, steps, the audit's randomness, share tokens, the
+change rule's comparisons); :mod:`promokit.gameplay` plays them.
 """
 
-from .audit import DrawLog, VerifyReport, verify_log
+from .audit import (
+    DrawLog,
+    VerifyReport,
+    below,
+    commitment,
+    draw_digest,
+    new_seed,
+    pick_weighted,
+    seed_stream,
+)
 from .base import (
+    LIVE_LIMIT,
+    MAX_ATTEMPTS,
     ConfigChange,
     Game,
     GameEvent,
     GameKind,
     GameRuntime,
     GameSpec,
+    OrderBook,
+    Step,
     age_on,
+    dumps,
 )
-from .collection import Games
+from .changes import compare, shared_changes
 from .tokens import ShareToken, sign_token, verify_token
 
 __all__ = [
+    "LIVE_LIMIT",
+    "MAX_ATTEMPTS",
     "ConfigChange",
     "DrawLog",
     "Game",
@@ -36,11 +56,20 @@ __all__ = [
     "GameKind",
     "GameRuntime",
     "GameSpec",
-    "Games",
+    "OrderBook",
     "ShareToken",
+    "Step",
     "VerifyReport",
     "age_on",
+    "below",
+    "commitment",
+    "compare",
+    "draw_digest",
+    "dumps",
+    "new_seed",
+    "pick_weighted",
+    "seed_stream",
+    "shared_changes",
     "sign_token",
-    "verify_log",
     "verify_token",
 ]

@@ -11,7 +11,7 @@ that customer's draws 1, 2, 3 … with no gaps, and the config hash binds the
 draw to the exact rules in force. The server cannot pick outcomes (the seed is
 fixed before the customer's seed is known), the customer cannot predict them
 (the seed is secret until the reveal), and after the reveal anyone holding the
-draw log can recompute every draw: :func:`verify_log`, or
+draw log can recompute every draw: :func:`promokit.gameplay.verify_log`, or
 ``promokit game verify LOG``.
 
 Random numbers come from the digest's first 8 bytes as an integer ``u`` in
@@ -26,15 +26,11 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from ..errors import ConfigError, GameError
-
-if TYPE_CHECKING:
-    from ..registry import Registry
-    from .base import GameSpec
+from ..errors import GameError
 
 __all__ = [
     "DrawLog",
@@ -45,7 +41,6 @@ __all__ = [
     "new_seed",
     "pick_weighted",
     "seed_stream",
-    "verify_log",
 ]
 
 
@@ -157,7 +152,7 @@ class DrawLog:
 
 @attrs.frozen
 class VerifyReport:
-    """What :func:`verify_log` found: ``ok`` when ``problems`` is empty."""
+    """What :func:`~promokit.gameplay.verify_log` found: ``ok`` when ``problems`` is empty."""
 
     draws: int
     problems: tuple[str, ...] = ()
@@ -165,48 +160,3 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def verify_log(log: DrawLog, registry: Registry) -> VerifyReport:
-    """Check a revealed draw log: the seed matches the commitment, the config
-    matches its hash, and the game's kind recomputes every draw to the logged
-    outcome (and every fallback was due)."""
-    from .loader import config_hash, parse_game_table
-
-    problems: list[str] = []
-    if log.seed is None:
-        return VerifyReport(len(log.entries), ("the seed is not revealed yet: verify after "
-                                               "`promokit game reveal`",))
-    try:
-        seed_ok = hmac.compare_digest(commitment(log.seed), log.commitment)
-    except ValueError:
-        seed_ok = False
-    if not seed_ok:
-        problems.append("the revealed seed does not hash to the published commitment")
-    configs = dict(log.configs)
-    configs.setdefault(log.config_hash, log.config)
-    specs: dict[str, GameSpec] = {}
-    for logged_hash, table in sorted(configs.items()):
-        if config_hash(table) != logged_hash:
-            problems.append(f"a config does not hash to its logged hash {logged_hash[:12]}…")
-            continue
-        try:
-            spec = parse_game_table(table, registry, currency=log.currency,
-                                    timezone=log.timezone)
-        except ConfigError as error:
-            problems.append(f"config {logged_hash[:12]}… is invalid: {error}")
-            continue
-        if spec.kind != log.kind or spec.id != log.game:
-            problems.append(f"config {logged_hash[:12]}… is {spec.kind!r} game {spec.id!r}, "
-                            f"the log is {log.kind!r} game {log.game!r}")
-            continue
-        specs[logged_hash] = spec
-    if not specs:
-        return VerifyReport(len(log.entries), tuple(problems))
-    kind = next(iter(specs.values())).kind_impl
-    for number, entry in enumerate(log.entries, 1):
-        if entry.get("config_hash") not in specs:
-            problems.append(f"draw {number}: ran under a config the log does not hold")
-    if not problems:
-        problems.extend(kind.verify(specs, log.seed, log.entries))
-    return VerifyReport(len(log.entries), tuple(problems))

@@ -20,32 +20,33 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import attrs
 
-from ..campaign import Condition, Funding, Schedule, Scope
+from ..campaign import Promotion
 from ..cart import Customer, Line
-from ..conditions import ConditionContext
+from ..conditions import Condition, ConditionContext, failed_condition
 from ..errors import GameError
 from ..kinds import NoDeal
 from ..money import Currency
+from ..order import Order, Refund
 from ..params import Params
 from ..stores.base import Change, Delta, JournalEntry, OrderRow, Store
+from ..terms import Funding, Schedule, Scope
 from ..text import Text
 from .audit import DrawLog, commitment, new_seed
 
-if TYPE_CHECKING:
-    from .._hooks import Hooks
-    from ..engine import Engine
-
 __all__ = [
+    "LIVE_LIMIT",
+    "MAX_ATTEMPTS",
     "ConfigChange",
     "Game",
     "GameEvent",
     "GameKind",
     "GameRuntime",
     "GameSpec",
+    "OrderBook",
     "Step",
     "age_on",
     "dumps",
@@ -130,9 +131,27 @@ class ConfigChange:
         return f"{self.path}: {self.before} → {self.after} ({verdict})"
 
 
+class OrderBook(Protocol):
+    """The orders a game may look at and refund (a group buy refunds its members'
+    lines; a presale checks its balance order): checkout, seen through two calls."""
+
+    def order(self, order_id: str) -> Order | None:
+        """The stored order, or ``None``."""
+
+    def refund(self, order_id: str, refund_id: str,
+               units: Mapping[str, int] | None = None) -> Refund:
+        """Refund units of a committed order (idempotent per ``refund_id``)."""
+
+
+def _ignore(event: GameEvent) -> None:
+    """Where events go when nobody listens."""
+
+
 @attrs.frozen(kw_only=True)
 class GameRuntime:
-    """What a bound game uses: the engine's store, clock, hooks and secret."""
+    """What a bound game may use: a store, a clock, where its events go, the orders
+    it may look at and refund, the promotions it may name, and a secret. The
+    engine wires one per campaign set; a game never sees the engine."""
 
     store: Store
     clock: Callable[[], datetime]
@@ -140,11 +159,17 @@ class GameRuntime:
     currency: Currency
     timezone: str
     """The campaign file's timezone name (days for daily limits are local days)."""
-    hooks: Hooks
+    emit: Callable[[GameEvent], None] = _ignore
+    """Hands an event to observers (the ``promokit_game_event`` hook)."""
     jurisdiction: str = "none"
     secret: bytes | None = None
     """Key for share tokens (``Engine(secret=…)``)."""
-    engine: Engine | None = attrs.field(default=None, eq=False, repr=False)
+    orders: OrderBook | None = attrs.field(default=None, eq=False, repr=False)
+    """Checkout's orders, when the game runs inside an engine."""
+    promotions: Mapping[str, Promotion] | None = attrs.field(default=None, eq=False,
+                                                               repr=False)
+    """The campaign set's promotions by id, when the game runs inside an engine (a
+    presale's balance is priced by one of them)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -222,8 +247,6 @@ class Game:
                       if channel is not None or c.rule != "channel"]
         if not conditions:
             return
-        from ..pipeline import failed_condition
-
         ctx = ConditionContext(customer=customer, channel=channel, now=now or self.now(),
                                currency=self.runtime.currency, lines=())
         failed = failed_condition(conditions, ctx, amounts=False)
@@ -287,7 +310,7 @@ class Game:
 
     def emit(self, event: str, customer: str | None, data: Mapping[str, Any]) -> None:
         """Tell observers (``promokit_game_event``)."""
-        self.runtime.hooks.game_event(GameEvent(
+        self.runtime.emit(GameEvent(
             game=self.id, kind=self.spec.kind, event=event, customer=customer,
             at=self.now(), data=dict(data)))
 

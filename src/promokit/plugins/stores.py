@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 from promokit import hookimpl
 from promokit.errors import StoreURLError
-from promokit.stores.base import Store, StoreBackend
-from promokit.stores.url import parse_store_url
+from promokit.stores import Store, StoreBackend, parse_store_url
 
 
 def _opener(module: str, cls: str, extra: str | None = None) -> Callable[[str], Store]:

@@ -30,11 +30,10 @@ import attrs
 
 from promokit import hookimpl
 from promokit.allocation import allocate
-from promokit.campaign import Scope
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
-from promokit.loader import read_scope
 from promokit.money import Currency
 from promokit.params import Params
+from promokit.terms import Scope
 from promokit.text import Text
 
 
@@ -81,7 +80,7 @@ class BundlePrice(DiscountKind):
             else:
                 table = cp.table("scope")
                 if table is not None:
-                    scope = read_scope(table)
+                    scope = Scope.from_params(table)
                     if not scope.lists_anything:
                         cp.problem("must list the items of the component (skus, categories …)",
                                    "scope")

@@ -31,11 +31,10 @@ import attrs
 
 from promokit import hookimpl
 from promokit.allocation import allocate
-from promokit.campaign import Scope
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
-from promokit.loader import read_scope
 from promokit.money import percent_of
 from promokit.params import Params
+from promokit.terms import Scope
 from promokit.text import Text
 
 
@@ -67,7 +66,7 @@ class BuyXGetY(DiscountKind):
         get_scope = None
         table = params.table("get_scope")
         if table is not None:
-            get_scope = read_scope(table)
+            get_scope = Scope.from_params(table)
             if not get_scope.lists_anything:
                 params.problem("must list the items given (skus, categories …)", "get_scope")
         return BuyXGetYParams(buy=buy, get=get, percent=percent, get_scope=get_scope)

@@ -12,13 +12,11 @@ from typing import Any
 
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games.audit import DrawLog
-from promokit.games.base import Game, Step, dumps
-from promokit.games.tokens import sign_token, verify_token
-from promokit.stores.base import Change, Delta, JournalEntry, OrderRow
+from promokit.games import DrawLog, Game, Step, dumps, sign_token, verify_token
+from promokit.stores import Change, Delta, JournalEntry, OrderRow
 
-from .keys import _BARGAIN_ID, _code, _key
-from .plan import _plan
+from .keys import BARGAIN_ID, bargain_code, bargain_key
+from .plan import cached_cut_plan
 from .values import BargainConfig, BargainState, HelpResult
 
 #: How many times a start retries when a racing start of the same customer won.
@@ -74,9 +72,9 @@ class BargainGame(Game):
                 order_id=self.row_id("bargain", code), revision=0, status="open",
                 body=dumps(body), expires_at=float(closes),
                 deltas=(Delta(count_key, 1, number),
-                        Delta(_key(self.id, code, "owner", owner), 1, 1),
-                        Delta(_key(self.id, code, "price"), config.price, config.price),
-                        Delta(_key(self.id, code, "buy_by"), buy_by, buy_by),
+                        Delta(bargain_key(self.id, code, "owner", owner), 1, 1),
+                        Delta(bargain_key(self.id, code, "price"), config.price, config.price),
+                        Delta(bargain_key(self.id, code, "buy_by"), buy_by, buy_by),
                         self.live_hold())))
             if outcome.applied:
                 self.emit("started", owner, {
@@ -115,7 +113,8 @@ class BargainGame(Game):
         seed = self._game_seed()
         code = bargain_id.rpartition(".")[2]
         row_id = self.row_id("bargain", code)
-        bought_key, cut_key = _key(self.id, code, "bought"), _key(self.id, code, "cut")
+        bought_key = bargain_key(self.id, code, "bought")
+        cut_key = bargain_key(self.id, code, "cut")
         if self.store.read([bought_key])[bought_key]:
             raise GameError(f"bargain {bargain_id!r} has been bought; it takes no more helps",
                             reason="done", game=self.id)
@@ -157,7 +156,7 @@ class BargainGame(Game):
                    now: datetime, daily_key: str) -> Step[HelpResult]:
         """The write of one help on a bargain that takes it."""
         total = body["price"] - body["floor"]
-        plan = _plan(seed, body["id"], total, body["helps"])
+        plan = cached_cut_plan(seed, body["id"], total, body["helps"])
         index = body["used"]
         cuts = min(body["bonus"] if new_helper else 1, body["helps"] - index)
         cut = sum(plan[index:index + cuts])
@@ -171,7 +170,7 @@ class BargainGame(Game):
                   "index": index, "cuts": cuts, "new": new_helper, "cut": cut,
                   "cut_total": cut_total, "config_hash": body["config_hash"],
                   "at": now.isoformat()}
-        deltas = [Delta(_key(self.id, body["id"].rpartition(".")[2], "cut"), cut, total)]
+        deltas = [Delta(bargain_key(self.id, body["id"].rpartition(".")[2], "cut"), cut, total)]
         if self.config.helps_per_day is not None:
             deltas.append(Delta(daily_key, 1, self.config.helps_per_day))
         deltas.append(self.live_hold())
@@ -201,7 +200,7 @@ class BargainGame(Game):
         if row is None:
             raise GameError(f"no bargain {bargain_id!r} in game {self.id!r}",
                             reason="not_found", game=self.id)
-        bought_key = _key(self.id, code, "bought")
+        bought_key = bargain_key(self.id, code, "bought")
         return self._state(json.loads(row.body), row.status,
                            bought=bool(self.store.read([bought_key])[bought_key]))
 
@@ -301,7 +300,7 @@ class BargainGame(Game):
         return self.runtime.secret
 
     def _code_or_raise(self, bargain_id: str) -> str:
-        code = _code(self.id, bargain_id)
+        code = bargain_code(self.id, bargain_id)
         if code is None:
             raise GameError(f"{bargain_id!r} is not a bargain id of game {self.id!r} "
                             f"({self.id}.<16 hex digits>)", reason="not_found", game=self.id)
@@ -309,7 +308,7 @@ class BargainGame(Game):
 
     def _resolve(self, target: str, now: datetime) -> str:
         """A bargain id, from an id or a share token."""
-        if _BARGAIN_ID.match(target):
+        if BARGAIN_ID.match(target):
             self._code_or_raise(target)
             return target
         token = verify_token(self._secret(), target, game=self.id, now=now.timestamp())

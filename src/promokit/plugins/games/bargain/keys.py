@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 
 #: A bargain id: ``<game id>.<code>``, the code 16 hex digits.
-_BARGAIN_ID = re.compile(r"^(?P<game>[A-Za-z0-9_-]+)\.(?P<code>[0-9a-f]{16})$")
+BARGAIN_ID = re.compile(r"^(?P<game>[A-Za-z0-9_-]+)\.(?P<code>[0-9a-f]{16})$")
 
 
-def _code(game_id: str, bargain_id: str | None) -> str | None:
+def bargain_code(game_id: str, bargain_id: str | None) -> str | None:
     """The code of one of ``game_id``'s bargain ids, or ``None``."""
-    found = _BARGAIN_ID.match(bargain_id or "")
+    found = BARGAIN_ID.match(bargain_id or "")
     if found is None or found["game"] != game_id:
         return None
     return found["code"]
 
 
-def _key(game_id: str, code: str, *parts: str) -> str:
+def bargain_key(game_id: str, code: str, *parts: str) -> str:
     return ":".join(("game", game_id, "bargain", code, *parts))

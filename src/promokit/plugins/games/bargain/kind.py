@@ -7,18 +7,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from promokit.campaign import Scope
 from promokit.cart import Customer, Line
-from promokit.games.base import ConfigChange, GameKind, GameRuntime, GameSpec
-from promokit.games.changes import compare
+from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec, compare
 from promokit.kinds import NoDeal
 from promokit.params import Params
-from promokit.stores.base import Delta
+from promokit.stores import Delta
+from promokit.terms import Scope
 from promokit.text import Text
 
 from .game import BargainGame
-from .keys import _code, _key
-from .plan import _plan
+from .keys import bargain_code, bargain_key
+from .plan import cached_cut_plan
 from .values import BargainConfig
 
 
@@ -173,7 +172,7 @@ class Bargain(GameKind):
         spec = specs[entry["config_hash"]]
         config: BargainConfig = spec.config
         bargain = str(entry["bargain"])
-        if _code(spec.id, bargain) is None:
+        if bargain_code(spec.id, bargain) is None:
             return [f"{bargain!r} is not a bargain id of game {spec.id!r}"]
         used, cut_total, config_hash = progress.get(bargain, (0, 0, entry["config_hash"]))
         problems = []
@@ -188,7 +187,7 @@ class Bargain(GameKind):
         if cuts != allowed or cuts < 1:
             problems.append(f"bargain {bargain}: makes {cuts} planned cut(s), "
                             f"{allowed} were due")
-        plan = _plan(seed, bargain, config.total_cut, config.helps)
+        plan = cached_cut_plan(seed, bargain, config.total_cut, config.helps)
         expected = sum(plan[index:index + cuts])
         if cut != expected:
             problems.append(f"bargain {bargain}: logged cut {cut}, the plan gives {expected}")
@@ -223,31 +222,32 @@ class Bargain(GameKind):
 
     def price_keys(self, spec: GameSpec, line: Line, customer: Customer) -> Sequence[str]:
         """The bargain's owner mark for ``customer``, list price, cut and buy-by time."""
-        code = _code(spec.id, line.bargain_id)
+        code = bargain_code(spec.id, line.bargain_id)
         if code is None:
             return ()
-        keys = [_key(spec.id, code, name) for name in ("price", "cut", "buy_by")]
+        keys = [bargain_key(spec.id, code, name) for name in ("price", "cut", "buy_by")]
         if customer.id is not None:
-            keys.append(_key(spec.id, code, "owner", customer.id))
+            keys.append(bargain_key(spec.id, code, "owner", customer.id))
         return keys
 
     def unit_price(self, spec: GameSpec, line: Line, customer: Customer,
                    counters: Mapping[str, int], now: datetime, text: Text) -> int | NoDeal:
         """List price − cut, for the bargain's owner, until its buy-by time."""
-        code = _code(spec.id, line.bargain_id)
-        price = counters.get(_key(spec.id, code, "price"), 0) if code is not None else 0
+        code = bargain_code(spec.id, line.bargain_id)
+        price = counters.get(bargain_key(spec.id, code, "price"), 0) if code is not None else 0
         if code is None or not price:
             return NoDeal("not_eligible:bargain", text.pick(
                 f"{line.bargain_id!r} is not a bargain of game {spec.id!r}",
                 f"{line.bargain_id}不是本活動的砍價單"))
-        if customer.id is None or counters.get(_key(spec.id, code, "owner", customer.id)) != 1:
+        owner = None if customer.id is None else bargain_key(spec.id, code, "owner", customer.id)
+        if owner is None or counters.get(owner) != 1:
             return NoDeal("not_eligible:bargain_owner", text.pick(
                 "only the customer who started the bargain buys at its price",
                 "僅發起砍價的顧客可按砍後價購買"))
-        if now.timestamp() >= counters.get(_key(spec.id, code, "buy_by"), 0):
+        if now.timestamp() >= counters.get(bargain_key(spec.id, code, "buy_by"), 0):
             return NoDeal("ended", text.pick(
                 "the time to buy at the bargained price has passed", "砍後價的購買時間已過"))
-        return price - counters.get(_key(spec.id, code, "cut"), 0)
+        return price - counters.get(bargain_key(spec.id, code, "cut"), 0)
 
     def price_units(self, spec: GameSpec, line: Line) -> int:
         """One unit per bargain."""
@@ -255,5 +255,5 @@ class Bargain(GameKind):
 
     def price_holds(self, spec: GameSpec, line: Line, customer: Customer) -> Sequence[Delta]:
         """A bargain is bought once."""
-        code = _code(spec.id, line.bargain_id)
-        return () if code is None else (Delta(_key(spec.id, code, "bought"), 1, 1),)
+        code = bargain_code(spec.id, line.bargain_id)
+        return () if code is None else (Delta(bargain_key(spec.id, code, "bought"), 1, 1),)

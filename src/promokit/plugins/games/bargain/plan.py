@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from promokit.games.audit import below, seed_stream
+from promokit.games import below, seed_stream
 
 #: Resolution of each step's random decay: ``u`` is drawn in [0, 2³²).
 _SCALE = 1 << 32
@@ -53,5 +53,5 @@ def cut_plan(seed: str, bargain_id: str, total: int, helps: int) -> tuple[int, .
 
 
 @functools.lru_cache(maxsize=512)
-def _plan(seed: str, bargain_id: str, total: int, helps: int) -> tuple[int, ...]:
+def cached_cut_plan(seed: str, bargain_id: str, total: int, helps: int) -> tuple[int, ...]:
     return cut_plan(seed, bargain_id, total, helps)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from promokit.games.audit import pick_weighted
+from promokit.games import pick_weighted
 from promokit.money import Currency
 from promokit.params import Params
 
@@ -142,7 +142,7 @@ def _unique(key: str, tables: list[Params], ids: list[str | None]) -> None:
             seen.add(found)
 
 
-def _tiers(params: Params) -> tuple[Tier, ...]:
+def read_tiers(params: Params) -> tuple[Tier, ...]:
     tables = params.tables("tiers", required=True, non_empty=True) or []
     tiers = []
     ids = []
@@ -156,7 +156,7 @@ def _tiers(params: Params) -> tuple[Tier, ...]:
     return tuple(tiers) if len(tiers) == len(tables) and len(set(ids)) == len(ids) else ()
 
 
-def _items(params: Params, pool: str | None, tiers: tuple[Tier, ...]) -> tuple[Item, ...]:
+def read_items(params: Params, pool: str | None, tiers: tuple[Tier, ...]) -> tuple[Item, ...]:
     tables = params.tables("items", required=True, non_empty=True) or []
     tier_ids = [tier.id for tier in tiers]
     items, ids = [], []
@@ -198,7 +198,7 @@ def _items(params: Params, pool: str | None, tiers: tuple[Tier, ...]) -> tuple[I
     return tuple(items) if complete else ()
 
 
-def _pity(params: Params, tiers: tuple[Tier, ...]) -> Pity | None:
+def read_pity(params: Params, tiers: tuple[Tier, ...]) -> Pity | None:
     table = params.table("pity")
     if table is None:
         return None

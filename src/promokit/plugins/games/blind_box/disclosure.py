@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from promokit.games.base import GameSpec
+from promokit.games import GameSpec
 from promokit.text import Text
 
 from .config import CN_CONSENT_AGE, CN_MIN_AGE, BlindBoxConfig
-from .odds import _percent, odds_of
+from .odds import odds_of, percent_text
 
 
-def _disclosure(spec: GameSpec, text: Text, *, drawn: Mapping[str, int] | None,
+def disclosure_lines(spec: GameSpec, text: Text, *, drawn: Mapping[str, int] | None,
                 jurisdiction: str | None, commitment: str | None) -> list[str]:
     """The rules, one line each, from the config and (finite pool) the counts drawn."""
     config: BlindBoxConfig = spec.config
@@ -41,9 +41,9 @@ def _disclosure(spec: GameSpec, text: Text, *, drawn: Mapping[str, int] | None,
     for item, chance in zip(config.items, odds.items, strict=True):
         name = text.pick("hidden item", "隱藏款") if item.hidden else item.name
         tier = config.tier(item.tier).name
-        parts = [text.pick(f"probability {_percent(chance.probability)}% "
+        parts = [text.pick(f"probability {percent_text(chance.probability)}% "
                            f"({chance.probability})",
-                           f"概率{_percent(chance.probability)}%（{chance.probability}）"),
+                           f"概率{percent_text(chance.probability)}%（{chance.probability}）"),
                  text.pick(f"market value {amount(item.value)}", f"市場價值{amount(item.value)}")]
         if item.quantity is not None:
             parts.append(text.pick(f"{item.quantity} released", f"限量{item.quantity}個"))
@@ -51,7 +51,7 @@ def _disclosure(spec: GameSpec, text: Text, *, drawn: Mapping[str, int] | None,
                 parts.append(text.pick(f"{chance.remaining} left", f"剩餘{chance.remaining}個"))
         lines.append(f"- [{tier}] {name}: " + ", ".join(parts) if not text.zh else
                      f"- 【{tier}】{name}：" + "，".join(parts))
-    tiers = text.join(f"{tier.name} {_percent(p)}%" for tier, p in odds.tiers)
+    tiers = text.join(f"{tier.name} {percent_text(p)}%" for tier, p in odds.tiers)
     lines.append(text.pick(f"By tier: {tiers}.", f"各款式等級概率：{tiers}。"))
     lines.append(text.pick(
         f"Declared market values range from {amount(odds.min_value)} to "

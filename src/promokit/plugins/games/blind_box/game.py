@@ -14,14 +14,13 @@ import attrs
 
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games.audit import draw_digest
-from promokit.games.base import MAX_ATTEMPTS, Game, age_on, dumps
+from promokit.games import MAX_ATTEMPTS, Game, age_on, draw_digest, dumps
 from promokit.money import Currency
-from promokit.stores.base import Change, Delta, JournalEntry
+from promokit.stores import Change, Delta, JournalEntry
 from promokit.text import Text
 
 from .config import CN_CONSENT_AGE, CN_MIN_AGE, BlindBoxConfig, Item, LastPrize
-from .disclosure import _disclosure
+from .disclosure import disclosure_lines
 from .odds import Odds, odds_of
 
 
@@ -148,7 +147,7 @@ class BlindBoxGame(Game):
         age rule of the jurisdiction and, once open, the commitment."""
         text = Text(lang, currency=self.runtime.currency)
         started = self.started()
-        return "\n".join(_disclosure(
+        return "\n".join(disclosure_lines(
             self.spec, text, drawn=self._drawn() if self.config.finite else None,
             jurisdiction=self.runtime.jurisdiction,
             commitment=None if started is None else str(started["commitment"])))

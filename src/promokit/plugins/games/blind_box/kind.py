@@ -7,16 +7,15 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from promokit.games.base import ConfigChange, GameKind, GameRuntime, GameSpec
-from promokit.games.changes import compare
+from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec, compare
 from promokit.params import Params
 from promokit.text import Text
 
-from .config import CN_MIN_AGE, BlindBoxConfig, LastPrize, Pity, _items, _pity, _tiers
-from .disclosure import _disclosure
+from .config import CN_MIN_AGE, BlindBoxConfig, LastPrize, Pity, read_items, read_pity, read_tiers
+from .disclosure import disclosure_lines
 from .game import BlindBoxGame
 from .odds import odds_of
-from .verify import _Replay
+from .verify import Replay
 
 
 class BlindBox(GameKind):
@@ -38,8 +37,8 @@ class BlindBox(GameKind):
         series = params.string("series")
         pool = params.string("pool", required=False, default="fixed",
                              choices=("fixed", "finite"))
-        tiers = _tiers(params)
-        items = _items(params, pool, tiers)
+        tiers = read_tiers(params)
+        items = read_items(params, pool, tiers)
         last_prize = None
         prize = params.table("last_prize")
         if prize is not None:
@@ -49,7 +48,7 @@ class BlindBox(GameKind):
             name, value = prize.string("name"), prize.money("value", positive=True)
             prize.finish()
             last_prize = LastPrize(name=name, value=value) if name and value else None
-        pity = _pity(params, tiers)
+        pity = read_pity(params, tiers)
         draws_per_day = params.integer("draws_per_day", required=False, minimum=1)
         spend_per_day = params.money("spend_per_day", required=False, positive=True)
         if spend_per_day is not None and price is not None and spend_per_day < price:
@@ -80,7 +79,7 @@ class BlindBox(GameKind):
     def disclosure(self, spec: GameSpec, text: Text) -> list[str]:
         """The rules from the config alone (the bound game's adds the counts left,
         the jurisdiction's age rule and the commitment)."""
-        return _disclosure(spec, text, drawn=None, jurisdiction=spec.jurisdiction,
+        return disclosure_lines(spec, text, drawn=None, jurisdiction=spec.jurisdiction,
                            commitment=None)
 
     def changes(self, old: GameSpec, new: GameSpec) -> list[ConfigChange]:
@@ -88,7 +87,7 @@ class BlindBox(GameKind):
 
     def verify(self, specs: Mapping[str, GameSpec], seed: str,
                entries: Sequence[Mapping[str, Any]]) -> list[str]:
-        return _Replay(specs, seed).run(entries)
+        return Replay(specs, seed).run(entries)
 
     def bind(self, spec: GameSpec, runtime: GameRuntime) -> BlindBoxGame:
         return BlindBoxGame(spec, runtime)

@@ -52,13 +52,13 @@ class Odds:
             "value_range": {"min": str(money(self.min_value)), "max": str(money(self.max_value))},
             "items": [{"id": o.id, "name": o.name, "tier": o.tier, "hidden": o.hidden,
                        "value": str(money(o.value)), "probability": str(o.probability),
-                       "percent": _percent(o.probability), "quantity": o.quantity,
+                       "percent": percent_text(o.probability), "quantity": o.quantity,
                        "remaining": o.remaining} for o in self.items],
             "tiers": [{"id": t.id, "name": t.name, "probability": str(p),
-                       "percent": _percent(p)} for t, p in self.tiers]}
+                       "percent": percent_text(p)} for t, p in self.tiers]}
 
 
-def _percent(probability: Fraction) -> str:
+def percent_text(probability: Fraction) -> str:
     """``12.50`` for 1/8; rounded half up to two places."""
     hundredths = probability * 10_000
     whole = int(hundredths + Fraction(1, 2))

@@ -7,13 +7,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from promokit.games.audit import draw_digest
-from promokit.games.base import GameSpec
+from promokit.games import GameSpec, draw_digest
 
 from .config import BlindBoxConfig
 
 
-class _Replay:
+class Replay:
     """Recompute a revealed draw log entry by entry, keeping what the game kept:
     each customer's nonce and pity count, and the pool's counts in log order."""
 

@@ -54,7 +54,7 @@ class GroupBuyConfig:
         return prices[-1] if prices else None
 
 
-def _read_tiers(tables: list[Params]) -> tuple[Tier, ...] | None:
+def read_tiers(tables: list[Params]) -> tuple[Tier, ...] | None:
     tiers: list[Tier] = []
     for table in tables:
         size = table.integer("size", minimum=2)

@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 
 from promokit.cart import Customer
 from promokit.errors import GameError, OrderError
-from promokit.games import Game, GameSpec, sign_token, verify_token
-from promokit.games.base import GameRuntime, Step
-from promokit.stores.base import Delta, OrderRow
+from promokit.games import Game, GameRuntime, GameSpec, Step, sign_token, verify_token
+from promokit.stores import Delta, OrderRow
 
 from .config import GroupBuyConfig
 from .group import (
@@ -21,10 +20,10 @@ from .group import (
     SUCCEEDED,
     VIRTUAL,
     Group,
+    Keys,
     Member,
-    _code_of,
     _group_code,
-    _Keys,
+    code_of,
 )
 
 T = TypeVar("T")
@@ -37,7 +36,7 @@ class GroupBuyGame(Game):
 
     def __init__(self, spec: GameSpec, runtime: GameRuntime) -> None:
         super().__init__(spec, runtime)
-        self.keys = _Keys(spec.id)
+        self.keys = Keys(spec.id)
 
     # -- playing ---------------------------------------------------------------------------
 
@@ -320,11 +319,11 @@ class GroupBuyGame(Game):
             changed = self._transact(row_id, build) or changed
 
     def _refund_order(self, group_id: str, member: Mapping[str, Any]) -> dict[str, Any]:
-        """Refund the member's group lines through the engine's checkout, if the order
+        """Refund the member's group lines through checkout, if the order
         is there (idempotent per refund id ``group:<group id>``)."""
-        engine = self.runtime.engine
-        order = engine.order(member["order_id"]) if engine is not None else None
-        if engine is None or order is None:
+        orders = self.runtime.orders
+        order = orders.order(member["order_id"]) if orders is not None else None
+        if orders is None or order is None:
             return {"refund_id": None}
         refund_id = f"group:{group_id}"
         earlier = order.refund(refund_id)
@@ -339,7 +338,7 @@ class GroupBuyGame(Game):
             return {"refund_id": None, "refund_error": "the group's lines of order "
                     f"{member['order_id']!r} were refunded already"}
         try:
-            refund = engine.refund(member["order_id"], refund_id, units or None)
+            refund = orders.refund(member["order_id"], refund_id, units or None)
         except OrderError as error:  # not committed, or refunded in full by the shop
             return {"refund_id": None, "refund_error": str(error)}
         return {"refund_id": refund_id, "amount": str(refund.amount)}
@@ -371,7 +370,7 @@ class GroupBuyGame(Game):
         return self.read(row_id)[1]
 
     def _code(self, group_id: str) -> str:
-        code = _code_of(self.id, group_id)
+        code = code_of(self.id, group_id)
         if code is None:
             raise self._not_found(group_id)
         return code
@@ -387,7 +386,7 @@ class GroupBuyGame(Game):
 
     def _resolve(self, group: str) -> tuple[str, str | None]:
         """A group id, or a share token's group and inviter."""
-        if _code_of(self.id, group) is not None:
+        if code_of(self.id, group) is not None:
             return group, None
         secret = self.runtime.secret
         if secret is None:
@@ -399,8 +398,8 @@ class GroupBuyGame(Game):
     def _paid_units(self, customer: str, order_id: str, target: str) -> int:
         """Units bought at the group price by the order (1 if checkout does not know
         it); refuses an unpaid order, another customer's, or one for another group."""
-        engine = self.runtime.engine
-        order = engine.order(order_id) if engine is not None else None
+        orders = self.runtime.orders
+        order = orders.order(order_id) if orders is not None else None
         if order is None:
             return 1
         if order.status != "committed":

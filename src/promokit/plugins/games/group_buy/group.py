@@ -87,7 +87,7 @@ def _group_code(game: str, order_id: str) -> str:
     return hashlib.sha256(f"{game}\n{order_id}".encode()).hexdigest()[:CODE_LENGTH]
 
 
-def _code_of(game: str, group_id: str | None) -> str | None:
+def code_of(game: str, group_id: str | None) -> str | None:
     """The code of one of ``game``'s group ids, or ``None``."""
     prefix = game + "."
     if group_id is None or not group_id.startswith(prefix):
@@ -96,7 +96,7 @@ def _code_of(game: str, group_id: str | None) -> str | None:
     return code if _CODE.fullmatch(code) else None
 
 
-class _Keys:
+class Keys:
     """Counter and row names of one game's groups."""
 
     def __init__(self, game: str) -> None:

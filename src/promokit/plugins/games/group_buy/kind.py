@@ -8,20 +8,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from promokit.campaign import Scope
 from promokit.cart import Customer, Line
-from promokit.conditions import ConditionContext
-from promokit.games import ConfigChange, GameKind, GameSpec
-from promokit.games.base import GameRuntime
-from promokit.games.changes import compare
+from promokit.conditions import ConditionContext, condition_message, failed_condition
+from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec, compare
 from promokit.kinds import NoDeal
 from promokit.params import Params
-from promokit.pipeline import condition_message, failed_condition
+from promokit.terms import Scope
 from promokit.text import Text
 
-from .config import GroupBuyConfig, Tier, _read_tiers
+from .config import GroupBuyConfig, Tier, read_tiers
 from .game import GroupBuyGame
-from .group import _code_of, _Keys
+from .group import Keys, code_of
 
 
 class GroupBuy(GameKind):
@@ -57,7 +54,7 @@ class GroupBuy(GameKind):
             params.problem('is required (or tiers = [{ size = 3, price = "69.00" }, …])',
                            "price")
         elif tables is not None:
-            tiers = _read_tiers(tables)
+            tiers = read_tiers(tables)
             if tiers is not None and size is not None and size != tiers[-1].size:
                 params.problem(f"with tiers, size is the largest tier's size "
                                f"({tiers[-1].size}), got {size}", "size")
@@ -196,9 +193,9 @@ class GroupBuy(GameKind):
 
     def price_keys(self, spec: GameSpec, line: Line, customer: Customer) -> Sequence[str]:
         """The customer's group count and, for a join, the group's mirrored state."""
-        keys = _Keys(spec.id)
+        keys = Keys(spec.id)
         found = [keys.groups(customer.id)] if customer.id is not None else []
-        code = _code_of(spec.id, line.group_id)
+        code = code_of(spec.id, line.group_id)
         if code is not None:
             found += [keys.members(code), keys.ends(code), keys.closed(code)]
             if customer.id is not None:
@@ -209,7 +206,7 @@ class GroupBuy(GameKind):
                    counters: Mapping[str, int], now: datetime, text: Text) -> int | NoDeal:
         """The group price, or why the line cannot have it (from counters only)."""
         config: GroupBuyConfig = spec.config
-        keys = _Keys(spec.id)
+        keys = Keys(spec.id)
         if customer.id is None:
             return NoDeal("not_eligible:customer_required", text.pick(
                 "a group buy needs a signed-in customer", "拼團需要登錄"))
@@ -229,7 +226,7 @@ class GroupBuy(GameKind):
                 f"每人最多開團或參團{limit}次"))
         if line.group_id == spec.id:
             return config.price  # the leader opens a new group
-        code = _code_of(spec.id, line.group_id)
+        code = code_of(spec.id, line.group_id)
         if code is None or not counters.get(keys.ends(code), 0):
             return NoDeal("not_eligible:group_unknown", text.pick(
                 f"no group {line.group_id!r}", f"找不到團{line.group_id}"))

@@ -90,7 +90,7 @@ class LotteryConfig:
 # -- parsing helpers -----------------------------------------------------------------------
 
 
-def _parse_prize(p: Params) -> Prize | None:
+def parse_prize(p: Params) -> Prize | None:
     before = len(p.problems)
     prize_id = p.string("id")
     if prize_id is not None and not _ID.match(prize_id):
@@ -120,7 +120,7 @@ def _parse_prize(p: Params) -> Prize | None:
                  locked_until=locked_until, fallback=fallback)
 
 
-def _check_prizes(params: Params, tables: Sequence[Params]) -> None:
+def check_prizes(params: Params, tables: Sequence[Params]) -> None:
     """Rules across the prizes (checked on the tables as written, so that one bad
     prize does not hide them)."""
     seen: set[Any] = set()

@@ -14,7 +14,7 @@ _ACTION_WORDS = {"purchase": ("each purchase", "每次下單購買"),
                  "share": ("each share", "每次分享"), "quiz": ("each quiz answered", "每次答題")}
 
 
-def _prize_line(config: LotteryConfig, prize: Prize, text: Text) -> str:
+def prize_line(config: LotteryConfig, prize: Prize, text: Text) -> str:
     en_kind, zh_kind = _KIND_WORDS[prize.kind]
     what = text.pick(en_kind, zh_kind)
     if prize.value is not None:
@@ -40,7 +40,7 @@ def _prize_line(config: LotteryConfig, prize: Prize, text: Text) -> str:
     return line
 
 
-def _draws_text(config: LotteryConfig, text: Text) -> str:
+def draws_text(config: LotteryConfig, text: Text) -> str:
     free = config.free_draws_per_day
     parts = []
     if config.draws_per_day is not None:
@@ -61,7 +61,7 @@ def _draws_text(config: LotteryConfig, text: Text) -> str:
     return text.pick("; ", "；").join(parts)
 
 
-def _tickets_text(config: LotteryConfig, text: Text) -> str:
+def tickets_text(config: LotteryConfig, text: Text) -> str:
     earns = []
     for action, count in config.tickets:
         en, zh = _ACTION_WORDS[action]

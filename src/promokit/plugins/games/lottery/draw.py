@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from promokit.games.audit import pick_weighted
+from promokit.games import pick_weighted
 
 from .config import LotteryConfig, Prize
 
@@ -20,7 +20,7 @@ GUARANTEE_OFFSET = 8
 # -- what a draw decides (shared by the game and the verifier) -------------------------
 
 
-def _primary(config: LotteryConfig, drawn: Prize, draws_before: int, wins: int,
+def primary_outcome(config: LotteryConfig, drawn: Prize, draws_before: int, wins: int,
              in_stock: Callable[[Prize], bool]) -> tuple[Prize, str | None]:
     """The prize awarded for ``drawn`` before any guarantee, and why it fell back."""
     if drawn.fallback:
@@ -34,7 +34,7 @@ def _primary(config: LotteryConfig, drawn: Prize, draws_before: int, wins: int,
     return drawn, None
 
 
-def _guarantee_due(config: LotteryConfig, award: Prize, wins: int, since_win: int) -> bool:
+def guarantee_due(config: LotteryConfig, award: Prize, wins: int, since_win: int) -> bool:
     """Whether this draw is the customer's N-th in a row without a paid prize (and
     the customer may still win one)."""
     return (config.guarantee_every is not None and award.fallback
@@ -42,7 +42,7 @@ def _guarantee_due(config: LotteryConfig, award: Prize, wins: int, since_win: in
             and since_win + 1 >= config.guarantee_every)
 
 
-def _guarantee_pick(digest: bytes, candidates: Sequence[Prize]) -> Prize:
+def guarantee_pick(digest: bytes, candidates: Sequence[Prize]) -> Prize:
     return candidates[pick_weighted(digest, [p.weight for p in candidates], GUARANTEE_OFFSET)]
 
 

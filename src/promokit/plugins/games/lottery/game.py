@@ -9,14 +9,22 @@ from typing import Any
 
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import Game, GameRuntime, GameSpec
-from promokit.games.audit import commitment, draw_digest, pick_weighted
-from promokit.games.base import MAX_ATTEMPTS, Step, dumps
-from promokit.stores.base import Change, Delta, JournalEntry, OrderRow
+from promokit.games import (
+    MAX_ATTEMPTS,
+    Game,
+    GameRuntime,
+    GameSpec,
+    Step,
+    commitment,
+    draw_digest,
+    dumps,
+    pick_weighted,
+)
+from promokit.stores import Change, Delta, JournalEntry, OrderRow
 from promokit.text import Text
 
 from .config import LotteryConfig, Prize
-from .draw import Draw, Grant, _guarantee_due, _guarantee_pick, _primary
+from .draw import Draw, Grant, guarantee_due, guarantee_pick, primary_outcome
 
 #: The reveal adds this to the draw counter, so no draw can land after it (a draw
 #: adds 1 with this limit). Far above any real count, and exact in every backend's
@@ -153,13 +161,13 @@ class LotteryGame(Game):
             nonce = state["draws"] + 1
             digest = draw_digest(seed, client_seed, nonce, config_hash)
             drawn = config.prizes[pick_weighted(digest, config.weights)]
-            award, reason = _primary(config, drawn, draws_before, state["wins"], in_stock)
+            award, reason = primary_outcome(config, drawn, draws_before, state["wins"], in_stock)
             candidates: list[Prize] | None = None
-            if _guarantee_due(config, award, state["wins"], state["since_win"]):
+            if guarantee_due(config, award, state["wins"], state["since_win"]):
                 candidates = [p for p in config.paid
                               if not p.locked(draws_before) and in_stock(p)]
                 if candidates:
-                    award, reason = _guarantee_pick(digest, candidates), "guarantee"
+                    award, reason = guarantee_pick(digest, candidates), "guarantee"
             won = not award.fallback
             state.update(draws=nonce, day_draws=state["day_draws"] + 1,
                          tickets=state["tickets"] - ticket,

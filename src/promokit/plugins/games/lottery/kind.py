@@ -7,15 +7,14 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec
-from promokit.games.changes import compare
+from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec, compare
 from promokit.params import Params
 from promokit.text import Text
 
-from .config import TICKET_ACTIONS, LotteryConfig, _check_prizes, _parse_prize
-from .disclosure import _draws_text, _prize_line, _tickets_text
+from .config import TICKET_ACTIONS, LotteryConfig, check_prizes, parse_prize
+from .disclosure import draws_text, prize_line, tickets_text
 from .game import LotteryGame
-from .verify import _Replay
+from .verify import Replay
 
 
 class Lottery(GameKind):
@@ -36,7 +35,7 @@ class Lottery(GameKind):
     def parse(self, params: Params, spec: GameSpec) -> LotteryConfig:
         """Read the lottery's keys; every problem goes to ``params`` with its path."""
         tables = params.tables("prizes", required=True, non_empty=True) or []
-        prizes = [prize for table in tables if (prize := _parse_prize(table)) is not None]
+        prizes = [prize for table in tables if (prize := parse_prize(table)) is not None]
         draws_per_day = params.integer("draws_per_day", required=False, minimum=1)
         free = params.integer("free_draws_per_day", required=False, minimum=0, default=1)
         max_wins = params.integer("max_wins", required=False, minimum=1)
@@ -54,7 +53,7 @@ class Lottery(GameKind):
         redeem = params.string("redeem", required=False)
 
         if tables:
-            _check_prizes(params, tables)
+            check_prizes(params, tables)
         if guarantee is not None and prizes and all(p.fallback for p in prizes):
             params.problem("needs a prize besides the fallback", "guarantee_every")
         free = 1 if free is None else free
@@ -108,10 +107,10 @@ class Lottery(GameKind):
             lines.append(text.pick("Period", "活動時間") + colon + str(period))
         lines.append(text.pick("Prizes (probability per draw):",
                                "獎項設置（每次抽獎的中獎概率）："))
-        lines.extend(_prize_line(config, prize, text) for prize in config.prizes)
-        lines.append(text.pick("Draws", "抽獎次數") + colon + _draws_text(config, text))
+        lines.extend(prize_line(config, prize, text) for prize in config.prizes)
+        lines.append(text.pick("Draws", "抽獎次數") + colon + draws_text(config, text))
         if config.tickets:
-            lines.append(text.pick("Entry tickets", "抽獎券") + colon + _tickets_text(config, text))
+            lines.append(text.pick("Entry tickets", "抽獎券") + colon + tickets_text(config, text))
         if config.guarantee_every is not None:
             n, fallback = config.guarantee_every, config.fallback.name
             lines.append(text.pick(
@@ -195,4 +194,4 @@ class Lottery(GameKind):
         pick, the customer's nonces (1, 2, 3 … without gaps or repeats), and every
         fallback and guarantee against the stock, locks, wins and streaks that the
         log itself replays. Each problem names the draw (``draw 17: …``)."""
-        return _Replay(specs, seed).run(entries)
+        return Replay(specs, seed).run(entries)

@@ -7,14 +7,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from promokit.games import GameSpec
-from promokit.games.audit import draw_digest, pick_weighted
+from promokit.games import GameSpec, draw_digest, pick_weighted
 
 from .config import LotteryConfig, Prize
-from .draw import _guarantee_due, _guarantee_pick, _primary
+from .draw import guarantee_due, guarantee_pick, primary_outcome
 
 
-class _Replay:
+class Replay:
     """The log replayed in order: wins per prize and per customer, streaks, nonces."""
 
     def __init__(self, specs: Mapping[str, GameSpec], seed: str) -> None:
@@ -68,9 +67,9 @@ class _Replay:
         def in_stock(prize: Prize) -> bool:
             return prize.stock is None or self.prize_wins[prize.id] < prize.stock
 
-        award, reason = _primary(config, drawn, draws_before, self.wins[customer], in_stock)
+        award, reason = primary_outcome(config, drawn, draws_before, self.wins[customer], in_stock)
         logged_candidates = entry.get("candidates")
-        if _guarantee_due(config, award, self.wins[customer], self.since[customer]):
+        if guarantee_due(config, award, self.wins[customer], self.since[customer]):
             award, reason = self.guarantee(number, entry, config, digest, draws_before,
                                            award, reason, in_stock)
         elif logged_candidates is not None:
@@ -116,7 +115,7 @@ class _Replay:
             say(f"draw {number}: the guarantee left out {left_out}, which were in stock")
         if not usable:
             return award, reason
-        picked = _guarantee_pick(digest, usable)
+        picked = guarantee_pick(digest, usable)
         if not in_stock(picked):
             say(f"draw {number}: the guarantee gave {picked.id!r}, which was out of stock")
         return picked, "guarantee"

@@ -13,7 +13,7 @@ from promokit.params import Params
 
 #: The largest share of the price a deposit may be: 《民法典》第五百八十六條.
 DEPOSIT_CAP_SHARE = Decimal("0.2")
-_WINDOWS = ("deposit_start", "deposit_end", "balance_start", "balance_end")
+WINDOWS = ("deposit_start", "deposit_end", "balance_start", "balance_end")
 
 
 @attrs.frozen(kw_only=True)
@@ -38,10 +38,10 @@ class PresaleConfig:
 
     def localized(self, tz: tzinfo) -> PresaleConfig:
         """The config with naive window times placed in ``tz``."""
-        return attrs.evolve(self, deposit_start=_aware(self.deposit_start, tz),
-                            deposit_end=_aware(self.deposit_end, tz),
-                            balance_start=_aware(self.balance_start, tz),
-                            balance_end=_aware(self.balance_end, tz))
+        return attrs.evolve(self, deposit_start=aware(self.deposit_start, tz),
+                            deposit_end=aware(self.deposit_end, tz),
+                            balance_start=aware(self.balance_start, tz),
+                            balance_end=aware(self.balance_end, tz))
 
     @property
     def deposit_cap(self) -> int:
@@ -49,11 +49,11 @@ class PresaleConfig:
         return self.presale_price // 5
 
 
-def _aware(moment: datetime, tz: tzinfo) -> datetime:
+def aware(moment: datetime, tz: tzinfo) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
-def _check_windows(params: Params, times: Mapping[str, datetime | None]) -> None:
+def check_windows(params: Params, times: Mapping[str, datetime | None]) -> None:
     """The four window times: written alike (all with or all without an offset) and
     in order."""
     given = {key: value for key, value in times.items() if value is not None}

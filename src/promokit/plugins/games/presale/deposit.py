@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from promokit.stores.base import Delta
+from promokit.stores import Delta
 
 
 @attrs.frozen(kw_only=True)
@@ -54,7 +54,7 @@ class Deposit:
 
 
 @attrs.define
-class _Move:
+class Move:
     """Changes to a deposit row being put together inside one transaction."""
 
     body: dict[str, Any]
@@ -78,7 +78,7 @@ class _Move:
         self.events.append((event, self.body["customer"], facts))
 
 
-class _Unchanged(Exception):
+class Unchanged(Exception):
     """Raised inside a transaction step that has nothing to write."""
 
     def __init__(self, body: dict[str, Any] | None) -> None:

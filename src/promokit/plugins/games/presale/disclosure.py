@@ -9,7 +9,7 @@ from promokit.games import GameSpec
 from promokit.money import MONEY_CONTEXT
 from promokit.text import Text
 
-from .config import PresaleConfig, _aware
+from .config import PresaleConfig, aware
 from .terms import Terms
 
 
@@ -89,7 +89,7 @@ def rules(spec: GameSpec, cfg: PresaleConfig, text: Text, *, tz: tzinfo | None =
 def _period(text: Text, start: datetime, end: datetime, tz: tzinfo | None) -> str:
     zone = tz or start.tzinfo
     if zone is not None:
-        period = text.period(_aware(start, zone), _aware(end, zone), zone)
+        period = text.period(aware(start, zone), aware(end, zone), zone)
         assert period is not None
         return period
     return text.pick(f"{text.datetime(start)} – {text.datetime(end)} (local time)",
@@ -101,6 +101,6 @@ def _moment(text: Text, moment: datetime, tz: tzinfo | None) -> str:
     if zone is None:
         return text.pick(f"{text.datetime(moment)} (local time)",
                          f"{text.datetime(moment)}（當地時間）")
-    local = _aware(moment, zone).astimezone(zone)
+    local = aware(moment, zone).astimezone(zone)
     return text.pick(f"{text.datetime(local)} ({text.timezone(zone, short=True)})",
                      f"{text.datetime(local)}（{text.timezone(zone, short=True)}）")

@@ -10,16 +10,16 @@ from typing import Any
 
 from promokit.cart import Customer, Line
 from promokit.errors import GameError
-from promokit.games.base import Step
-from promokit.stores.base import OrderRow
+from promokit.games import Step
+from promokit.stores import OrderRow
 from promokit.text import Text
 
-from .deposit import Deposit, _Move, _Unchanged
+from .deposit import Deposit, Move, Unchanged
 from .disclosure import rules
-from .rows import _check_order_id, _consistent, _DepositRows
+from .rows import DepositRows, check_consistent, check_order_id
 
 
-class PresaleGame(_DepositRows):
+class PresaleGame(DepositRows):
     """A presale bound to a store: reserve, pay, cancel, price and settle deposits."""
 
     # -- the lifecycle --------------------------------------------------------------
@@ -29,7 +29,7 @@ class PresaleGame(_DepositRows):
         until it is paid or lapses. Idempotent per ``order_id``. Refusals:
         ``not_started``/``ended`` (deposit window), ``sold_out``, ``limit_reached``,
         ``bad_quantity``, ``order_reused`` and the customer's own checks."""
-        _check_order_id(order_id, self.id)
+        check_order_id(order_id, self.id)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise GameError(f"presale {self.id!r}: quantity must be a whole number of at "
                             f"least 1, not {quantity!r}", reason="bad_quantity", game=self.id)
@@ -55,7 +55,7 @@ class PresaleGame(_DepositRows):
             try:
                 body = self.transact(self.deposit_row(order_id),
                                      self._reservation(customer.id, order_id, quantity, now))
-            except _Unchanged as same:  # another call created it meanwhile
+            except Unchanged as same:  # another call created it meanwhile
                 assert same.body is not None
                 return self._again(same.body, customer.id, quantity)
             except GameError as error:
@@ -71,7 +71,7 @@ class PresaleGame(_DepositRows):
     def pay(self, order_id: str) -> Deposit:
         """The deposit was paid (status ``paid``); idempotent. Refusals: ``expired``
         (after its payment time: the deposit is cancelled), ``cancelled``."""
-        def act(body: dict[str, Any], now: datetime) -> _Move | None:
+        def act(body: dict[str, Any], now: datetime) -> Move | None:
             if body["status"] == "cancelled" and body.get("cancelled_why") == "timeout":
                 raise GameError(f"presale deposit {order_id!r} was not paid by "
                                 f"{body['pay_by']} and is cancelled", reason="expired",
@@ -81,7 +81,7 @@ class PresaleGame(_DepositRows):
                                 reason="cancelled", game=self.id)
             if body["status"] != "unpaid":
                 return None
-            move = _Move(body)
+            move = Move(body)
             move.to("paid", now, "deposit_paid", deposit=self._money(self._whole(body)))
             return move
         return self._deposit(self._touch(order_id, act))
@@ -91,7 +91,7 @@ class PresaleGame(_DepositRows):
         its units; idempotent. Refusals: ``wrong_state`` (already paid: a paid
         deposit is not refunded), ``not_owner`` (``customer`` given and not the one
         who reserved)."""
-        def act(body: dict[str, Any], now: datetime) -> _Move | None:
+        def act(body: dict[str, Any], now: datetime) -> Move | None:
             if customer is not None and customer.id != body["customer"]:
                 raise GameError(f"presale deposit {order_id!r} is not {customer.id!r}'s",
                                 reason="not_owner", game=self.id)
@@ -121,14 +121,14 @@ class PresaleGame(_DepositRows):
         idempotent for the same order. If the engine's store knows that order it
         must be committed (``balance_not_paid``) and carry this deposit
         (``wrong_order``). Refusals as :meth:`balance_line`."""
-        _check_order_id(balance_order_id, self.id)
+        check_order_id(balance_order_id, self.id)
         self._check_balance_order(order_id, balance_order_id)
 
-        def act(body: dict[str, Any], now: datetime) -> _Move | None:
+        def act(body: dict[str, Any], now: datetime) -> Move | None:
             self._balance_check(order_id, balance_order_id)(body, now)
             if body["status"] == "completed":
                 return None
-            move = _Move(body)
+            move = Move(body)
             move.body["balance_order_id"] = balance_order_id
             move.to("completed", now, "completed", balance_order_id=balance_order_id)
             return move
@@ -151,19 +151,19 @@ class PresaleGame(_DepositRows):
         def build(row: OrderRow | None, body: dict[str, Any] | None,
                   refused: frozenset[str]) -> Step[bool]:
             if row is None or body is None:
-                raise _Unchanged(None)
-            _consistent(refused, row_id, self.id)
+                raise Unchanged(None)
+            check_consistent(refused, row_id, self.id)
             move = self._lapse(body, now)
             if move.changed:
                 return self._step(move, True)
             timer = self._timer(body)
             if row.expires_at == timer:
-                raise _Unchanged(body)
+                raise Unchanged(body)
             # the windows moved (a later config): wait until the new time
             return Step(status=row.status, body=body, result=False, expires_at=timer)
         try:
             return self.transact(row_id, build)
-        except _Unchanged:
+        except Unchanged:
             return False
 
     # -- what every game answers ---------------------------------------------------

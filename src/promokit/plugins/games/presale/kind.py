@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
-from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec
-from promokit.games.changes import compare
+from promokit.games import ConfigChange, GameKind, GameRuntime, GameSpec, compare
 from promokit.params import Params
 from promokit.text import Text
 
-from .config import _WINDOWS, PresaleConfig, _check_windows
+from .config import WINDOWS, PresaleConfig, check_windows
 from .disclosure import rules
 from .game import PresaleGame
 
@@ -35,7 +34,7 @@ class Presale(GameKind):
         sku = params.string("sku")
         price = params.money("presale_price", positive=True)
         deposit = params.money("deposit", positive=True)
-        times = {key: params.datetime(key, None, required=True) for key in _WINDOWS}
+        times = {key: params.datetime(key, None, required=True) for key in WINDOWS}
         stock = params.integer("stock", minimum=1)
         pay_within = params.integer("pay_within_minutes", required=False, minimum=1,
                                     default=30)
@@ -50,7 +49,7 @@ class Presale(GameKind):
                            f"{money.format(price)}: at most {money.format(price // 5)} "
                            "(《民法典》第五百八十六條: 定金的數額不得超過主合同標的額的百分之二十)",
                            "deposit")
-        _check_windows(params, times)
+        check_windows(params, times)
         if (sku is None or price is None or deposit is None or stock is None
                 or pay_within is None or any(t is None for t in times.values())):
             return None

@@ -13,19 +13,18 @@ from zoneinfo import ZoneInfo
 from promokit.campaign import Promotion
 from promokit.cart import Line
 from promokit.errors import GameError
-from promokit.games import Game, GameRuntime, GameSpec
-from promokit.games.base import Step, dumps
-from promokit.stores.base import Change, Delta, JournalEntry, OrderRow
+from promokit.games import Game, GameRuntime, GameSpec, Step, dumps
+from promokit.stores import Change, Delta, JournalEntry, OrderRow
 
 from .config import PresaleConfig
-from .deposit import Deposit, _Move, _Unchanged
+from .deposit import Deposit, Move, Unchanged
 from .terms import Terms, terms_changes
 
 _ORDER_ID = re.compile(r"^\S{1,128}$")
 _AFTER = timedelta(microseconds=1)
 
 
-class _DepositRows(Game):
+class DepositRows(Game):
     """What :class:`PresaleGame`'s operations stand on: its keys and stock, the
     promotion terms it holds to, and the plumbing of its deposit rows (one write
     per move, lapses, sweep timers)."""
@@ -65,11 +64,11 @@ class _DepositRows(Game):
         check it prices this balance; then hold it to the terms the presale started
         with (a lower multiplier or cap is worse for customers: ``config_worse``).
         Other refusals: ``bad_promotion``."""
-        engine = self.runtime.engine
-        if engine is None:
+        promotions = self.runtime.promotions
+        if promotions is None:
             return  # bound outside an engine: no promotions to see
         if self.cfg.promotion is not None:
-            self._promotion = promotion = self._find_promotion(engine.campaigns.promotions)
+            self._promotion = promotion = self._find_promotion(tuple(promotions.values()))
             self.terms = Terms(promotion.id, promotion.params.multiplier, promotion.params.cap)
         self._hold_terms()
 
@@ -122,12 +121,12 @@ class _DepositRows(Game):
                   refused: frozenset[str]) -> Step[None]:
             assert row is not None and body is not None
             if body != stored:
-                raise _Unchanged(body)
+                raise Unchanged(body)
             return Step(status="terms", body=body if worse else now_terms, result=None,
                         journal=(JournalEntry(self.stream("config"), dumps(entry)),),
                         events=() if worse else (("config_changed", None,
                                                   {"changes": entry["changes"]}),))
-        with contextlib.suppress(_Unchanged):  # another engine adopted it meanwhile
+        with contextlib.suppress(Unchanged):  # another engine adopted it meanwhile
             self.transact(row_id, build)
         if worse:
             raise GameError(
@@ -167,7 +166,7 @@ class _DepositRows(Game):
         def build(row: OrderRow | None, body: dict[str, Any] | None,
                   refused: frozenset[str]) -> Step[dict[str, Any]]:
             if body is not None:
-                raise _Unchanged(body)
+                raise Unchanged(body)
             if self.stock_key in refused:
                 raise GameError(f"presale {self.id!r} is sold out: {self.stock_left()} of "
                                 f"{cfg.stock} units left, {quantity} asked",
@@ -177,7 +176,7 @@ class _DepositRows(Game):
                                 f"{cfg.max_units_per_customer} units in presale {self.id!r}",
                                 reason="limit_reached", game=self.id)
             pay_by = min(now + timedelta(minutes=cfg.pay_within_minutes), cfg.deposit_end)
-            move = _Move({"order_id": order_id, "customer": customer, "quantity": quantity,
+            move = Move({"order_id": order_id, "customer": customer, "quantity": quantity,
                           "unit_deposit": cfg.deposit, "pay_by": pay_by.isoformat(),
                           "cancelled_why": None, "balance_order_id": None})
             move.to("unpaid", now, "deposit_reserved", stamp="reserved_at",
@@ -189,10 +188,10 @@ class _DepositRows(Game):
         return build
 
     def _touch(self, order_id: str,
-               act: Callable[[dict[str, Any], datetime], _Move | None]) -> dict[str, Any]:
+               act: Callable[[dict[str, Any], datetime], Move | None]) -> dict[str, Any]:
         """Apply what is due on the deposit (a lapse), then ``act`` on it, in one write;
         a refusal of ``act`` after a lapse is raised once the lapse is written."""
-        _check_order_id(order_id, self.id)
+        check_order_id(order_id, self.id)
         self._ready()
         row_id = self.deposit_row(order_id)
 
@@ -201,7 +200,7 @@ class _DepositRows(Game):
             if body is None:
                 raise GameError(f"presale {self.id!r} has no deposit for order {order_id!r}",
                                 reason="not_found", game=self.id)
-            _consistent(refused, row_id, self.id)
+            check_consistent(refused, row_id, self.id)
             now = self.now()
             move = self._lapse(body, now)
             try:
@@ -212,7 +211,7 @@ class _DepositRows(Game):
                 return self._step(move, error)
             if done is None:
                 if not move.changed:
-                    raise _Unchanged(body)
+                    raise Unchanged(body)
                 return self._step(move, move.body)
             done.deltas = [*move.deltas, *done.deltas]
             done.events = [*move.events, *done.events]
@@ -220,17 +219,17 @@ class _DepositRows(Game):
             return self._step(done, done.body)
         try:
             result = self.transact(row_id, build)
-        except _Unchanged as same:
+        except Unchanged as same:
             assert same.body is not None
             return same.body
         if isinstance(result, GameError):
             raise result
         return result
 
-    def _lapse(self, body: dict[str, Any], now: datetime) -> _Move:
+    def _lapse(self, body: dict[str, Any], now: datetime) -> Move:
         """What time did to a deposit: a payment time passed, a balance window opened
         or closed."""
-        move, cfg = _Move(body), self.cfg
+        move, cfg = Move(body), self.cfg
         if body["status"] == "unpaid" and now > datetime.fromisoformat(body["pay_by"]):
             move = self._cancel(body, now, "timeout")
         if move.body["status"] == "paid" and now >= cfg.balance_start and now <= cfg.balance_end:
@@ -244,8 +243,8 @@ class _DepositRows(Game):
                     balance_end=cfg.balance_end.isoformat())
         return move
 
-    def _cancel(self, body: dict[str, Any], now: datetime, why: str) -> _Move:
-        move = _Move(body)
+    def _cancel(self, body: dict[str, Any], now: datetime, why: str) -> Move:
+        move = Move(body)
         move.body["cancelled_why"] = why
         move.to("cancelled", now, "cancelled", why=why)
         quantity = body["quantity"]
@@ -254,9 +253,9 @@ class _DepositRows(Game):
         return move
 
     def _balance_check(self, order_id: str, balance_order_id: str | None
-                       ) -> Callable[[dict[str, Any], datetime], _Move | None]:
+                       ) -> Callable[[dict[str, Any], datetime], Move | None]:
         """Refuse a balance for a deposit that is not ready for one."""
-        def check(body: dict[str, Any], now: datetime) -> _Move | None:
+        def check(body: dict[str, Any], now: datetime) -> Move | None:
             status = body["status"]
             if status == "completed" and balance_order_id == body["balance_order_id"]:
                 return None
@@ -277,8 +276,8 @@ class _DepositRows(Game):
         return check
 
     def _check_balance_order(self, order_id: str, balance_order_id: str) -> None:
-        engine = self.runtime.engine
-        order = engine.order(balance_order_id) if engine is not None else None
+        orders = self.runtime.orders
+        order = orders.order(balance_order_id) if orders is not None else None
         if order is None:
             return
         if order.status != "committed":
@@ -317,7 +316,7 @@ class _DepositRows(Game):
             return (self.cfg.balance_end + _AFTER).timestamp()
         return None
 
-    def _step(self, move: _Move, result: Any) -> Step[Any]:
+    def _step(self, move: Move, result: Any) -> Step[Any]:
         totals: dict[str, Delta] = {}
         for delta in move.deltas:  # a lapse's and an action's, for the same counter
             if delta.key in totals:
@@ -356,13 +355,13 @@ class _DepositRows(Game):
             forfeited_at=at("forfeited_at"))
 
 
-def _check_order_id(order_id: str, game: str) -> None:
+def check_order_id(order_id: str, game: str) -> None:
     if not isinstance(order_id, str) or not _ORDER_ID.match(order_id):
         raise GameError(f"an order id is 1 to 128 characters without spaces, not "
                         f"{order_id!r}", reason="bad_order_id", game=game)
 
 
-def _consistent(refused: frozenset[str], row_id: str, game: str) -> None:
+def check_consistent(refused: frozenset[str], row_id: str, game: str) -> None:
     """Giving units back was refused: the counters no longer hold them."""
     if refused:
         raise GameError(f"giving back what {row_id!r} holds was refused for "

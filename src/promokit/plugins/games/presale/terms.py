@@ -9,8 +9,7 @@ from typing import Any
 
 import attrs
 
-from promokit.games import ConfigChange
-from promokit.games.changes import compare
+from promokit.games import ConfigChange, compare
 from promokit.money import MONEY_CONTEXT, round_half_up
 
 

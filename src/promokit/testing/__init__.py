@@ -41,21 +41,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ._contract import (
+from ..campaign_set import CampaignSet
+from ..cart import Cart
+from ..engine import Engine
+from ..registry import Registry
+from ..stores import Store as CounterStore
+from .contracts import (
     PROMOTION_ID,
-    _load,
-    _registry,
     check_condition,
     check_kind,
     is_reason_code,
+    load_toml,
+    registry_for,
     registry_with,
 )
-from ._store_contract import StoreContract
-from .campaign import CampaignSet
-from .cart import Cart
-from .engine import Engine
-from .registry import Registry
-from .stores import Store as CounterStore
+from .stores import StoreContract
 
 __all__ = [
     "DEFAULT_NOW",
@@ -98,7 +98,7 @@ def campaigns_from_toml(text: str, *, plugins: Iterable[object] = (), currency: 
     not set them. Pass ``registry`` instead of ``plugins`` to use one you built.
     Raises :class:`~promokit.errors.ConfigError` listing every problem.
     """
-    return _load(text, _registry(plugins, registry), currency, timezone)
+    return load_toml(text, registry_for(plugins, registry), currency, timezone)
 
 
 def engine_from_toml(text: str, *, plugins: Iterable[object] = (),
@@ -111,10 +111,10 @@ def engine_from_toml(text: str, *, plugins: Iterable[object] = (),
     :func:`campaigns_from_toml`), with an empty in-memory store unless ``store``
     is given; other ``options`` go to :class:`~promokit.Engine` (``ttl``,
     ``on_store_error``, ``code_attempts``)."""
-    registry = _registry(plugins, registry)
+    registry = registry_for(plugins, registry)
     if exact_limit is not None:
         options["exact_limit"] = exact_limit
-    return Engine(_load(text, registry, currency, timezone), registry=registry, store=store,
+    return Engine(load_toml(text, registry, currency, timezone), registry=registry, store=store,
                   lang=lang, clock=clock, **options)
 
 

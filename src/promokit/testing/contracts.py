@@ -1,5 +1,6 @@
 """The contract checks behind :func:`promokit.testing.check_kind` and
-:func:`promokit.testing.check_condition`, and the registry helpers they share."""
+:func:`promokit.testing.check_condition`, and the registry and TOML helpers they
+share with the fixtures."""
 
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from typing import Any, cast
 
 import attrs
 
-from .campaign import CampaignSet
-from .cart import Cart
-from .conditions import ConditionContext, ConditionType
-from .engine import Engine
-from .errors import ConfigError, PromokitError
-from .kinds import (
-    STAGES,
+from ..campaign_set import CampaignSet
+from ..cart import Cart
+from ..conditions import ConditionContext, ConditionType
+from ..engine import Engine
+from ..errors import ConfigError, PromokitError
+from ..kinds import (
     Application,
     DiscountKind,
     Gifts,
@@ -30,14 +30,15 @@ from .kinds import (
     Total,
     UnitDeal,
 )
-from .loader import parse_campaigns
-from .money import currency as currency_of
-from .params import Params
-from .reasons import REASON_CODES
-from .registry import RESERVED_RULES, Registry
-from .result import PriceResult
-from .rules_text import rules_text
-from .text import LANGUAGES, Text
+from ..loading import parse_campaigns
+from ..money import currency as currency_of
+from ..params import Params
+from ..reasons import REASON_CODES
+from ..registry import RESERVED_RULES, Registry
+from ..result import PriceResult
+from ..rules_text import rules_text
+from ..terms import STAGES
+from ..text import LANGUAGES, Text
 
 #: The id of the one promotion :func:`check_kind` and :func:`check_condition` build.
 PROMOTION_ID = "under-test"
@@ -53,7 +54,8 @@ def registry_with(*plugins: object) -> Registry:
     return Registry.default(plugins, load_entry_points=False)
 
 
-def _registry(plugins: Iterable[object], registry: Registry | None) -> Registry:
+def registry_for(plugins: Iterable[object], registry: Registry | None) -> Registry:
+    """``registry``, or a fresh :func:`registry_with` ``plugins`` (not both)."""
     plugins = tuple(plugins)
     if registry is None:
         return registry_with(*plugins)
@@ -62,7 +64,8 @@ def _registry(plugins: Iterable[object], registry: Registry | None) -> Registry:
     return registry
 
 
-def _load(text: str, registry: Registry, currency: str, timezone: str) -> CampaignSet:
+def load_toml(text: str, registry: Registry, currency: str, timezone: str) -> CampaignSet:
+    """Campaigns from TOML text, in ``currency`` and ``timezone`` unless it says."""
     data = tomllib.loads(text)
     data.setdefault("currency", currency)
     data.setdefault("timezone", timezone)
@@ -116,7 +119,7 @@ def check_kind(kind: DiscountKind, params_toml: str, carts: Iterable[Cart], *,
     _check_kind_attributes(kind, label)
     findings = _Findings()
     probe = _kind_probe(kind, findings)
-    registry = _registry(plugins, None)
+    registry = registry_for(plugins, None)
     registry = attrs.evolve(registry, kinds={**registry.kinds, kind.name: probe})
     table = _table(params_toml, label, reserved={"id": PROMOTION_ID, "kind": kind.name})
     campaigns = _campaigns(table, registry, currency, timezone, label)
@@ -164,7 +167,7 @@ def check_condition(condition: ConditionType, params_toml: str, carts: Iterable[
                              f"got {condition.uses_amounts!r}")
     findings = _Findings()
     probe = _condition_probe(condition, findings)
-    registry = _registry(plugins, None)
+    registry = registry_for(plugins, None)
     registry = attrs.evolve(registry, conditions={**registry.conditions, name: probe})
     host = _table(host_toml, label, reserved={"id": PROMOTION_ID})
     rule = _table(params_toml, label, reserved={"rule": name})

@@ -1,118 +1,38 @@
-"""Campaign files (TOML or JSON) → a validated :class:`CampaignSet`.
+"""The content of campaign files → a validated :class:`~promokit.campaign_set.CampaignSet`.
 
-The whole input is read before anything is built: every problem is collected
-with its path (``promotion[2].tiers[0].spend: must be > 0``) and reported in
-one :class:`~promokit.errors.ConfigError`. Unknown keys are errors.
+The whole content is read before anything is built: every problem is
+collected with its path (``promotion[2].tiers[0].spend: must be > 0``) and
+reported in one :class:`~promokit.errors.ConfigError`. Unknown keys are errors.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from .campaign import (
-    Campaign,
-    CampaignSet,
-    Condition,
-    Funding,
-    Limits,
-    Promotion,
-    Schedule,
-    Scope,
-    Window,
-)
-from .coupons import CouponBatch
-from .errors import ConfigError, Problem
-from .games.loader import parse_game
-from .games.pricing import game_promotion
-from .kinds import STAGES
-from .money import currency
-from .params import Params
-from .registry import Registry
+from ..campaign import Campaign, Promotion
+from ..campaign_set import CampaignSet
+from ..coupons import CouponBatch
+from ..errors import ConfigError, Problem
+from ..money import currency
+from ..params import Params
+from ..registry import Registry
+from ..terms import STAGES, Schedule, Scope
+from .canonical import canonical_json, content_version
+from .game_prices import game_promotion
+from .games import parse_game
+from .readers import read_conditions, read_funding, read_limits, read_schedule
 
-__all__ = ["canonical_json", "load_campaigns", "parse_campaigns", "read_campaign_source",
-           "read_scope"]
+__all__ = ["JURISDICTIONS", "MAX_CODES", "parse_campaigns"]
 
-_SCOPE_KEYS = ("skus", "categories", "brands", "shops", "tags")
-_LIMIT_KEYS = ("per_customer", "per_customer_daily", "total", "stock", "per_order_units")
 JURISDICTIONS = ("cn", "eu", "none")
 #: The most codes one ``[[coupon]]`` batch may generate.
 MAX_CODES = 10_000_000
-#: Top-level settings that every merged file must agree on (with their defaults).
-_SETTINGS: dict[str, Any] = {"currency": None, "timezone": "UTC", "jurisdiction": "none",
-                             "hint_within": "0.5"}
-
-
-def read_campaign_source(path: str | Path) -> dict[str, Any]:
-    """Read one TOML or JSON file (by extension; TOML otherwise) into a dict."""
-    file = Path(path)
-    try:
-        text = file.read_bytes()
-    except OSError as error:
-        raise ConfigError([Problem(path="", message=f"cannot read {file}: {error.strerror}")],
-                          source=str(file)) from None
-    try:
-        if file.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError([Problem(path="", message=f"not valid {file.suffix[1:] or 'TOML'}: "
-                                                    f"{error}")], source=str(file)) from None
-    if not isinstance(data, dict):
-        raise ConfigError([Problem(path="", message="a campaign file must be a table")],
-                          source=str(file))
-    return data
-
-
-def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry) -> CampaignSet:
-    """Load and validate one or more campaign files as one set.
-
-    Several files are merged: their ``campaign`` and ``promotion`` lists are
-    concatenated, and their top-level settings must agree.
-    """
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    sources = [read_campaign_source(path) for path in paths]
-    if not sources:
-        raise ConfigError([Problem(path="", message="no campaign file given")])
-    merged: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for path, data in zip(paths, sources, strict=True):
-        for key in _SETTINGS:
-            value = data.get(key, _SETTINGS[key])
-            first = merged.setdefault(key, value)
-            if value != first:
-                said = f"says {value!r}" if key in data else "does not say it"
-                problems.append(Problem(path=key, message=f"{path} {said}, but {paths[0]} "
-                                                          f"says {first!r}; merged files "
-                                                          f"must agree"))
-        for key, value in data.items():
-            if key in _SETTINGS:
-                continue
-            if isinstance(value, list) and isinstance(merged.get(key), list):
-                merged[key] = merged[key] + value
-            elif key in merged:
-                problems.append(Problem(path=key, message=f"{path} sets it again"))
-            else:
-                merged[key] = value
-    for key, default in _SETTINGS.items():
-        if merged.get(key) == default and all(key not in data for data in sources):
-            del merged[key]
-    if problems:
-        raise ConfigError(problems)
-    source = ", ".join(str(p) for p in paths)
-    return parse_campaigns(merged, registry, source=source)
 
 
 def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
@@ -153,11 +73,9 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
     _unique_ids(top, "coupon", _declared_ids(coupon_tables))
     promotions = _link_coupons(top, promotions, [c for c in coupons if c is not None])
     game_tables = top.tables("game") or []
+    declared = {campaign_id for campaign_id in campaign_ids if campaign_id is not None}
     games = [parse_game(gp, registry, tz, jurisdiction=jurisdiction, campaigns=known_campaigns,
-                        declared_campaigns=set(campaign_ids) - {None},  # type: ignore[arg-type]
-                        schedule_of=lambda q, z: _schedule(q, z, windows=False),
-                        funding_of=_funding,
-                        conditions_of=lambda q: _conditions(q, "conditions", registry))
+                        declared_campaigns=declared)
              for gp in game_tables]
     game_ids = _declared_ids(game_tables)
     _unique_ids(top, "game", game_ids)
@@ -182,24 +100,9 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
         promotions=tuple(p for p in promotions if p is not None),
         coupons=tuple(c for c in coupons if c is not None),
         games=valid_games,
-        version=_version(data),
+        version=content_version(data),
         canonical=canonical_json(data),
     )
-
-
-def canonical_json(data: Mapping[str, Any]) -> str:
-    """The content of a campaign file as canonical JSON (sorted keys, TOML times as
-    ISO 8601 text): what a store keeps so an order can be re-priced later."""
-    def default(value: object) -> str:
-        if isinstance(value, (datetime, date, time)):
-            return value.isoformat()
-        raise TypeError(type(value).__name__)
-
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=default)
-
-
-def _version(data: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 def _declared_ids(tables: Iterable[Params]) -> list[str | None]:
@@ -218,123 +121,18 @@ def _unique_ids(top: Params, what: str, ids: Iterable[str | None]) -> None:
         seen.setdefault(item_id, index)
 
 
-def _schedule(p: Params, tz: ZoneInfo, *, windows: bool) -> Schedule:
-    start = p.datetime("start", tz)
-    end = p.datetime("end", tz)
-    if start is not None and end is not None and end <= start:
-        p.problem(f"must be after start ({start.isoformat()})", "end")
-    parsed: list[Window] = []
-    for wp in (p.tables("windows") or []) if windows else []:
-        begin, finish = wp.clock("from"), wp.clock("to")
-        wp.finish()
-        if begin is None or finish is None:
-            continue
-        if begin == finish:
-            wp.problem("from and to are equal: an empty window (leave windows out for all day)")
-            continue
-        parsed.append(Window(start=begin, end=finish))
-    return Schedule(start=start, end=end, windows=tuple(parsed))
-
-
-def _funding(p: Params) -> Funding | None:
-    table = p.table("funding")
-    if table is None:
-        return None
-    shares: list[tuple[str, Decimal]] = []
-    for party in list(table):
-        share = table.decimal(party, maximum=Decimal(1))
-        if share is not None:
-            shares.append((party, share))
-    table.finish()
-    if not table.data:
-        table.problem("must name at least one party")
-        return None
-    if len(shares) < len(table.data):
-        return None  # a share was invalid and is reported already
-    total = sum((share for _, share in shares), Decimal(0))
-    if total != 1:
-        table.problem(f"shares must add up to 1, they add up to {total}")
-        return None
-    return Funding(shares=tuple(shares))
-
-
 def _campaign(p: Params, tz: ZoneInfo) -> Campaign | None:
     before = len(p.problems)
     campaign_id = p.string("id")
     name = p.string("name", required=False)
-    schedule = _schedule(p, tz, windows=False)
+    schedule = read_schedule(p, tz, windows=False)
     budget = p.money("budget", required=False, positive=True)
-    funding = _funding(p)
+    funding = read_funding(p)
     p.finish()
     if len(p.problems) > before or campaign_id is None:
         return None
     return Campaign(id=campaign_id, name=name or campaign_id, schedule=schedule,
                     budget=budget, funding=funding)
-
-
-def _scope(p: Params) -> Scope:
-    table = p.table("scope")
-    return Scope() if table is None else read_scope(table)
-
-
-def read_scope(table: Params) -> Scope:
-    """A scope table (``{ skus = [...], exclude_tags = [...] }``) as a :class:`Scope`,
-    problems recorded with their paths. Kinds use it for scopes of their own
-    (``get_scope``, a bundle component's ``scope``)."""
-    values: dict[str, tuple[str, ...]] = {}
-    for key in _SCOPE_KEYS:
-        for name in (key, f"exclude_{key}"):
-            listed = table.strings(name)
-            if listed == ():
-                table.problem("must not be empty (leave it out to cover every line)"
-                              if name == key else "must not be empty (leave it out)", name)
-            values[name] = listed or ()
-    for name in ("categories", "exclude_categories"):
-        for index, path in enumerate(values[name]):
-            if path.startswith("/") or path.endswith("/") or "//" in path:
-                table.problem(f"{path!r} is not a category path such as 'apparel/shoes' "
-                              "(no leading, trailing or double slash)", f"{name}[{index}]")
-    table.finish()
-    return Scope(**values)
-
-
-def _limits(p: Params) -> Limits:
-    table = p.table("limits")
-    if table is None:
-        return Limits()
-    values = {key: table.integer(key, required=False, minimum=1) for key in _LIMIT_KEYS}
-    table.finish()
-    return Limits(**values)
-
-
-def _conditions(p: Params, key: str, registry: Registry) -> tuple[Condition, ...]:
-    parsed = []
-    for cp in p.tables(key) or []:
-        condition = _condition(cp, registry)
-        if condition is not None:
-            parsed.append(condition)
-    return tuple(parsed)
-
-
-def _condition(p: Params, registry: Registry) -> Condition | None:
-    rule = p.string("rule")
-    if rule is None:
-        p.finish()
-        return None
-    if rule in ("all", "any", "not"):
-        tables = p.tables("of", required=True, non_empty=True) or []
-        children = tuple(c for c in (_condition(cp, registry) for cp in tables) if c is not None)
-        p.finish()
-        return Condition(rule=rule, children=children)
-    impl = registry.conditions.get(rule)
-    if impl is None:
-        p.problem(f"unknown condition {rule!r}; known: {', '.join(sorted(registry.conditions))}",
-                  "rule")
-        p.finish()
-        return None
-    params = impl.parse(p)
-    p.finish()
-    return Condition(rule=rule, params=params, type=impl)
 
 
 def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
@@ -354,9 +152,10 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
         p.problem(f"unknown kind {kind_name!r}; known: {', '.join(sorted(registry.kinds))}",
                   "kind")
     stage = p.string("stage", required=False, choices=STAGES)
-    scope = _scope(p)
-    conditions = _conditions(p, "conditions", registry)
-    schedule = _schedule(p, tz, windows=True)
+    scope_table = p.table("scope")
+    scope = Scope() if scope_table is None else Scope.from_params(scope_table)
+    conditions = read_conditions(p, "conditions", registry)
+    schedule = read_schedule(p, tz, windows=True)
     if campaign is not None:
         schedule = _within(schedule, campaign.schedule)
         if schedule.start and schedule.end and schedule.start > schedule.end:
@@ -371,14 +170,14 @@ def _promotion(p: Params, tz: ZoneInfo, registry: Registry,
     exclusive = p.boolean("exclusive")
     group = p.string("group", required=False)
     priority = p.integer("priority", required=False, default=0)
-    limits = _limits(p)
+    limits = read_limits(p)
     budget = p.money("budget", required=False, positive=True)
     partial_budget = p.boolean("partial_budget")
     if partial_budget and budget is None and (campaign is None or campaign.budget is None):
         p.problem("needs a budget (the promotion's or its campaign's) to be partial",
                   "partial_budget")
     coupon = p.string("coupon", required=False)
-    funding = _funding(p)
+    funding = read_funding(p)
     base = p.string("base", required=False, default="stage", choices=("stage", "list"))
     params = kind.parse(p) if kind is not None else None
     if kind is not None or kind_name is None:
@@ -442,7 +241,7 @@ def _coupon(p: Params, tz: ZoneInfo, promotion_ids: set[str | None]) -> CouponBa
     if prefix and not _PREFIX.fullmatch(prefix):
         p.problem(f"{prefix!r} must be 1 to 8 upper-case letters or digits", "prefix")
     external = p.boolean("external")
-    schedule = _schedule(p, tz, windows=False)
+    schedule = read_schedule(p, tz, windows=False)
     p.finish()
     if len(p.problems) > before or batch_id is None or promotion is None:
         return None

@@ -17,13 +17,14 @@ from typing import Any
 
 import attrs
 
-from ..campaign import Promotion, Scope
+from ..campaign import Promotion
 from ..cart import Customer, Line
+from ..games import GameSpec
 from ..kinds import Application, DiscountKind, NoDeal, Outcome, PerLine
 from ..params import Params
 from ..stores.base import Delta
+from ..terms import Scope
 from ..text import Text
-from .base import GameSpec
 
 __all__ = ["GamePrice", "game_promotion"]
 

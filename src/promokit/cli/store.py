@@ -22,17 +22,17 @@ from typing import Any
 
 import attrs
 
-from ._tables import render
-from .campaign import CampaignSet
-from .cart import Cart
-from .checkout import Order, Refund
-from .coupons import CouponBatch, generate_codes, is_well_formed, read_codes_csv, write_codes_csv
-from .engine import Engine
-from .errors import CartError, OrderError, Problem, StoreError, StoreURLError
-from .ledger import ledger_csv, ledger_jsonl
-from .loader import parse_campaigns
-from .registry import Registry
-from .stores import Store, open_store
+from ..campaign_set import CampaignSet
+from ..cart import Cart
+from ..coupons import CouponBatch, generate_codes, is_well_formed, read_codes_csv, write_codes_csv
+from ..engine import Engine
+from ..errors import CartError, OrderError, Problem, StoreError, StoreURLError
+from ..loading import parse_campaigns
+from ..order import Order, Refund
+from ..orders import ledger_csv, ledger_jsonl
+from ..registry import Registry, open_store
+from ..stores import Store
+from ..tables import render
 
 __all__ = ["Shared", "add_store_commands"]
 
@@ -40,7 +40,7 @@ __all__ = ["Shared", "add_store_commands"]
 
 @attrs.frozen(kw_only=True)
 class Shared:
-    """What the store commands borrow from :mod:`promokit.cli`."""
+    """What the store and game commands borrow from :mod:`promokit.cli.main`."""
 
     registry: Callable[[argparse.Namespace], Registry]
     """The plugin registry the command line asks for (``--no-plugins``, ``--block``)."""
@@ -155,7 +155,7 @@ def _checkout(shared: Shared, args: argparse.Namespace) -> int:
     registry = shared.registry(args)
     campaigns = shared.load(args.campaigns, registry)
     cart = shared.read_cart(args.cart)
-    with _store(shared, args, registry) as store:
+    with OpenedStore(shared, args, registry) as store:
         order = Engine(campaigns, registry=registry, store=store).checkout(
             cart, args.order, ttl=args.ttl)
         _print_order(shared, order, args.json,
@@ -164,14 +164,14 @@ def _checkout(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _commit(shared: Shared, args: argparse.Namespace) -> int:
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         order = _engine_for(shared, args, store).commit(args.order)
         _print_order(shared, order, args.json)
     return 0
 
 
 def _release(shared: Shared, args: argparse.Namespace) -> int:
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         order = _engine_for(shared, args, store).release(args.order)
         _print_order(shared, order, args.json)
     return 0
@@ -179,7 +179,7 @@ def _release(shared: Shared, args: argparse.Namespace) -> int:
 
 def _refund(shared: Shared, args: argparse.Namespace) -> int:
     units = _units(args.units) if args.units else None
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         refund = _engine_for(shared, args, store).refund(args.order, args.refund_id, units,
                                                  policy=args.policy)
         if args.json:
@@ -191,7 +191,7 @@ def _refund(shared: Shared, args: argparse.Namespace) -> int:
 
 def _sweep(shared: Shared, args: argparse.Namespace) -> int:
     registry = shared.registry(args)
-    with _store(shared, args, registry) as store:
+    with OpenedStore(shared, args, registry) as store:
         campaigns = (shared.load(args.campaigns, registry) if args.campaigns
                      else parse_campaigns({"currency": "CNY"}, registry))
         engine = Engine(campaigns, registry=registry, store=store)
@@ -205,7 +205,7 @@ def _sweep(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _replay(shared: Shared, args: argparse.Namespace) -> int:
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         replay = _engine_for(shared, args, store).replay(args.order)
     order = replay.order
     print(f"order {order.order_id} ({order.status}), priced {order.cart.now:%Y-%m-%d %H:%M:%S%z} "
@@ -222,7 +222,7 @@ def _replay(shared: Shared, args: argparse.Namespace) -> int:
 
 def _ledger(shared: Shared, args: argparse.Namespace) -> int:
     since, until = _time(args.since, "--since"), _time(args.until, "--until")
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         entries = store.ledger(order_id=args.order, promotion=args.promotion, since=since,
                                until=until)
     if args.format == "csv":
@@ -257,7 +257,7 @@ def _generate(shared: Shared, args: argparse.Namespace) -> int:
                                                           "sets none)")])
     codes = generate_codes(count, batch.prefix)
     if args.store:
-        with _store(shared, args, registry) as store:
+        with OpenedStore(shared, args, registry) as store:
             _register(store, batch.id, codes, batch.uses)
     text = write_codes_csv(batch, codes)
     if args.out:
@@ -290,7 +290,7 @@ def _import(shared: Shared, args: argparse.Namespace) -> int:
         problems.append(Problem(path=args.file, message="no codes"))
     if problems:
         raise CartError(problems)
-    with _store(shared, args, registry) as store:
+    with OpenedStore(shared, args, registry) as store:
         added = _register(store, batch.id, [code for _, code in rows], batch.uses)
     print(f"imported {added} code(s) into batch {batch.id} "
           f"({len(rows) - added} already there)")
@@ -300,8 +300,8 @@ def _import(shared: Shared, args: argparse.Namespace) -> int:
 # -- helpers --------------------------------------------------------------------------
 
 
-class _store:
-    """``with _store(args) as store``: open ``--store``, close it afterwards."""
+class OpenedStore:
+    """``with OpenedStore(shared, args) as store``: open ``--store``, close it afterwards."""
 
     def __init__(self, shared: Shared, args: argparse.Namespace,
                  registry: Registry | None = None) -> None:

@@ -24,13 +24,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cart import Customer, _parse_customer
-from .cli_store import Shared, _store
-from .engine import Engine
-from .errors import CartError, GameError, Problem
-from .games import Game
-from .games.audit import DrawLog, verify_log
-from .params import Params
+from ..cart import Customer
+from ..engine import Engine
+from ..errors import CartError, GameError, Problem
+from ..gameplay import verify_log
+from ..games import DrawLog, Game
+from .store import OpenedStore, Shared
 
 __all__ = ["add_game_commands"]
 
@@ -133,11 +132,7 @@ def _customer(args: argparse.Namespace) -> Customer:
             raise CartError([Problem(path="customer", message="must be a JSON object")])
     if args.customer is not None:
         data = {**data, "id": args.customer}
-    problems: list[Problem] = []
-    customer = _parse_customer(Params(data, "customer", problems))
-    if problems:
-        raise CartError(problems)
-    return customer
+    return Customer.from_json(data)
 
 
 def _settings(args: argparse.Namespace) -> dict[str, str]:
@@ -153,7 +148,7 @@ def _settings(args: argparse.Namespace) -> dict[str, str]:
 def _play(shared: Shared, args: argparse.Namespace) -> int:
     customer = _customer(args)
     settings = _settings(args)
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         game = _game(_engine(shared, args, store), args.game)
         actions = game.spec.kind_impl.actions
         if args.name not in actions:
@@ -173,7 +168,7 @@ def _rules(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _reveal(shared: Shared, args: argparse.Namespace) -> int:
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         game = _game(_engine(shared, args, store), args.game)
         seed = game.reveal()
         _print({"game": game.id, "seed": seed, "commitment": game.commitment()})
@@ -181,7 +176,7 @@ def _reveal(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _log(shared: Shared, args: argparse.Namespace) -> int:
-    with _store(shared, args) as store:
+    with OpenedStore(shared, args) as store:
         text = _game(_engine(shared, args, store), args.game).draw_log().dumps()
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

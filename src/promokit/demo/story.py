@@ -1,12 +1,12 @@
 """``promokit demo``: a 雙11 story for a newcomer, priced step by step.
 
-The campaigns are ``demo_campaigns.toml``, shipped inside the package (a copy
+The campaigns are ``campaigns.toml``, shipped inside this package (a copy
 of ``examples/d11.toml``). Only the built-in plugins are used and every cart
 carries a fixed ``now``, so the output is the same on every machine. The store
 is the embedded SQLite one, in a new file in a temporary directory (or the
 ``--store`` URL given, which should be empty). The pricing steps read its
 counters; the checkout steps reserve, commit, refund and replay orders in it,
-and show the ledger; the game steps (:mod:`promokit.demo_games`) play the five
+and show the ledger; the game steps (:mod:`promokit.demo.games`) play the five
 built-in games on it. Step 7 is priced with ``lang="zh-CN"``.
 """
 
@@ -22,21 +22,20 @@ from typing import Any, TextIO
 
 import attrs
 
-from ._tables import display_width, render
-from .cart import Cart
-from .cli import render_result
-from .demo_games import EventLog, game_engine, games_story
-from .engine import Engine
-from .loader import parse_campaigns
-from .registry import Registry
-from .stores import Store, open_store
+from ..cart import Cart
+from ..engine import Engine
+from ..loading import parse_campaigns
+from ..registry import Registry, open_store
+from ..stores import Store
+from ..tables import display_width, render, render_result
+from .games import EventLog, game_engine, games_story
 
 __all__ = ["CAMPAIGNS_RESOURCE", "GAMES_RESOURCE", "run"]
 
-#: The demo's campaign file, inside the ``promokit`` package.
-CAMPAIGNS_RESOURCE = "demo_campaigns.toml"
+#: The demo's campaign file, inside the ``promokit.demo`` package.
+CAMPAIGNS_RESOURCE = "campaigns.toml"
 #: The demo's games (a copy of ``examples/d11_games.toml``), merged with the campaigns.
-GAMES_RESOURCE = "demo_games.toml"
+GAMES_RESOURCE = "games.toml"
 
 #: The clock for a cart without ``now`` (every demo cart has one).
 _NOW = datetime.fromisoformat("2026-11-11T00:30:00+08:00")
@@ -191,7 +190,7 @@ def run(out: TextIO, store_url: str | None = None) -> None:
 
 def _story(out: TextIO, registry: Registry, store: Store, where: str,
            events: EventLog) -> None:
-    package = resources.files("promokit")
+    package = resources.files("promokit.demo")
     data = tomllib.loads(package.joinpath(CAMPAIGNS_RESOURCE).read_text(encoding="utf-8"))
     games = tomllib.loads(package.joinpath(GAMES_RESOURCE).read_text(encoding="utf-8"))
     data["game"] = games["game"]

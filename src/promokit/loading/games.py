@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from ..campaign import Campaign, Condition, Funding, Schedule
+from ..campaign import Campaign
 from ..errors import ConfigError, Problem
+from ..games import GameSpec
 from ..money import Currency
 from ..money import currency as currency_of
 from ..params import Params
-from .base import GameSpec
-
-if TYPE_CHECKING:
-    from ..registry import Registry
+from ..registry import Registry
+from ..terms import Schedule
+from .canonical import canonical_json
+from .readers import read_conditions, read_funding, read_schedule
 
 __all__ = ["CN_TOP_PRIZE", "game_source", "parse_game", "parse_game_table"]
 
@@ -43,8 +44,6 @@ CN_TOP_PRIZE = 50_000
 
 def game_source(table: Mapping[str, Any]) -> dict[str, Any]:
     """The table with canonical JSON types (TOML times as ISO 8601 text)."""
-    from ..loader import canonical_json
-
     loaded: dict[str, Any] = json.loads(canonical_json(table))
     return loaded
 
@@ -56,13 +55,10 @@ def config_hash(source: Mapping[str, Any]) -> str:
 
 
 def parse_game(p: Params, registry: Registry, tz: ZoneInfo, *, jurisdiction: str,
-               campaigns: Mapping[str, Campaign], declared_campaigns: set[str],
-               schedule_of: Callable[[Params, ZoneInfo], Schedule],
-               funding_of: Callable[[Params], Funding | None],
-               conditions_of: Callable[[Params], tuple[Condition, ...]]) -> GameSpec | None:
-    """One ``[[game]]`` table; problems go to ``p``. The callables are the campaign
-    loader's own readers, so a game's schedule, funding and conditions read
-    exactly like a promotion's."""
+               campaigns: Mapping[str, Campaign], declared_campaigns: set[str]
+               ) -> GameSpec | None:
+    """One ``[[game]]`` table; problems go to ``p``. A game's schedule, funding and
+    conditions read exactly like a promotion's."""
     before = len(p.problems)
     game_id = p.string("id")
     if game_id is not None and not game_id.replace("-", "").replace("_", "").isalnum():
@@ -77,13 +73,13 @@ def parse_game(p: Params, registry: Registry, tz: ZoneInfo, *, jurisdiction: str
     if kind_name is not None and kind is None:
         known = ", ".join(sorted(registry.games)) or "none registered"
         p.problem(f"unknown game kind {kind_name!r}; known: {known}", "kind")
-    schedule = schedule_of(p, tz)
+    schedule = read_schedule(p, tz, windows=False)
     if campaign is not None:
         schedule = Schedule(start=schedule.start or campaign.schedule.start,
                             end=schedule.end or campaign.schedule.end)
     organiser = p.string("organiser", required=False)
-    conditions = conditions_of(p)
-    funding = funding_of(p)
+    conditions = read_conditions(p, "conditions", registry)
+    funding = read_funding(p)
     if funding is None and campaign is not None:
         funding = campaign.funding
     source = game_source(p.data)
@@ -124,8 +120,6 @@ def parse_game_table(table: Mapping[str, Any], registry: Registry, *, currency: 
                      timezone: str, jurisdiction: str = "none") -> GameSpec:
     """One game table on its own (a stored config, a draw log's), as the loader
     would read it inside a file with that currency and timezone."""
-    from ..loader import _conditions, _funding, _schedule
-
     problems: list[Problem] = []
     try:
         money: Currency = currency_of(currency)
@@ -133,11 +127,9 @@ def parse_game_table(table: Mapping[str, Any], registry: Registry, *, currency: 
     except (ValueError, ZoneInfoNotFoundError) as error:
         raise ConfigError([Problem(path="", message=str(error))]) from None
     p = Params(table, "game", problems, money)
+    named = table.get("campaign")
     spec = parse_game(p, registry, tz, jurisdiction=jurisdiction, campaigns={},
-                      declared_campaigns={table.get("campaign")} - {None},  # type: ignore[arg-type]
-                      schedule_of=lambda q, z: _schedule(q, z, windows=False),
-                      funding_of=_funding,
-                      conditions_of=lambda q: _conditions(q, "conditions", registry))
+                      declared_campaigns={named} if isinstance(named, str) else set())
     if problems or spec is None:
         raise ConfigError(problems or [Problem(path="game", message="invalid game")])
     return spec

@@ -1,9 +1,10 @@
 """What a priced order takes from the store: uses, stock, budget, coupon codes.
 
-``Engine.price`` works this out with the price, from the same best deal, so
-checkout reserves exactly what the customer was given. Each applied promotion
-becomes one :class:`Use`; :func:`order_deltas` turns the uses into the store
-deltas of one reservation, each with the limit it must stay within.
+:meth:`Pricer.price <promokit.pricing.Pricer.price>` works this out with the
+price, from the same best deal, so checkout reserves exactly what the customer
+was given. Each applied promotion becomes one :class:`~promokit.order.Use`;
+:func:`order_deltas` turns the uses into the store deltas of one reservation,
+each with the limit it must stay within.
 """
 
 from __future__ import annotations
@@ -12,35 +13,16 @@ from collections.abc import Sequence
 
 import attrs
 
-from .campaign import CampaignSet, Promotion
-from .cart import Line
-from .errors import PluginError
-from .kinds import DiscountKind
-from .pipeline import Context, State, Unit
-from .stores import Delta, counter_keys
+from ..campaign import Promotion
+from ..campaign_set import CampaignSet
+from ..cart import Line
+from ..errors import PluginError
+from ..kinds import DiscountKind
+from ..order import Use
+from ..stores import Delta, counter_keys
+from .model import Context, State, Unit
 
-__all__ = ["Use", "consumption", "order_deltas"]
-
-
-@attrs.frozen(kw_only=True)
-class Use:
-    """One applied promotion in one order: its discount, the units it took (its
-    stock: discounted units, or gifts for kinds with their own stock) and the
-    counters it holds."""
-
-    promotion: str
-    campaign: str | None
-    amount: int
-    """The discount, shipping included, in minor units."""
-    units: int
-    line_units: tuple[tuple[str, int], ...] = ()
-    """``(line id, units)`` the stock counts, per cart line (empty for gifts)."""
-    code: str | None = None
-    """The coupon code (canonical) it redeems."""
-    holds: tuple[Delta, ...] = ()
-    """Its own counters: uses, per-customer and daily uses, stock, promotion budget
-    and coupon code; the campaign budget is summed over the order in
-    :func:`order_deltas`."""
+__all__ = ["consumption", "kind_holds", "order_deltas"]
 
 
 @attrs.define

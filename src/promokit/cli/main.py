@@ -2,14 +2,14 @@
 
 ``promokit evaluate``, ``validate``, ``rules``, ``plugins`` and ``demo`` here; the
 store commands (``checkout``, ``commit``, ``release``, ``refund``, ``sweep``,
-``replay``, ``ledger``, ``coupons``) in :mod:`promokit.cli_store`; see docs/cli.md.
+``replay``, ``ledger``, ``coupons``) in :mod:`promokit.cli.store` and the game
+commands in :mod:`promokit.cli.game`; see docs/cli.md.
 Exit codes: 0 success, 1 invalid input (a campaign file, a cart, a plugin, an
 order operation that does not fit the order; the message on stderr says what
 and where), 2 usage error (argparse's own, a bad store URL), 3 store
 unavailable. These never end in a traceback.
 
-:func:`render_result` is the text form of a :class:`~promokit.result.PriceResult`
-that ``evaluate`` prints and the demo reuses.
+``evaluate`` prints :func:`promokit.tables.render_result`, as the demo does.
 """
 
 from __future__ import annotations
@@ -23,21 +23,17 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from . import __version__
-from ._plugins import BUILTIN_PLUGINS, distribution_of, make_plugin_manager
-from ._tables import render
-from .campaign import CampaignSet
-from .cart import Cart
-from .cli_game import add_game_commands
-from .cli_store import Shared, add_store_commands
-from .engine import Engine
-from .errors import (
+from .. import __version__, demo
+from .._plugins import BUILTIN_PLUGINS, distribution_of, make_plugin_manager
+from ..campaign_set import CampaignSet
+from ..cart import Cart
+from ..engine import Engine
+from ..errors import (
     CartError,
     ConfigError,
     OrderError,
@@ -47,17 +43,15 @@ from .errors import (
     StoreError,
     StoreURLError,
 )
-from .loader import load_campaigns, read_campaign_source
-from .money import currency
-from .registry import Registry
-from .result import PriceResult
-from .rules_text import rules_text
-from .stores import open_store
-from .text import LANGUAGES, Text
+from ..loading import load_campaigns, read_campaign_source
+from ..registry import Registry, open_store
+from ..rules_text import rules_text
+from ..tables import count_of, render, render_result
+from ..text import LANGUAGES
+from .game import add_game_commands
+from .store import Shared, add_store_commands
 
-__all__ = [
-    "EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main", "money_text", "render_result",
-]
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main"]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -238,9 +232,9 @@ def _validate(args: argparse.Namespace) -> int:
     registry = Registry.from_plugin_manager(_plugin_manager(args))
     campaigns = _load(args.campaigns, registry)
     promotions = [p for p in campaigns.promotions if p.kind != "game_price"]
-    games = f", {_count(len(campaigns.games), 'game')}" if campaigns.games else ""
-    print(f"ok: {_count(len(campaigns.campaigns), 'campaign')}, "
-          f"{_count(len(promotions), 'promotion')}{games} in {', '.join(args.campaigns)}")
+    games = f", {count_of(len(campaigns.games), 'game')}" if campaigns.games else ""
+    print(f"ok: {count_of(len(campaigns.campaigns), 'campaign')}, "
+          f"{count_of(len(promotions), 'promotion')}{games} in {', '.join(args.campaigns)}")
     return EXIT_OK
 
 
@@ -290,8 +284,6 @@ def _plugins(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from . import demo  # the demo imports this module for render_result
-
     demo.run(sys.stdout, args.store)
     return EXIT_OK
 
@@ -355,12 +347,12 @@ def _config_problems(error: ConfigError,
     if len(lines) == 1 and not error.problems[0].path:  # unreadable, not TOML: one line
         return lines
     head = (f"invalid campaign file{'s' if len(names) > 1 else ''} {everywhere} "
-            f"({_count(len(lines), 'problem')})")
+            f"({count_of(len(lines), 'problem')})")
     return [head, *lines]
 
 
 def _problem_lines(head: str, where: str, problems: Sequence[Problem]) -> list[str]:
-    return [f"{head} {where} ({_count(len(problems), 'problem')})",
+    return [f"{head} {where} ({count_of(len(problems), 'problem')})",
             *(f"{where}: {problem}" for problem in problems)]
 
 
@@ -382,111 +374,3 @@ def _read_cart(source: str) -> Cart:
         return Cart.from_json(data)
     except CartError as error:
         raise _Invalid(*_problem_lines("invalid cart", where, error.problems)) from None
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-# -- the result as text ---------------------------------------------------------------
-
-
-def money_text(code: str, amount: Decimal) -> str:
-    """``amount`` for a sentence: ``¥48.40``, ``$12.30``, ``KWD0.999``."""
-    money = currency(code)
-    return Text("en").money(money.to_minor(amount), money)
-
-
-def _fmt(code: str, amount: Decimal) -> str:
-    money = currency(code)
-    return money.format(money.to_minor(amount))
-
-
-def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None,
-                  cart: Cart | None = None) -> str:
-    """A priced cart as readable text: lines with their discounts, totals,
-    applied promotions with funding, promotions not applied and why, hints,
-    rejected codes, and a note when the best deal is not proven optimal.
-
-    ``names`` maps promotion ids to their names; ``cart`` adds a line about the
-    channel, customer and time.
-    """
-    names = names or {}
-    code = result.currency
-
-    def fmt(amount: Decimal) -> str:
-        return _fmt(code, amount)
-
-    def neg(amount: Decimal) -> str:
-        return "-" + fmt(amount) if amount else fmt(amount)
-
-    parts: list[str] = []
-    if cart is not None:
-        parts.append(_cart_context(cart))
-    rows: list[list[str]] = []
-    for line in result.lines:
-        rows.append([line.id, line.sku, str(line.quantity), fmt(line.unit_price),
-                     fmt(line.subtotal), neg(line.discount), fmt(line.total)])
-        rows.extend(["", f"  {d.promotion}", "", "", "", neg(d.amount), ""]
-                    for d in line.discounts)
-    parts.append(render(["line", "sku / discount", "qty", "unit price", "subtotal",
-                         "discount", "total"], rows, right={2, 3, 4, 5, 6}))
-
-    line_discounts = result.discount_total - result.shipping_discount
-    totals = [["subtotal", fmt(result.subtotal)], ["discounts", neg(line_discounts)],
-              ["shipping", fmt(result.shipping + result.shipping_discount)]]
-    if result.shipping_discount:
-        totals.append(["shipping discount", neg(result.shipping_discount)])
-    totals.append(["total", fmt(result.total)])
-    deposits = result.total - result.balance_due
-    if deposits:
-        totals.append(["deposits paid", neg(deposits)])
-    totals.append(["balance due", fmt(result.balance_due)])
-    parts.append(render(None, totals, right={1}))
-
-    if result.applied:
-        rows = [[a.promotion, names.get(a.promotion, ""), a.stage, fmt(a.amount),
-                 "\n".join(f"{party} {fmt(share)}" for party, share in a.funding)]
-                for a in result.applied]
-        parts.append(f"applied, saving {money_text(code, result.discount_total)} in all:\n"
-                     + render(["promotion", "name", "stage", "amount", "funded by"], rows,
-                              right={3}, indent="  "))
-    else:
-        parts.append("applied: none")
-    if result.not_applied:
-        rows = [[n.promotion, n.reason, n.message] for n in result.not_applied]
-        parts.append("not applied:\n" + render(["promotion", "reason", "why"], rows,
-                                               indent="  "))
-    if result.hints:
-        hint_lines = []
-        for hint in result.hints:
-            where = f" (shop {hint.shop})" if hint.shop else ""
-            hint_lines.append(f"  {hint.promotion}{where}: {hint.message}")
-        parts.append("hints (湊單):\n" + "\n".join(hint_lines))
-    if result.rewards:
-        parts.append("rewards:\n" + "\n".join(
-            f"  {r.promotion}: {r.amount} {r.kind}" for r in result.rewards))
-    if result.gifts:
-        parts.append("gifts:\n" + "\n".join(
-            f"  {g.promotion}: {g.quantity} x {g.sku} {g.name} (worth "
-            f"{money_text(code, g.value)} each)" for g in result.gifts))
-    if result.rejected_codes:
-        parts.append("rejected codes:\n" + "\n".join(
-            f"  {c.code}: {c.reason} ({c.message})" for c in result.rejected_codes))
-    if not result.optimal:
-        parts.append("note: too many competing promotions to try every combination; this is "
-                     "the best deal\n      the heuristic found, not proven optimal")
-    return "\n\n".join(parts)
-
-
-def _cart_context(cart: Cart) -> str:
-    customer = cart.customer
-    about = [f"tier {customer.tier}"] if customer.tier else []
-    if customer.orders_count is not None:
-        about.append(_count(customer.orders_count, "earlier order"))
-    who = (customer.id or "anonymous") + (f" ({', '.join(about)})" if about else "")
-    when = cart.now.isoformat(sep=" ", timespec="minutes") if cart.now else "now"
-    text = f"{cart.currency} cart on {cart.channel or 'no channel'}: customer {who}, {when}"
-    if cart.codes:
-        text += f", codes {', '.join(cart.codes)}"
-    return text

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .campaign import CampaignSet, Promotion
-from .cart import Cart
+from ..campaign import Promotion
+from ..campaign_set import CampaignSet
+from ..cart import Cart
 
 __all__ = ["CompiledCampaigns"]
 
@@ -42,10 +43,8 @@ class CompiledCampaigns:
                         break
                 else:
                     self._everywhere.append(promotion)
-
-    def codes(self) -> frozenset[str]:
+        self.codes: frozenset[str] = frozenset(self._by_code)
         """Every code some promotion accepts."""
-        return frozenset(self._by_code)
 
     def candidates(self, cart: Cart) -> list[tuple[Promotion, tuple[int, ...]]]:
         """Promotions whose scope may touch the cart, in file order, each with the

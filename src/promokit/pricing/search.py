@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from .campaign import Condition
-from .kinds import STAGES
-from .pipeline import Context, State, Unit, run_stage
+from ..terms import STAGES
+from .acting import run_stage
+from .model import Context, State, Unit
 
-__all__ = ["EXACT_LIMIT", "Choice", "conflicts", "search"]
+__all__ = ["EXACT_LIMIT", "Choice", "competing", "conflicts", "independent", "search"]
 
 #: Competing units up to which the best-deal search is exhaustive.
 EXACT_LIMIT = 12
@@ -147,14 +147,7 @@ def _sensitive(ctx: Context, later: Unit, earlier: Sequence[Unit]) -> bool:
     low = high - sum(min(ctx.subtotals[index], cut) for index, cut in lowered.items())
     if kind.threshold_between(promotion.params, low, high):
         return True
-    return any(_condition_steps(condition, low, high) for condition in promotion.conditions)
-
-
-def _condition_steps(condition: Condition, low: int, high: int) -> bool:
-    if condition.type is not None:
-        return condition.type.uses_amounts and condition.type.threshold_between(
-            condition.params, low, high)
-    return any(_condition_steps(child, low, high) for child in condition.children)
+    return any(condition.threshold_between(low, high) for condition in promotion.conditions)
 
 
 def _subsets(choices: Sequence[Unit], clashes: dict[int, set[int]]) -> Iterator[list[Unit]]:

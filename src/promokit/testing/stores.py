@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from .stores.base import Change, Delta, Expect, JournalEntry, LedgerEntry, Store
+from ..stores.base import Change, Delta, Expect, JournalEntry, LedgerEntry, Store
 
 __all__ = ["StoreContract"]
 

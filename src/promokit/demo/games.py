@@ -1,7 +1,7 @@
 """The games part of ``promokit demo`` (steps 12 to 17): all five built-in
 games played on the demo's store, with the notifications a shop would send.
 
-The games are ``demo_games.toml`` (a copy of ``examples/d11_games.toml``),
+The games are ``games.toml`` (a copy of ``examples/d11_games.toml``),
 loaded with the pricing campaigns. The lottery and the blind box start from a
 fixed server seed so the story reads the same on every run — a real game draws
 its seed from :mod:`secrets` (``open()`` without a seed). The clock moves: the
@@ -17,18 +17,19 @@ from typing import TypeVar
 
 import attrs
 
-from . import hookimpl
-from ._tables import render
-from .cart import Cart, Customer
-from .engine import Engine
-from .errors import GameError
-from .games import Game, GameEvent, verify_log
-from .plugins.games.bargain import BargainGame
-from .plugins.games.blind_box import BlindBoxGame
-from .plugins.games.group_buy import GroupBuyGame
-from .plugins.games.lottery import LotteryGame
-from .plugins.games.presale import PresaleGame
-from .registry import Registry
+from ..cart import Cart, Customer
+from ..engine import Engine
+from ..errors import GameError
+from ..gameplay import verify_log
+from ..games import Game, GameEvent
+from ..hookspecs import hookimpl
+from ..plugins.games.bargain import BargainGame
+from ..plugins.games.blind_box import BlindBoxGame
+from ..plugins.games.group_buy import GroupBuyGame
+from ..plugins.games.lottery import LotteryGame
+from ..plugins.games.presale import PresaleGame
+from ..registry import Registry
+from ..tables import render
 
 __all__ = ["EventLog", "game_engine", "games_story"]
 

@@ -1,0 +1,378 @@
+"""Checkout: reserve what an order consumes, then commit, release, expire or refund it.
+
+DESIGN §4.9. Every operation is one atomic :meth:`Store.apply
+<promokit.stores.Store.apply>` built on the order's stored revision, so it is
+all-or-nothing, safe to retry and safe to race::
+
+    order = engine.checkout(cart, "SO-20261111-0001")   # reserved, priced
+    engine.commit("SO-20261111-0001")                   # paid: ledger written
+    engine.refund("SO-20261111-0001", "RF-1", {"l1": 1})
+
+The life of an order::
+
+    reserved ──commit──▶ committed ──refund (some units)──▶ committed
+       │                     └──────refund (the rest)────▶ refunded
+       ├──release──▶ released
+       └──TTL passes, sweep──▶ expired
+
+A reservation holds its counters (uses, stock, budget, codes) from checkout;
+release, expiry and refunds give them back. The same order id never reserves
+twice: a repeated ``checkout`` returns the first order (``repeated`` is true).
+``commit``, ``release`` and a refund with a known refund id are idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .._hooks import Hooks
+from ..campaign_set import CampaignSet
+from ..cart import Cart
+from ..errors import CartError, OrderError, Problem, StoreError, StoreUnavailable
+from ..events import OrderEvent
+from ..order import POLICIES, Order, Policy, Refund, Replay, Status
+from ..pricing import Known, Priced, Pricer
+from ..result import NotApplied, PriceResult
+from ..stores import Change, Delta, Expect, Outcome, Store
+from .alerts import alerts
+from .ledger import redemptions, reversals
+from .refunds import all_refunded, work_out
+from .replay import replay
+
+__all__ = ["DEFAULT_TTL", "MAX_ATTEMPTS", "Checkout"]
+
+#: Seconds a reservation lives unless committed.
+DEFAULT_TTL = 15 * 60
+#: Pricing attempts a checkout makes when counters change under it.
+MAX_ATTEMPTS = 8
+#: Reasons that lapsed reservations could be behind.
+_USED_UP = frozenset({"stock_exhausted", "limit_reached", "budget_exhausted", "code_used"})
+
+
+def _no_foreign_rows(row_id: str) -> bool:
+    return False
+
+
+class Checkout:
+    """Orders in ``pricer``'s store, priced by ``pricer``.
+
+    ``hooks`` hears of every change (``promokit_order_event``, ``promokit_alert``);
+    ``clock`` gives the time; ``ttl`` is how long a reservation lives unless
+    committed (seconds). The store's lapsed rows that are not orders (a game's
+    group window, an unpaid deposit) go to ``expire_row``, which says whether it
+    changed anything."""
+
+    def __init__(self, pricer: Pricer, *, hooks: Hooks, clock: Callable[[], datetime],
+                 ttl: float = DEFAULT_TTL,
+                 expire_row: Callable[[str], bool] = _no_foreign_rows) -> None:
+        if not ttl > 0:
+            raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
+        self.pricer = pricer
+        self.hooks = hooks
+        self.clock = clock
+        self.ttl = ttl
+        self.expire_row = expire_row
+        self.known = Known()
+        """Counter values and code rows seen, to price the next checkout with."""
+        self._kept_versions: set[str] = set()
+
+    @property
+    def store(self) -> Store:
+        return self.pricer.store
+
+    # -- checkout ------------------------------------------------------------------
+
+    def checkout(self, cart: Cart | Mapping[str, Any] | str, order_id: str, *,
+                 ttl: float | None = None, lang: str | None = None) -> Order:
+        """Price ``cart`` and reserve everything it consumes, all or nothing.
+
+        If a counter ran out since the cart was priced, it is priced again
+        without it (``Order.dropped`` says what and why). The same ``order_id``
+        never reserves twice: a repeat returns the first order, and an order id
+        reused for another cart is an :class:`~promokit.errors.OrderError`.
+        """
+        _check_id("order_id", order_id)
+        if not isinstance(cart, Cart):
+            cart = Cart.from_json(cart)
+        ttl = self.ttl if ttl is None else ttl
+        if not ttl > 0:
+            raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
+        pricer = self.pricer
+        lang = lang or pricer.lang
+        cart_hash = _hash(cart.to_json())
+        now = self._now()
+        if cart.now is None:
+            cart = attrs.evolve(cart, now=now)
+        self._keep_version(pricer.campaigns)
+        first: Priced | None = None
+        swept = False
+        stale = 0
+        for _ in range(MAX_ATTEMPTS):
+            # Priced with the counters this checkout has seen, not read first: the
+            # store checks them as it applies the order, in the same round trip.
+            priced = pricer.price(cart, lang=lang, checkout=True, known=self.known)
+            if priced.reads.unavailable:
+                raise StoreUnavailable(f"cannot check out order {order_id!r}: the store at "
+                                       f"{self.store.url} cannot be read")
+            if not swept and any(n.reason in _USED_UP for n in priced.result.not_applied):
+                swept = True  # lapsed reservations may hold what ran out
+                if self.store.expired(self._now().timestamp(), 1):
+                    self.sweep()  # another checkout may be sweeping them too:
+                    continue      # either way they are being given back, so price again
+            first = first or priced
+            order = Order(
+                order_id=order_id, status="reserved", revision=1, cart=cart,
+                result=priced.result, campaign_version=pricer.campaigns.version, lang=lang,
+                created_at=now, expires_at=now + timedelta(seconds=ttl),
+                holds=priced.deltas, uses=priced.uses, reads=priced.reads.record(),
+                dropped=_dropped(first.result, priced.result), cart_hash=cart_hash)
+            assert order.expires_at is not None
+            # A counter the price depends on exactly that changed under two attempts
+            # in a row is busy (other orders take gift stock between every pricing and
+            # write): from then on the order is priced with the value the store last
+            # answered and written under that counter's limit alone, as a checkout that
+            # reads first would be, rather than chasing it until the attempts run out.
+            busy = priced.reads.exact_keys if stale >= 2 else frozenset()
+            outcome = self._apply(Change(
+                order_id=order_id, revision=0, status="reserved", body=order.dumps(),
+                expires_at=order.expires_at.timestamp(), deltas=priced.deltas,
+                expect=tuple(Expect(key, low, high) for key, (low, high)
+                             in sorted(priced.reads.expect.items()) if key not in busy)))
+            self.known.learn(outcome.values)
+            if outcome.stale:
+                stale += 1
+                if first is priced and not priced.reads.guessed.isdisjoint(outcome.stale):
+                    first = None  # a guess, not a price: the next one is the first
+                continue  # priced again with the values the store answered
+            if outcome.applied:
+                self._event("reserved", order, now)
+                for alert in alerts(order, outcome.values, pricer.campaigns.currency):
+                    self.hooks.alert(alert)
+                return order
+            if outcome.conflict:
+                assert outcome.current is not None
+                earlier = Order.loads(outcome.current.body, outcome.current.revision)
+                if earlier.cart_hash != cart_hash:
+                    raise OrderError(f"order id {order_id!r} was already used for another cart",
+                                     order_id=order_id)
+                return attrs.evolve(earlier, repeated=True)
+            if not swept:
+                swept = True
+                self.sweep()
+        raise StoreError(f"could not reserve order {order_id!r}: the counters it needs kept "
+                         f"changing over {MAX_ATTEMPTS} attempts")
+
+    # -- settling --------------------------------------------------------------------
+
+    def commit(self, order_id: str) -> Order:
+        """Make a reservation final (the order is paid) and write its redemptions to the
+        ledger. Committing a committed order returns it unchanged."""
+        while True:
+            order = self._load(order_id)
+            if order.status in ("committed", "refunded"):
+                return order
+            if order.status != "reserved":
+                raise OrderError(f"order {order_id!r} was {order.status} and cannot be "
+                                 "committed; check out again with a new order id",
+                                 order_id=order_id)
+            now = self._now()
+            assert order.expires_at is not None
+            if order.expires_at <= now:
+                self._expire(order, now)
+                raise OrderError(f"the reservation of order {order_id!r} lapsed at "
+                                 f"{order.expires_at.isoformat()}; check out again",
+                                 order_id=order_id)
+            done = attrs.evolve(order, status="committed", revision=order.revision + 1,
+                                expires_at=None, committed_at=now)
+            outcome = self._apply(Change(order_id=order_id, revision=order.revision,
+                                         status="committed", body=done.dumps(),
+                                         ledger=redemptions(done, now,
+                                                            self.pricer.campaigns.currency)))
+            if outcome.applied:
+                self._event("committed", done, now)
+                return done
+
+    def release(self, order_id: str) -> Order:
+        """Give back everything a reservation holds (the order was cancelled or not
+        paid). Releasing a released or expired order returns it unchanged."""
+        while True:
+            order = self._load(order_id)
+            if order.status in ("released", "expired"):
+                return order
+            if order.status != "reserved":
+                raise OrderError(f"order {order_id!r} is {order.status}; refund it instead "
+                                 "of releasing it", order_id=order_id)
+            now = self._now()
+            done = attrs.evolve(order, status="released", revision=order.revision + 1,
+                                expires_at=None, closed_at=now, holds=())
+            if self._give_back(order, done):
+                self._event("released", done, now)
+                return done
+
+    def sweep(self, limit: int = 100) -> list[str]:
+        """Expire up to ``limit`` lapsed reservations, giving back what they held; the
+        ids of the orders it expired. Checkout calls it when a counter refuses;
+        a shop may also run it periodically (``promokit sweep``)."""
+        now = self._now()
+        expired = []
+        for order_id in self.store.expired(now.timestamp(), limit):
+            if order_id.startswith("game:"):
+                if self.expire_row(order_id):
+                    expired.append(order_id)
+                continue
+            row = self.store.order(order_id)
+            if row is None or row.status != "reserved":
+                continue
+            order = Order.loads(row.body, row.revision)
+            if self._expire(order, now):
+                expired.append(order_id)
+        return expired
+
+    def _expire(self, order: Order, now: datetime) -> bool:
+        done = attrs.evolve(order, status="expired", revision=order.revision + 1,
+                            expires_at=None, closed_at=now, holds=())
+        if self._give_back(order, done):
+            self._event("expired", done, now)
+            return True
+        return False
+
+    def _give_back(self, order: Order, done: Order) -> bool:
+        outcome = self._apply(Change(
+            order_id=order.order_id, revision=order.revision, status=done.status,
+            body=done.dumps(), deltas=tuple(Delta(d.key, -d.amount) for d in order.holds
+                                            if d.amount)))
+        if outcome.refused:
+            raise StoreError(f"giving back what order {order.order_id!r} holds was refused "
+                             f"for {', '.join(outcome.refused)}: the counters no longer hold it")
+        return outcome.applied
+
+    # -- refunds ----------------------------------------------------------------------
+
+    def refund(self, order_id: str, refund_id: str,
+               units: Mapping[str, int] | None = None, *,
+               policy: Policy = "proportional") -> Refund:
+        """Refund ``units`` (line id → units; everything not yet refunded if ``None``)
+        of a committed order, and give back to the store what they consumed.
+
+        ``proportional`` pays back the units' allocated net and gives back
+        their share of each budget and stock. ``reevaluate`` prices what the
+        customer keeps under the same campaign version and counters: what the
+        kept items no longer earn is clawed back from the refund (never below
+        zero) and gifts no longer earned are reported as owed. Refunding every
+        unit pays back exactly what is left of the order's total and gives back
+        everything the order holds. A known ``refund_id`` returns the first
+        refund; reused with other units it is an
+        :class:`~promokit.errors.OrderError`.
+        """
+        _check_id("refund_id", refund_id)
+        if policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        while True:
+            order = self._load(order_id)
+            earlier = order.refund(refund_id)
+            if earlier is not None:
+                if units is not None and dict(earlier.units) != {
+                        k: v for k, v in units.items() if v}:
+                    raise OrderError(f"refund id {refund_id!r} of order {order_id!r} was "
+                                     "already used for other units", order_id=order_id)
+                return earlier
+            if order.status != "committed":
+                what = {"reserved": "is not committed yet; release it instead",
+                        "refunded": "is refunded in full already"}.get(
+                            order.status, f"was {order.status}")
+                raise OrderError(f"order {order_id!r} {what}", order_id=order_id)
+            done_units = order.refunded_units
+            if units is None:
+                units = {line.id: line.quantity - done_units.get(line.id, 0)
+                         for line in order.result.lines}
+            units = {line_id: count for line_id, count in units.items() if count != 0}
+            order.result.refund(units, done_units)  # validates: CartError with paths
+            if not units:
+                raise CartError([Problem(path="units", message="refunds no unit")])
+            now = self._now()
+            refund, holds = work_out(self.pricer, order, refund_id, units, policy, now)
+            status: Status = "refunded" if all_refunded(order, units) else "committed"
+            done = attrs.evolve(order, status=status, revision=order.revision + 1,
+                                refunds=(*order.refunds, refund), holds=holds)
+            outcome = self._apply(Change(
+                order_id=order_id, revision=order.revision, status=status, body=done.dumps(),
+                deltas=tuple(Delta(key, -amount) for key, amount in refund.given_back),
+                ledger=reversals(done, refund, self.pricer.campaigns.currency)))
+            if outcome.refused:
+                raise StoreError(f"giving back what refund {refund_id!r} of order "
+                                 f"{order_id!r} returns was refused for "
+                                 f"{', '.join(outcome.refused)}")
+            if outcome.applied:
+                self._event("refunded", done, now, refund_id=refund_id, amount=refund.amount)
+                return refund
+
+    # -- replay and reading ------------------------------------------------------------
+
+    def replay(self, order_id: str) -> Replay:
+        """Price a stored order again from its recorded cart, campaign version and
+        counters, and compare with what was recorded."""
+        return replay(self.pricer, self._load(order_id))
+
+    def order(self, order_id: str) -> Order | None:
+        """The stored order, or ``None``."""
+        row = self.store.order(order_id)
+        return Order.loads(row.body, row.revision) if row is not None else None
+
+    def _load(self, order_id: str) -> Order:
+        order = self.order(order_id)
+        if order is None:
+            raise OrderError(f"no order {order_id!r} in the store at {self.store.url}",
+                             order_id=order_id)
+        return order
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self.clock()
+        return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+    def _apply(self, change: Change) -> Outcome:
+        try:
+            return self.store.apply(change)
+        except StoreError:
+            raise
+        except Exception as error:  # a plugin store that does not wrap its errors
+            raise StoreError(f"the store at {self.store.url} failed: {error!r}") from error
+
+    def _keep_version(self, campaigns: CampaignSet) -> None:
+        if campaigns.version and campaigns.version not in self._kept_versions:
+            if campaigns.canonical:
+                self.store.save_campaigns(campaigns.version, campaigns.canonical)
+            self._kept_versions.add(campaigns.version)
+
+    def _event(self, kind: Any, order: Order, at: datetime, *, refund_id: str | None = None,
+               amount: Decimal | None = None) -> None:
+        self.hooks.order_event(OrderEvent(
+            kind=kind, order_id=order.order_id, customer=order.cart.customer.id, at=at,
+            promotions=tuple(u.promotion for u in order.uses), refund_id=refund_id,
+            amount=amount))
+
+
+def _check_id(what: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise OrderError(f"{what} must be a non-empty string of at most 200 characters, "
+                         f"not {value!r}", order_id=str(value))
+
+
+def _hash(data: Mapping[str, Any]) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dropped(first: PriceResult, final: PriceResult) -> tuple[NotApplied, ...]:
+    applied = {a.promotion for a in final.applied}
+    reasons = {n.promotion: n for n in final.not_applied}
+    return tuple(reasons[a.promotion] for a in first.applied
+                 if a.promotion not in applied and a.promotion in reasons)

@@ -1,0 +1,70 @@
+"""Coupon codes a customer types: checked against the campaigns and the store,
+with wrong ones counted against the customer so that codes cannot be guessed."""
+
+from __future__ import annotations
+
+from ..coupons import CodeCheck, is_well_formed, normalize_code
+from ..errors import StoreError
+from ..pricing import Pricer
+from ..stores import counter_keys
+
+__all__ = ["CodeDesk"]
+
+
+class CodeDesk:
+    """Where typed codes are checked: the campaigns, store, clock and throttle of
+    ``pricer``."""
+
+    def __init__(self, pricer: Pricer) -> None:
+        self.pricer = pricer
+
+    def try_code(self, code: str, *, customer: str | None = None,
+                 lang: str | None = None) -> CodeCheck:
+        """Check a code a customer typed (an "apply coupon" button) and count a wrong
+        one against them.
+
+        After ``code_attempts[0]`` wrong codes in a window of ``code_attempts[1]``
+        seconds the customer's codes are refused (``code_throttled``) here and
+        in ``evaluate`` until the window ends, which stops codes being guessed. A
+        code failing its check character is refused without a store lookup; an
+        unknown one is counted. Codes that exist but are used up or out of their
+        window are refused without counting (they are not guesses).
+        """
+        setup = self.pricer.setup
+        campaigns, store = setup.campaigns, setup.store
+        text = setup.texts[lang or self.pricer.lang]
+        limit, window = setup.code_attempts
+        key = counter_keys.code_failures(customer or "anonymous",
+                                         int(setup.clock().timestamp()) // window)
+
+        def refused(reason: str, failures: int) -> CodeCheck:
+            return CodeCheck(code=code, ok=False, reason=reason, message=text.reason(reason),
+                             failures=failures)
+
+        canonical = normalize_code(code)
+        uses_key = counter_keys.code_uses(canonical)
+        try:
+            counts = store.read([key, uses_key])  # one round trip for both
+            failures = counts[key]
+            if failures >= limit:
+                return refused("code_throttled", failures)
+            literal = tuple(sorted(p.id for p in campaigns.promotions if code in p.codes))
+            if literal:
+                return CodeCheck(code=code, ok=True, promotions=literal, failures=failures)
+            external = any(batch.external for batch in campaigns.coupons)
+            row = None
+            if canonical and (external or is_well_formed(canonical)):
+                row = store.find_codes([canonical]).get(canonical)
+            batch = campaigns.coupon(row.batch) if row is not None else None
+            if row is None or batch is None:
+                return refused("code_invalid", store.hit(key, window))
+        except StoreError:
+            raise
+        except Exception as error:
+            raise StoreError(f"checking a code against the store failed: {error!r}") from error
+        when = batch.window_reason(setup.clock().astimezone(campaigns.timezone))
+        if when is not None:
+            return refused(when, failures)
+        if counts[uses_key] >= row.uses:
+            return refused("code_used", failures)
+        return CodeCheck(code=code, ok=True, promotions=(batch.promotion,), failures=failures)
