@@ -22,7 +22,7 @@ from .group import (
     Group,
     Keys,
     Member,
-    _group_code,
+    group_code,
     code_of,
 )
 
@@ -46,7 +46,7 @@ class GroupBuyGame(Game):
         ``customer_required``, ``not_eligible:<rule>``, ``limit_reached``,
         ``not_paid``, ``order_used``, ``order_mismatch``, ``bad_argument``."""
         _check_order_id(order_id, self.id)
-        code = _group_code(self.id, order_id)
+        code = group_code(self.id, order_id)
         row_id = self.keys.row(code)
         existing = self._lookup(row_id)
         if existing is not None and leader.id is not None:

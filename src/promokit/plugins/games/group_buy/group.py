@@ -83,7 +83,7 @@ class Group:
                 "price": self.price, "final_price": self.final_price}
 
 
-def _group_code(game: str, order_id: str) -> str:
+def group_code(game: str, order_id: str) -> str:
     return hashlib.sha256(f"{game}\n{order_id}".encode()).hexdigest()[:CODE_LENGTH]
 
 
