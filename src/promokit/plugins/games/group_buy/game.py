@@ -22,8 +22,8 @@ from .group import (
     Group,
     Keys,
     Member,
-    group_code,
     code_of,
+    group_code,
 )
 
 T = TypeVar("T")
