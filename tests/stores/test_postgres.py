@@ -27,9 +27,9 @@ import psycopg
 
 from promokit import open_store
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
-from promokit.stores import postgres as postgres_module
 from promokit.stores.base import Delta, Expect
 from promokit.stores.postgres import PostgresStore
+from promokit.stores.postgres import store as postgres_module
 from promokit.testing.stores import entry, new
 
 pytestmark = pytest.mark.postgres

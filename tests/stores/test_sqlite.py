@@ -21,8 +21,8 @@ import promokit
 from promokit import open_store
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
 from promokit.stores import Delta
-from promokit.stores import sqlite as sqlite_store
 from promokit.stores.sqlite import SQLiteStore
+from promokit.stores.sqlite import connections as sqlite_store
 from promokit.testing.stores import T0, entry, new
 
 
@@ -162,7 +162,7 @@ def test_a_file_that_is_not_a_database_gives_a_store_error(tmp_path: Path) -> No
 
 def test_the_expiry_query_uses_its_index(store: SQLiteStore) -> None:
     plan = " ".join(str(row) for row in store._db().execute(
-        f"EXPLAIN QUERY PLAN {store._sql_expired}", (1.0, 10)))
+        f"EXPLAIN QUERY PLAN {store._sql.expired}", (1.0, 10)))
     assert "promokit_orders_expiry" in plan and "TEMP B-TREE" not in plan
 
 

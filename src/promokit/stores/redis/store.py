@@ -1,67 +1,6 @@
-"""``redis://`` and ``rediss://``: a store on a Redis server (6.0 or later), for
-many app servers at once.
-
-URL::
-
-    redis://[[user]:password@]host[:port][/db][?namespace=promokit&timeout=5]
-    rediss://…                              (the same over TLS)
-
-``namespace`` (default ``promokit``) keeps one store's keys apart from
-another's on the same server; ``timeout`` (seconds, default 5) bounds
-connecting and every reply. Opening the store pings the server, so a server
-that cannot be reached raises :class:`~promokit.errors.StoreUnavailable` at
-once.
-
-Key layout
-    Every key starts with the namespace in braces, a Redis Cluster *hash
-    tag*, so all of a store's keys hash to one slot::
-
-        {ns}:c:<counter key>     string   a counter, or a short-lived hit counter
-        {ns}:o:<order id>        hash     revision, status, expires_at ('' = none), body
-        {ns}:expiry              zset     order id, scored by expires_at
-        {ns}:ledger              list     LedgerEntry.dumps() JSON text, oldest first
-        {ns}:journal:<stream>    list     a journal stream's bodies, oldest first
-                                          (sequence number = list index + 1)
-        {ns}:codes               hash     code -> "<uses>:<batch>"
-        {ns}:campaigns           hash     campaign version -> canonical JSON
-
-    On Redis Cluster a namespace therefore lives on one node (and its
-    replicas): a shop that outgrows one node shards by namespace, e.g. one
-    namespace per region or per tenant. The scripts name every key they touch
-    in ``KEYS``, as Cluster requires, and never touch two namespaces. (The
-    store connects to one server, a primary or a proxy in front of a Cluster;
-    it does not follow ``MOVED`` redirections itself.)
-
-Guarantees
-    :meth:`RedisStore.apply` is one Lua script (``EVALSHA``, one round trip):
-    Redis runs it alone, so the revision check, the expectations (the
-    expected counters are read by the same ``MGET`` as the deltas' counters),
-    the limit checks and every write happen as one step that no other client
-    can interleave with. The script checks everything before it writes
-    anything, so a conflicting, stale or refused change writes nothing.
-    Journal entries are pushed (``RPUSH``) by the same script, so a stream's
-    order is the order of the applies.
-    Counters are 64-bit integers (``INCRBY``); the script compares them
-    exactly, not as Lua doubles, so budgets in minor units up to 9.2 * 10**18
-    are safe. A change that would push a counter past 2**63 - 1 without a
-    limit stopping it is an error (:class:`~promokit.errors.StoreError`) and
-    writes nothing.
-
-    Durability is the server's: with ``appendonly yes`` and ``appendfsync
-    everysec`` a crash loses at most about a second of changes, and replication
-    is asynchronous, so a failover can lose the last changes a primary
-    acknowledged (and with them some uses counted against a limit). Ask for
-    PostgreSQL when the ledger must survive anything.
-
-    :meth:`RedisStore.add_codes` is all or nothing too; it writes a large
-    import in one script, which holds the server for about 0.1 s per 100,000
-    new codes.
-
-    No command is retried behind the caller's back. When a reply is lost
-    (:class:`~promokit.errors.StoreUnavailable` from ``apply``) the change may
-    or may not have been made; read the order: its revision tells which, and
-    retrying the same change is safe, since a second run only conflicts.
-"""
+"""The :class:`RedisStore` class: a store on a Redis server, each operation one
+command, pipeline or Lua script (``apply.lua``, ``add_codes.lua`` and ``hit.lua``
+beside this module, read once at import)."""
 
 from __future__ import annotations
 
@@ -69,7 +8,8 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NoReturn, cast
+from importlib.resources import files
+from typing import NoReturn, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -84,206 +24,20 @@ from redis.exceptions import (
 )
 from redis.retry import Retry
 
-from ..errors import StoreError, StoreUnavailable, StoreURLError
-from .base import AddedCodes, Change, CodeRow, Delta, Expect, LedgerEntry, OrderRow, Outcome
-from .url import parse_store_url
+from ...errors import StoreError, StoreUnavailable, StoreURLError
+from ..base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..url import parse_store_url
+from .encoding import BOUND, batch_of, bounded, expected_outcome, expected_range, expiry
 
 __all__ = ["RedisStore"]
 
-_BOUND = 2**64  # amounts and limits the script takes, see _bounded()
 _CHUNK = 5000  # values per command when a call carries many (MGET, HMGET, LRANGE)
 
-# -- Lua ------------------------------------------------------------------------------
-#
-# Redis turns integer replies into Lua numbers (doubles, exact only up to 2**53),
-# so the apply script never compares counters as numbers it cannot hold exactly:
-# it reads them with MGET (bulk strings, exact), and when any of value, amount or
-# limit has 16 characters or more it compares them as pairs (hi, lo) with
-# value = hi * 10**9 + lo and 0 <= lo < 10**9, where hi and lo are small enough to
-# be exact. Writes use INCRBY with the amount as text, which Redis does in 64-bit
-# integers. An expectation's bounds are compared the same way. The script returns
-# the counters as they were (text); Python adds the amounts with its own integers.
-
-_APPLY = """
--- KEYS: order hash, expiry zset, ledger list, then one counter per delta, then
---       one counter per expectation, then one journal list per stream written.
--- ARGV: expected revision, status, expires_at ('' = none), body, order id,
---       number of deltas, number of ledger entries, number of expectations,
---       then amount and limit ('' = none) per delta, then low and high
---       ('' = none) per expectation, then the ledger entries, then per journal
---       list the number of its entries followed by their bodies.
-local order, n, m, e = KEYS[1], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local revision = redis.call('HGET', order, 'revision') or '0'
-if revision ~= ARGV[1] then
-  if revision == '0' then return {0, '0'} end
-  local row = redis.call('HMGET', order, 'status', 'expires_at', 'body')
-  return {0, revision, row[1], row[2], row[3]}
-end
-
--- The reply: {state, revision, the counters as they were, ...}; the deltas'
--- counters sit at reply[2 + i], the expected ones at reply[2 + n + j].
-local reply = {1, revision}
-for first = 4, 3 + n + e, 1000 do
-  local got = redis.call('MGET', unpack(KEYS, first, math.min(first + 999, 3 + n + e)))
-  for i = 1, #got do reply[#reply + 1] = got[i] or '0' end
-end
-
-local B = 1000000000
-local function big(s)  -- decimal text -> {hi, lo}, exact for 64-bit integers
-  local negative = string.byte(s, 1) == 45
-  if negative then s = string.sub(s, 2) end
-  local hi, lo = 0, tonumber(s)
-  if #s > 9 then
-    hi, lo = tonumber(string.sub(s, 1, #s - 9)), tonumber(string.sub(s, #s - 8))
-  end
-  if not negative then return {hi, lo} end
-  if lo > 0 then return {-hi - 1, B - lo} end
-  return {-hi, 0}
-end
-local function less(x, y)
-  return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2])
-end
-local MAX = {9223372036, 854775807}
-
-if e > 0 then  -- the expectations, before any limit
-  local stale = {}
-  for j = 1, e do
-    local v, lo, hi = reply[2 + n + j], ARGV[7 + 2 * n + 2 * j], ARGV[8 + 2 * n + 2 * j]
-    if not string.find(v, '^%-?%d+$') then
-      return redis.error_reply('counter ' .. KEYS[3 + n + j] .. ' holds a non-integer')
-    end
-    if #v < 16 and #lo < 16 and #hi < 16 then
-      local x = tonumber(v)
-      if x < tonumber(lo) or (hi ~= '' and x > tonumber(hi)) then stale[#stale + 1] = j end
-    else
-      local x = big(v)
-      if less(x, big(lo)) or (hi ~= '' and less(big(hi), x)) then
-        stale[#stale + 1] = j
-      end
-    end
-  end
-  if #stale > 0 then  -- {3, revision, values..., indices of the stale expectations...}
-    reply[1] = 3
-    for j = 1, #stale do reply[#reply + 1] = stale[j] end
-    return reply
-  end
-end
-
-local refused, overflow = {}, nil
-for i = 1, n do
-  local v, a, l = reply[2 + i], ARGV[7 + 2 * i], ARGV[8 + 2 * i]
-  if not string.find(v, '^%-?%d+$') then
-    return redis.error_reply('counter ' .. KEYS[i + 3] .. ' holds a non-integer')
-  end
-  local up = string.byte(a, 1) ~= 45 and a ~= '0'
-  if #v < 16 and #a < 16 and #l < 16 then
-    local after = tonumber(v) + tonumber(a)
-    if after < 0 or (up and l ~= '' and after > tonumber(l)) then
-      refused[#refused + 1] = i
-    end
-  else
-    local x, y = big(v), big(a)
-    local after = {x[1] + y[1], x[2] + y[2]}
-    if after[2] >= B then after = {after[1] + 1, after[2] - B} end
-    if after[1] < 0 or (up and l ~= '' and less(big(l), after)) then
-      refused[#refused + 1] = i
-    elseif less(MAX, after) then
-      overflow = KEYS[i + 3]
-    end
-  end
-end
-if #refused > 0 then  -- {2, revision, values..., indices of the refused deltas...}
-  reply[1] = 2
-  for i = 1, #refused do reply[#reply + 1] = refused[i] end
-  return reply
-end
-if overflow then
-  return redis.error_reply('counter ' .. overflow .. ' would pass 2^63-1')
-end
-
-for i = 1, n do
-  local a = ARGV[7 + 2 * i]
-  if a ~= '0' then redis.call('INCRBY', KEYS[i + 3], a) end
-end
-local new = string.format('%d', tonumber(revision) + 1)
-redis.call('HSET', order, 'revision', new, 'status', ARGV[2],
-           'expires_at', ARGV[3], 'body', ARGV[4])
-if ARGV[3] ~= '' then
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
-elseif revision ~= '0' then
-  redis.call('ZREM', KEYS[2], ARGV[5])
-end
-local ledger_end = 8 + 2 * n + 2 * e + m
-for first = 9 + 2 * n + 2 * e, ledger_end, 1000 do
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, first, math.min(first + 999, ledger_end)))
-end
-local at = ledger_end + 1
-for j = 4 + n + e, #KEYS do
-  local last = at + tonumber(ARGV[at])
-  for first = at + 1, last, 1000 do
-    redis.call('RPUSH', KEYS[j], unpack(ARGV, first, math.min(first + 999, last)))
-  end
-  at = last + 1
-end
-reply[2] = new
-return reply  -- {1, new revision, values...}
-"""
-
-# Adding coupon codes, all or nothing, even for imports of 100,000 codes.
-#
-# Codes are only ever added, never changed or removed, so what a reader saw
-# registered stays registered. add_codes therefore works in two steps:
-#
-# 1. Read-only, in chunks (HMGET, pipelined, no lock, nothing blocks): a code
-#    registered to another batch is a conflict and ends the call, with nothing
-#    written; codes of the same batch are "existing" for good. What is left are
-#    the codes that were not registered when we looked.
-# 2. One script with those codes: it looks at them again (another import may have
-#    registered some since step 1) and, if none now belongs to another batch,
-#    adds every one still missing; otherwise it adds nothing and returns the new
-#    conflicts. Redis runs a script alone, so step 2 is atomic, and the codes
-#    step 1 let through cannot have changed except by being added.
-#
-# The write is thus one atomic step and all or nothing: no reader ever sees part
-# of an import, and a failure leaves no part behind. The price is that step 2 runs
-# in one piece: about 0.1 s per 100,000 new codes, during which Redis serves no one
-# else. Chunking the writes instead would let readers see (and customers redeem) a
-# half-done import that a later conflict could not take back.
-_ADD_CODES = """
--- KEYS: codes hash. ARGV: batch, the value to store, then the codes to add.
-local batch, value = ARGV[1], ARGV[2]
-local fresh, conflicts, existing = {}, {}, 0
-for first = 3, #ARGV, 1000 do
-  local last = math.min(first + 999, #ARGV)
-  local got = redis.call('HMGET', KEYS[1], unpack(ARGV, first, last))
-  for i = 1, #got do
-    local code, stored = ARGV[first + i - 1], got[i]
-    if not stored then
-      fresh[#fresh + 1] = code
-    elseif string.sub(stored, (string.find(stored, ':', 1, true) or 0) + 1) == batch then
-      existing = existing + 1
-    else
-      conflicts[#conflicts + 1] = code
-    end
-  end
-end
-if #conflicts > 0 then return {0, existing, conflicts} end
-for first = 1, #fresh, 500 do
-  local pairs = {}
-  for i = first, math.min(first + 499, #fresh) do
-    pairs[#pairs + 1] = fresh[i]
-    pairs[#pairs + 1] = value
-  end
-  redis.call('HSET', KEYS[1], unpack(pairs))
-end
-return {#fresh, existing}
-"""
-
-_HIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
+# The scripts, read once; RedisStore registers them (EVALSHA, loaded again if flushed).
+_LUA = files(__package__)
+_APPLY = _LUA.joinpath("apply.lua").read_text(encoding="utf-8")
+_ADD_CODES = _LUA.joinpath("add_codes.lua").read_text(encoding="utf-8")
+_HIT = _LUA.joinpath("hit.lua").read_text(encoding="utf-8")
 
 _DB = re.compile(r"/?(?:([0-9]+)/?)?")
 
@@ -403,14 +157,14 @@ class RedisStore:
         for delta in deltas:
             keys.append(counter + delta.key)
             amount, limit = delta.amount, delta.limit
-            if -_BOUND <= amount <= _BOUND and (limit is None or 0 <= limit <= 2 * _BOUND):
+            if -BOUND <= amount <= BOUND and (limit is None or 0 <= limit <= 2 * BOUND):
                 args.append(str(amount))
                 args.append("" if limit is None else str(limit))
             else:
-                args.extend(_bounded(amount, limit))
+                args.extend(bounded(amount, limit))
         for e in expect:
             keys.append(counter + e.key)
-            args.extend(_range(e.low, e.high))
+            args.extend(expected_range(e.low, e.high))
         args.extend(entry.dumps() for entry in change.ledger)
         streams: dict[str, list[str]] = {}
         for record in change.journal:
@@ -426,7 +180,7 @@ class RedisStore:
         state, revision = reply[0], int(reply[1])
         end = 2 + len(deltas)
         if expect and state:
-            return _expected_outcome(state, revision, deltas, expect, reply)
+            return expected_outcome(state, revision, deltas, expect, reply)
         if state == 1:
             return Outcome(applied=True, revision=revision, values={
                 delta.key: int(value) + delta.amount
@@ -440,7 +194,7 @@ class RedisStore:
         if revision:
             status, expires_at_text, body = reply[2:]
             current = OrderRow(order_id=change.order_id, revision=revision, status=status,
-                               expires_at=_expiry(expires_at_text), body=body)
+                               expires_at=expiry(expires_at_text), body=body)
         return Outcome(applied=False, revision=revision, current=current)
 
     # -- orders and expiry ------------------------------------------------------------------
@@ -455,7 +209,7 @@ class RedisStore:
         if revision is None:
             return None
         return OrderRow(order_id=order_id, revision=int(revision), status=status or "",
-                        expires_at=_expiry(expires_at), body=body or "")
+                        expires_at=expiry(expires_at), body=body or "")
 
     def expired(self, now: float, limit: int = 100) -> list[str]:
         """Ids of orders whose ``expires_at`` is at or before ``now``, soonest first
@@ -533,14 +287,14 @@ class RedisStore:
             self._failed(error)
 
     def add_codes(self, batch: str, codes: Sequence[str], uses: int) -> AddedCodes:
-        """Register coupon codes of ``batch``, all or nothing (see the comment on
-        ``_ADD_CODES`` for how a large import stays atomic)."""
+        """Register coupon codes of ``batch``, all or nothing (see the comment atop
+        ``add_codes.lua`` for how a large import stays atomic)."""
         unique = list(dict.fromkeys(codes))
         if not unique:
             return AddedCodes(added=0, existing=0)
         stored = self._hmget(self._codes, unique)
         conflicts = sorted(code for code, value in zip(unique, stored, strict=True)
-                           if value is not None and _batch(value) != batch)
+                           if value is not None and batch_of(value) != batch)
         if conflicts:
             return AddedCodes(added=0, existing=0, conflicts=tuple(conflicts))
         missing = [code for code, value in zip(unique, stored, strict=True) if value is None]
@@ -611,61 +365,3 @@ class RedisStore:
         except redis.RedisError as error:
             self._failed(error)
 
-
-def _bounded(amount: int, limit: int | None) -> tuple[str, str]:
-    """An amount and limit (as text) that the apply script decides as it would
-    ``amount`` and ``limit``, within the range where its arithmetic is exact.
-
-    A counter holds -2**63 <= v < 2**63, so: an amount below -2**64 takes any
-    counter below zero, as -2**64 does; an amount above 2**64 passes 2**63 - 1 (an
-    error unless the limit refuses it), as 2**64 does, and the limit moves down by
-    the same difference so that ``v + amount > limit`` keeps its answer; a negative
-    limit refuses any increase, as -1 does; and a limit above 2**65 refuses no
-    amount the script is given, as no limit does.
-    """
-    if amount > _BOUND:
-        if limit is not None:
-            limit -= amount - _BOUND
-        amount = _BOUND
-    amount = max(amount, -_BOUND)
-    if limit is None or limit > 2 * _BOUND:
-        return str(amount), ""
-    return str(amount), str(max(limit, -1))
-
-
-def _range(low: int, high: int | None) -> tuple[str, str]:
-    """An expectation's bounds (as text) that the apply script decides as it would
-    ``low`` and ``high``, within the range where its arithmetic is exact: a counter
-    holds -2**63 <= v < 2**63, so a bound past either end acts as the end does."""
-    low = min(max(low, -(2**63)), 2**63)
-    if high is None or high >= 2**63 - 1:
-        return str(low), ""
-    return str(low), str(max(high, -(2**63) - 1))
-
-
-def _expected_outcome(state: int, revision: int, deltas: Sequence[Delta],
-                      expect: Sequence[Expect], reply: list[Any]) -> Outcome:
-    """The outcome of an applied (1), refused (2) or stale (3) change that expected
-    counters: ``reply`` is {state, revision, the deltas' counters before, the
-    expected counters, indices of the refused deltas or the stale expectations}."""
-    end = 2 + len(deltas)
-    values = {e.key: int(value)
-              for e, value in zip(expect, reply[end:end + len(expect)], strict=True)}
-    for delta, value in zip(deltas, reply[2:end], strict=True):
-        values[delta.key] = int(value) + delta.amount if state == 1 else int(value)
-    indices = reply[end + len(expect):]
-    if state == 1:
-        return Outcome(applied=True, revision=revision, values=values)
-    if state == 2:
-        return Outcome(applied=False, revision=revision, values=values,
-                       refused=tuple(deltas[i - 1].key for i in indices))
-    return Outcome(applied=False, revision=revision, values=values,
-                   stale=tuple(sorted(expect[j - 1].key for j in indices)))
-
-
-def _expiry(text: str | None) -> float | None:
-    return float(text) if text else None
-
-
-def _batch(value: str) -> str:
-    return value.partition(":")[2]
