@@ -32,7 +32,7 @@ from multiprocessing.pool import AsyncResult
 from multiprocessing.synchronize import Barrier
 from typing import Any, Self, TypeVar
 
-import pytest
+from conftest import SHARED_BACKENDS
 
 from promokit import Engine, open_store
 from promokit.testing import engine_from_toml
@@ -40,21 +40,8 @@ from promokit.testing import engine_from_toml
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: The backends processes can share (SQLite in WAL mode, Redis, PostgreSQL): memory
-#: stores are left out, they cannot be shared across processes.
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
-#: Every backend, the in-process memory store included (for races between threads).
-EVERY_BACKEND = pytest.mark.parametrize("store_url", [
-    "memory",
-    "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
+#: The backends processes can share (a memory store lives in one process).
+BACKENDS = SHARED_BACKENDS
 
 #: Worker processes in a pool, unless a module asks for another number.
 PROCESSES = 3

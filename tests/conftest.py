@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,8 +18,6 @@ from promokit import Engine, open_store
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store
 from promokit.testing import cart, engine_from_toml
-
-HEADER = 'currency = "CNY"\ntimezone = "Asia/Shanghai"\n'
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +47,22 @@ def amounts(result: Any) -> dict[str, str]:
 
 def D(text: str) -> Decimal:  # reads like a literal
     return Decimal(text)
+
+
+def demo_steps(out: str) -> dict[str, str]:
+    """The demo's output cut at its step headings: ``"1"`` → the text of step 1 …"""
+    steps: dict[str, str] = {}
+    current = None
+    for line in out.splitlines():
+        heading = re.match(r"(\d+[ab]?)\. ", line)
+        if heading:
+            current = heading[1]
+        elif line.startswith(("Checkout on the store", "Games on the same store",
+                              "Try your own")):
+            current = None
+        if current is not None:
+            steps[current] = steps.get(current, "") + line + "\n"
+    return steps
 
 
 # -- stores: a fresh store of every backend, on the real servers ----------------
@@ -115,6 +130,22 @@ def _drop(url: str) -> None:
         store.drop()  # type: ignore[attr-defined]
     finally:
         store.close()
+
+
+def backends(*names: str) -> pytest.MarkDecorator:
+    """Run a test once per backend in ``names`` (it takes ``store_url``, ``store`` or
+    ``reopen``), the Redis and PostgreSQL runs marked ``redis`` and ``postgres``."""
+    marks = {"redis": pytest.mark.redis, "postgres": pytest.mark.postgres}
+    return pytest.mark.parametrize("store_url", [
+        pytest.param(name, marks=marks[name]) if name in marks else name for name in names
+    ], indirect=True)
+
+
+#: Every backend, the in-process memory store included.
+EVERY_BACKEND = backends("memory", "sqlite", "redis", "postgres")
+#: The backends processes can share (SQLite in WAL mode, Redis, PostgreSQL): a memory
+#: store lives in one process.
+SHARED_BACKENDS = backends("sqlite", "redis", "postgres")
 
 
 @pytest.fixture

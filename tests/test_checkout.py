@@ -10,73 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import HEADER, D, make_cart
+from campaigns import HEADER, d11_shop
+from conftest import EVERY_BACKEND, D, make_cart
 
 import promokit
 from promokit import Engine, OrderError, StoreError, StoreUnavailable
 from promokit.errors import CartError
-from promokit.events import Alert, OrderEvent
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store, counter_keys
-from promokit.testing import engine_from_toml
+from promokit.testing import Clock, Recorder, engine_from_toml
 
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "memory", "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
-SHOP = HEADER + '''
-[[campaign]]
-id = "d11"
-budget = "1000.00"
-funding = { platform = "0.7", merchant = "0.3" }
-
-[[promotion]]
-id = "flash"
-kind = "fixed_price"
-price = "99.00"
-scope = { skus = ["BLENDER"] }
-limits = { stock = 3, per_customer = 1 }
-
-[[promotion]]
-id = "d11-300-50"
-campaign = "d11"
-kind = "tiered_threshold"
-stage = "platform"
-tiers = [ { spend = "300", off = "50" } ]
-'''
+SHOP = d11_shop(budget="1000.00", funding=True, flash_limits="stock = 3, per_customer = 1")
 
 NOW = datetime(2026, 11, 11, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Recorder:
-    """A plugin that keeps every order event and alert."""
-
-    def __init__(self) -> None:
-        self.events: list[OrderEvent] = []
-        self.alerts: list[Alert] = []
-
-    @promokit.hookimpl
-    def promokit_order_event(self, event: OrderEvent) -> None:
-        self.events.append(event)
-
-    @promokit.hookimpl
-    def promokit_alert(self, alert: Alert) -> None:
-        self.alerts.append(alert)
 
 
 @pytest.fixture
@@ -86,7 +32,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
@@ -113,7 +59,7 @@ def counters(store: Store, *keys: str) -> dict[str, int]:
 # -- reserve ---------------------------------------------------------------------------
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_checkout_reserves_what_the_price_gives(shop: Callable[..., Engine],
                                                 store: Store) -> None:
     engine = shop()
@@ -141,7 +87,7 @@ def test_checkout_reserves_what_the_price_gives(shop: Callable[..., Engine],
     assert stored is not None and stored.result == order.result and stored.holds == order.holds
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_the_same_order_id_never_reserves_twice(shop: Callable[..., Engine],
                                                 store: Store) -> None:
     engine = shop()
@@ -155,7 +101,7 @@ def test_the_same_order_id_never_reserves_twice(shop: Callable[..., Engine],
     assert caught.value.order_id == "SO-1"
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_stock_runs_out_exactly(shop: Callable[..., Engine], store: Store) -> None:
     engine = shop()
     for n in range(3):
@@ -195,12 +141,12 @@ def test_per_customer_limits(shop: Callable[..., Engine]) -> None:
 # -- commit, release, expiry ------------------------------------------------------------
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_commit_writes_the_ledger_once(shop: Callable[..., Engine], store: Store,
                                        clock: Clock) -> None:
     engine = shop()
     engine.checkout(cart_of(*BASKET), "SO-1")
-    clock.advance(60)
+    clock.move(seconds=60)
     committed = engine.commit("SO-1")
     assert committed.status == "committed" and committed.expires_at is None
     assert committed.committed_at == NOW + timedelta(seconds=60)
@@ -215,7 +161,7 @@ def test_commit_writes_the_ledger_once(shop: Callable[..., Engine], store: Store
     assert store.expired(clock().timestamp() + 10**6) == []
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_release_gives_everything_back(shop: Callable[..., Engine], store: Store) -> None:
     engine = shop()
     engine.checkout(cart_of(*BASKET), "SO-1")
@@ -229,30 +175,30 @@ def test_release_gives_everything_back(shop: Callable[..., Engine], store: Store
     assert store.ledger() == []
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_a_lapsed_reservation_expires_and_cannot_be_committed(
         shop: Callable[..., Engine], store: Store, clock: Clock, recorder: Recorder) -> None:
     engine = shop(ttl=60)
     engine.checkout(cart_of(*BASKET), "SO-1")
-    clock.advance(59)
+    clock.move(seconds=59)
     assert engine.sweep() == []
-    clock.advance(1)
+    clock.move(seconds=1)
     with pytest.raises(OrderError, match="lapsed"):
         engine.commit("SO-1")
     order = engine.order("SO-1")
     assert order is not None and order.status == "expired"
     assert counters(store, "stock:flash")["stock:flash"] == 0
-    assert [e.kind for e in recorder.events] == ["reserved", "expired"]
+    assert [e.kind for e in recorder.orders] == ["reserved", "expired"]
 
 
 def test_sweep_expires_only_lapsed_reservations(shop: Callable[..., Engine], store: Store,
                                                 clock: Clock) -> None:
     engine = shop(ttl=60)
     engine.checkout(cart_of(*BASKET, customer="a"), "SO-a")
-    clock.advance(30)
+    clock.move(seconds=30)
     engine.checkout(cart_of(*BASKET, customer="b"), "SO-b")
     engine.commit("SO-b")
-    clock.advance(31)
+    clock.move(seconds=31)
     assert engine.sweep() == ["SO-a"]
     assert counters(store, "stock:flash")["stock:flash"] == 1
 
@@ -264,7 +210,7 @@ def test_stock_held_by_lapsed_reservations_comes_back_at_checkout(
         engine.checkout(cart_of(*BASKET, customer=f"c{n}"), f"SO-{n}")
     assert engine.evaluate(cart_of(*BASKET, customer="c9")).reason("flash") == \
         "stock_exhausted"
-    clock.advance(61)  # the three buyers never paid, and nobody swept
+    clock.move(seconds=61)  # the three buyers never paid, and nobody swept
     late = engine.checkout(cart_of(*BASKET, customer="c9"), "SO-9")
     assert late.result.line("l2").discounts[0].promotion == "flash"
     assert [engine.order(f"SO-{n}").status for n in range(3)] == ["expired"] * 3  # type: ignore[union-attr]
@@ -290,7 +236,7 @@ def test_order_operations_on_unknown_or_wrong_orders(shop: Callable[..., Engine]
 # -- refunds ----------------------------------------------------------------------------
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_proportional_refunds_bit_by_bit_pay_back_exactly_the_total(
         shop: Callable[..., Engine], store: Store) -> None:
     engine = shop()
@@ -321,7 +267,7 @@ def test_proportional_refunds_bit_by_bit_pay_back_exactly_the_total(
         engine.refund("SO-1", "RF-3")
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_a_reevaluated_refund_claws_back_a_lost_threshold(
         shop: Callable[..., Engine], store: Store) -> None:
     engine = shop()
@@ -473,17 +419,17 @@ def test_events_follow_the_order(shop: Callable[..., Engine], recorder: Recorder
     engine.commit("SO-1")
     engine.refund("SO-1", "RF-1", {"l1": 1})
     engine.refund("SO-1", "RF-1", {"l1": 1})
-    assert [(e.kind, e.order_id, e.refund_id, e.amount) for e in recorder.events] == [
+    assert [(e.kind, e.order_id, e.refund_id, e.amount) for e in recorder.orders] == [
         ("reserved", "SO-1", None, None), ("committed", "SO-1", None, None),
         ("refunded", "SO-1", "RF-1", D("131.21"))]
-    assert recorder.events[0].promotions == ("flash", "d11-300-50")
-    assert recorder.events[0].to_json()["customer"] == "c1"
+    assert recorder.orders[0].promotions == ("flash", "d11-300-50")
+    assert recorder.orders[0].to_json()["customer"] == "c1"
 
 
 # -- replay ------------------------------------------------------------------------------
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_replay_prices_a_committed_order_again(shop: Callable[..., Engine],
                                                store: Store) -> None:
     engine = shop()

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import HEADER, D, make_cart
+from campaigns import HEADER, d11_shop
+from conftest import EVERY_BACKEND, D, make_cart
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,35 +21,11 @@ from promokit.registry import Registry
 from promokit.stores import Change, Delta, MemoryStore, Store
 from promokit.testing import engine_from_toml
 
-BACKENDS = pytest.mark.parametrize("store_url", [
-    "memory", "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
-
 NOW = datetime(2026, 11, 11, 10, 0, tzinfo=UTC)
 
-SHOP = HEADER + '''
-[[campaign]]
-id = "d11"
-budget = "1000.00"
-
-[[promotion]]
-id = "flash"
-kind = "fixed_price"
-price = "99.00"
-scope = { skus = ["BLENDER"] }
-limits = { stock = 5, per_customer = 1, per_order_units = 2 }
-
-[[promotion]]
-id = "d11-300-50"
-campaign = "d11"
-kind = "tiered_threshold"
-stage = "platform"
-tiers = [ { spend = "300", off = "50" } ]
-partial_budget = true
-limits = { total = 4 }
-
+SHOP = d11_shop(budget="1000.00",
+                flash_limits="stock = 5, per_customer = 1, per_order_units = 2",
+                threshold="partial_budget = true\nlimits = { total = 4 }\n") + '''
 [[promotion]]
 id = "new-20"
 kind = "order_amount_off"
@@ -96,7 +73,7 @@ def cart(customer: str, blenders: int = 1, shoes: int = 2, **fields: Any) -> Any
     return make_cart(*lines, customer={"id": customer}, **fields)
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_a_checkout_is_one_store_call(counting: Counting) -> None:
     engine = shop(counting)
     engine.checkout(cart("c0"), "SO-0")  # keeps the campaign version: once per engine
@@ -108,7 +85,7 @@ def test_a_checkout_is_one_store_call(counting: Counting) -> None:
     assert counting.calls == ["apply", "apply", "apply"]
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_a_wrong_guess_costs_one_more_call_and_never_a_wrong_price(
         counting: Counting, store: Store) -> None:
     first = shop(counting)
@@ -127,7 +104,7 @@ def test_a_wrong_guess_costs_one_more_call_and_never_a_wrong_price(
         "uses:flash:c:c1": 1, "stock:flash": 1}
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_stock_left_below_the_units_asked_is_checked_exactly(store: Store) -> None:
     engine = shop(store)
     for n in range(4):
@@ -140,7 +117,7 @@ def test_stock_left_below_the_units_asked_is_checked_exactly(store: Store) -> No
     assert dict(store.read(["stock:flash"])) == {"stock:flash": 5}
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_a_budget_nearly_spent_is_priced_with_what_is_left(store: Store) -> None:
     small = SHOP.replace('budget = "1000.00"', 'budget = "100.00"')
     engine = shop(store, small)
@@ -159,7 +136,7 @@ def test_a_budget_nearly_spent_is_priced_with_what_is_left(store: Store) -> None
     assert dict(store.read(["spent:campaign:d11"]))["spent:campaign:d11"] == 10000
 
 
-@BACKENDS
+@EVERY_BACKEND
 def test_a_code_is_looked_up_once_per_engine(counting: Counting, store: Store) -> None:
     store.add_codes("new-20-batch", ["VIP1", "VIP2"], 2)  # as stored: normalized
     engine = shop(counting)

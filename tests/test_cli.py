@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import demo_steps
 
+import promokit
 from promokit import StoreError
 from promokit.cli import main
 from promokit.engine import Engine
@@ -303,6 +305,19 @@ def test_plugins_lists_builtins_and_the_installed_test_plugin(
     assert "promokit-testplugin" in rows["testplugin"]
 
 
+def test_plugins_lists_games_store_schemes_and_guards_with_their_distribution(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "games: lottery" in rows["promokit.plugins.games.lottery"]
+    assert f"built-in (promokit {promokit.__version__})" in rows["promokit.plugins.games.lottery"]
+    stores = out[out.index("promokit.plugins.stores"):out.index("testplugin")]
+    assert "stores: memory://" in stores and "sqlite://" in stores and "redis://" in stores
+    assert "guards: no_tobacco" in out[out.index("testplugin"):]
+    assert "15 kinds, 10 conditions, 5 games, 6 store schemes, 1 guard" in out
+
+
 @pytest.mark.parametrize("argv", [["--no-plugins", "plugins"], ["plugins", "--no-plugins"]])
 def test_no_plugins_leaves_out_entry_points(argv: list[str],
                                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -348,22 +363,6 @@ def test_render_result_flags_a_heuristic_answer_and_deposits() -> None:
 
 
 # -- demo ---------------------------------------------------------------------------------
-
-
-def demo_steps(out: str) -> dict[str, str]:
-    """The demo's output cut at its step headings: ``"1"`` → the text of step 1 …"""
-    steps: dict[str, str] = {}
-    current = None
-    for line in out.splitlines():
-        heading = re.match(r"(\d+[ab]?)\. ", line)
-        if heading:
-            current = heading[1]
-        elif line.startswith(("Checkout on the store", "Games on the same store",
-                              "Try your own")):
-            current = None
-        if current is not None:
-            steps[current] = steps.get(current, "") + line + "\n"
-    return steps
 
 
 def test_demo_tells_the_d11_story(capsys: pytest.CaptureFixture[str]) -> None:

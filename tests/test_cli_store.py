@@ -7,31 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from campaigns import d11_shop
 
 from promokit import open_store
 from promokit.cli import main
 
-SHOP = '''currency = "CNY"
-timezone = "Asia/Shanghai"
-
-[[campaign]]
-id = "d11"
-funding = { platform = "0.7", merchant = "0.3" }
-
-[[promotion]]
-id = "flash"
-kind = "fixed_price"
-price = "99.00"
-scope = { skus = ["BLENDER"] }
-limits = { stock = 3, per_customer = 1 }
-
-[[promotion]]
-id = "d11-300-50"
-campaign = "d11"
-kind = "tiered_threshold"
-stage = "platform"
-tiers = [ { spend = "300", off = "50" } ]
-
+SHOP = d11_shop(funding=True, flash_limits="stock = 3, per_customer = 1") + '''
 [[promotion]]
 id = "new-20"
 kind = "order_amount_off"

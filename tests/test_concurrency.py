@@ -46,8 +46,8 @@ from typing import Any
 
 import concurrency_kit as kit
 import pytest
+from campaigns import HEADER
 from concurrency_kit import BACKENDS, DEADLINE, LANES, PROCESSES, THREADS, deal
-from conftest import HEADER
 
 from promokit import Engine, open_store
 from promokit.coupons import generate_codes

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import HEADER, D, make_cart
+from campaigns import HEADER
+from conftest import D, make_cart
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from promokit.coupons import (
     write_codes_csv,
 )
 from promokit.stores import MemoryStore
+from promokit.testing import Clock
 
 # -- codes ---------------------------------------------------------------------------
 
@@ -167,16 +169,8 @@ def coupons(make_engine: Callable[..., Engine]) -> tuple[Engine, Spy, list[str]]
     store = Spy()
     codes = generate_codes(3, "NEW")
     store.add_codes("new-20-batch", codes, 1)
-    clock = Clock()
+    clock = Clock(NOW)
     return make_engine(COUPONS, store=store, clock=clock), store, codes
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def coded(*codes: str, customer: str = "c1") -> Any:
@@ -242,7 +236,7 @@ def test_wrong_codes_are_throttled(make_engine: Callable[..., Engine]) -> None:
     store = MemoryStore()
     codes = generate_codes(1, "NEW")
     store.add_codes("new-20-batch", codes, 1)
-    clock = Clock()
+    clock = Clock(NOW)
     engine = make_engine(COUPONS, store=store, clock=clock, code_attempts=(3, 600))
     good = engine.try_code(format_code(codes[0], "NEW"), customer="c1")
     assert good.ok and good.promotions == ("new-20",)
@@ -264,7 +258,7 @@ def test_typos_and_used_codes_in_try_code(make_engine: Callable[..., Engine]) ->
     codes = generate_codes(1, "NEW")
     store.add_codes("new-20-batch", codes, 1)
     engine = make_engine(COUPONS + '\n[[promotion]]\nid = "d11"\nkind = "order_amount_off"\n'
-                         'amount = "5"\ncodes = ["D11"]\n', store=store, clock=Clock())
+                         'amount = "5"\ncodes = ["D11"]\n', store=store, clock=Clock(NOW))
     assert engine.try_code("D11").promotions == ("d11",)
     assert engine.try_code("nonsense").reason == "code_invalid"
     engine.checkout(coded(codes[0]), "SO-1")
@@ -276,7 +270,7 @@ def test_external_codes_skip_the_check_character(make_engine: Callable[..., Engi
     store = MemoryStore()
     store.add_codes("partner", ["PARTNER2026"], 5)
     engine = make_engine(COUPONS.replace('prefix = "NEW"', 'external = true')
-                         .replace("new-20-batch", "partner"), store=store, clock=Clock())
+                         .replace("new-20-batch", "partner"), store=store, clock=Clock(NOW))
     assert engine.evaluate(coded("partner2026")).total == D("80.00")
     for n in range(5):
         engine.checkout(coded("PARTNER2026", customer=f"c{n}"), f"SO-{n}")

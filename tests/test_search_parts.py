@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import HEADER, D, make_cart
+from campaigns import HEADER
+from conftest import D, make_cart
 
 from promokit import Engine
 from promokit.pricing.search import competing, conflicts, independent

@@ -13,19 +13,19 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
-from conftest import HEADER
+from campaigns import HEADER
+from conftest import EVERY_BACKEND
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import ConfigError, Engine, hookimpl, open_store
+from promokit import ConfigError, Engine, open_store
 from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.gameplay import verify_log
-from promokit.games import GameEvent
 from promokit.loading import parse_game_table
 from promokit.plugins.games.bargain import Bargain, BargainGame, cut_plan
 from promokit.stores.base import Change, Delta
-from promokit.testing import campaigns_from_toml, engine_from_toml
+from promokit.testing import Clock, Recorder, campaigns_from_toml, engine_from_toml
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 11, 10, tzinfo=TZ)
@@ -54,33 +54,6 @@ OLD = {"orders_count": 4}  # a returning customer: one planned cut per help
 NEW = {"orders_count": 0}  # a new customer: new_helper_bonus (2) planned cuts
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def move(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
-
-
-class Recorder:
-    """Collects game events."""
-
-    def __init__(self) -> None:
-        self.events: list[GameEvent] = []
-
-    @hookimpl
-    def promokit_game_event(self, event: GameEvent) -> None:
-        self.events.append(event)
-
-    def named(self, *names: str) -> list[tuple[str, str | None, dict[str, Any]]]:
-        return [(e.event, e.customer, dict(e.data)) for e in self.events if e.event in names]
-
-
 def who(customer_id: str | None, **fields: Any) -> Customer:
     return Customer(id=customer_id, **fields)
 
@@ -93,7 +66,7 @@ def fixed_seed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
@@ -396,12 +369,12 @@ def test_daily_help_caps_reset_at_local_midnight(fixed_seed: None, recorder: Rec
     game = build(clock=clock, recorder=recorder).games["kettle"]
     assert isinstance(game, BargainGame)
     owners = [game.start_bargain(who(f"o{n}")).id for n in range(5)]
-    clock.at = datetime(2026, 11, 11, 23, 59, 59, tzinfo=TZ)
+    clock.now = datetime(2026, 11, 11, 23, 59, 59, tzinfo=TZ)
     for bargain in owners[:3]:
         game.help(bargain, who("h", **OLD))
     assert reason_of(game.help, owners[3], who("h", **OLD)) == "limit_reached"
     assert game.bargain(owners[3]).helps_left == 5  # a refused help changes nothing
-    clock.at = datetime(2026, 11, 12, 0, 0, 0, tzinfo=TZ)  # a new local day
+    clock.now = datetime(2026, 11, 12, 0, 0, 0, tzinfo=TZ)  # a new local day
     assert game.help(owners[3], who("h", **OLD)).helps_left == 4
     assert game.store.read(["game:kettle:helps:h:2026-11-11", "game:kettle:helps:h:2026-11-12"]
                            ) == {"game:kettle:helps:h:2026-11-11": 3,
@@ -422,11 +395,11 @@ def test_the_game_schedule_and_the_reveal_stop_bargains(fixed_seed: None,
     game = build(timed, clock=clock).games["kettle"]
     assert isinstance(game, BargainGame)
     assert reason_of(game.start_bargain, who("alice")) == "not_started"
-    clock.at = datetime(2026, 11, 11, 12, tzinfo=TZ)
+    clock.now = datetime(2026, 11, 11, 12, tzinfo=TZ)
     bargain = game.start_bargain(who("alice")).id
-    clock.at = datetime(2026, 11, 11, 20, 0, 1, tzinfo=TZ)
+    clock.now = datetime(2026, 11, 11, 20, 0, 1, tzinfo=TZ)
     assert reason_of(game.help, bargain, who("b1")) == "ended"
-    clock.at = datetime(2026, 11, 11, 19, tzinfo=TZ)
+    clock.now = datetime(2026, 11, 11, 19, tzinfo=TZ)
     game.reveal()
     assert reason_of(game.help, bargain, who("b1")) == "revealed"
     assert reason_of(game.start_bargain, who("bob")) == "revealed"
@@ -764,16 +737,12 @@ def test_the_cli_actions(engine: Engine, game: BargainGame) -> None:
 # -- every backend ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_url", [
-    "memory", "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
+@EVERY_BACKEND
 def test_a_bargain_on_every_backend(store_url: str, fixed_seed: None,
                                     recorder: Recorder) -> None:
     store = open_store(store_url)
     try:
-        clock = Clock()
+        clock = Clock(START)
         engine = build(clock=clock, recorder=recorder, store=store)
         game = engine.games["kettle"]
         assert isinstance(game, BargainGame)
@@ -793,7 +762,7 @@ def test_a_bargain_on_every_backend(store_url: str, fixed_seed: None,
         assert engine.checkout(bargain_cart(ALICE), "SO-2").result.total == Decimal("100.00")
         game.reveal()
         assert verify_log(game.draw_log(), engine.registry).ok
-        assert [e.event for e in recorder.events if e.event != "config_changed"] == [
+        assert [e.event for e in recorder.games if e.event != "config_changed"] == [
             "started", "started", "helped", "helped", "helped", "floor_reached", "revealed"]
     finally:
         store.close()

@@ -15,18 +15,19 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from conftest import EVERY_BACKEND
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import Engine, hookimpl, open_store
+from promokit import Engine, open_store
 from promokit.cart import Customer
 from promokit.cli import main
 from promokit.errors import ConfigError, GameError
 from promokit.gameplay import verify_log
-from promokit.games import DrawLog, GameEvent, commitment
+from promokit.games import DrawLog, commitment
 from promokit.plugins.games.blind_box import BlindBox, BlindBoxGame
 from promokit.registry import Registry
-from promokit.testing import campaigns_from_toml, engine_from_toml
+from promokit.testing import Clock, Recorder, campaigns_from_toml, engine_from_toml
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEED = "5eed" * 16
@@ -76,30 +77,6 @@ items = [
 ]
 last_prize = {{name = "最後賞大公仔", value = "1200.00"}}
 '''
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Recorder:
-    """Keeps every ``promokit_game_event``."""
-
-    def __init__(self) -> None:
-        self.events: list[GameEvent] = []
-
-    @hookimpl
-    def promokit_game_event(self, event: GameEvent) -> None:
-        self.events.append(event)
-
-    def names(self) -> list[str]:
-        return [event.event for event in self.events]
 
 
 @pytest.fixture
@@ -347,7 +324,7 @@ def test_won_only_for_hidden_or_rarest_items() -> None:
     assert {d.item.id for d in draws if d.won} == {"moon", "gold"}
     assert recorder.names().count("won") == sum(d.won for d in draws)
     assert recorder.names().count("drawn") == 200
-    won = next(e for e in recorder.events if e.event == "won" and e.data["item"] == "moon")
+    won = next(e for e in recorder.games if e.event == "won" and e.data["item"] == "moon")
     assert won.data["hidden"] is True and won.data["tier"] == "rare"
     assert won.kind == "blind_box" and won.game == "molly" and won.customer is not None
 
@@ -376,9 +353,9 @@ def test_drawing_the_whole_pool_gives_each_quantity_and_one_last_prize() -> None
         "game:ichiban:pool:drawn:figure": 2}
     names = recorder.names()
     assert names.count("last_prize") == 1 and names.count("sold_out") == 1
-    prize = next(e for e in recorder.events if e.event == "last_prize")
+    prize = next(e for e in recorder.games if e.event == "last_prize")
     assert prize.customer == draws[-1].customer and prize.data["value"] == "1200.00"
-    sold_out = next(e for e in recorder.events if e.event == "sold_out")
+    sold_out = next(e for e in recorder.games if e.event == "sold_out")
     assert sold_out.customer is None and sold_out.data == {"released": 10,
                                                            "last_customer": draws[-1].customer}
     assert names.count("won") == 2  # the two hidden figures (also the rarest tier)
@@ -901,11 +878,7 @@ def backend_store(store_url: str) -> Iterator[Any]:
     opened.close()
 
 
-@pytest.mark.parametrize("store_url", [
-    "memory", "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
+@EVERY_BACKEND
 def test_a_small_flow_on_every_backend(backend_store: Any, store_url: str) -> None:
     recorder = Recorder()
     engine = build(with_keys(FINITE, pity='{tier = "rare", within = 3}', draws_per_day="4"),
@@ -926,8 +899,6 @@ def test_a_small_flow_on_every_backend(backend_store: Any, store_url: str) -> No
     game.reveal()
     log = game.draw_log()
     assert len(log.entries) == 10 and verify_log(log, engine.registry).ok
-
-
 
 
 # -- the docs ---------------------------------------------------------------------------------

@@ -7,32 +7,18 @@ import io
 import re
 
 import pytest
+from conftest import demo_steps
 
 from promokit.demo import run
 
 BACKENDS = ["memory", "sqlite", "redis", "postgres"]
 
 
-def steps(out: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    current = None
-    for line in out.splitlines():
-        heading = re.match(r"(\d+[ab]?)\. ", line)
-        if heading:
-            current = heading[1]
-        elif line.startswith(("Checkout on the store", "Games on the same store",
-                              "Try your own")):
-            current = None
-        if current is not None:
-            found[current] = found.get(current, "") + line + "\n"
-    return found
-
-
 @pytest.mark.parametrize("store_url", BACKENDS, indirect=True)
 def test_the_demo_plays_every_game_on_every_backend(store_url: str) -> None:
     out = io.StringIO()
     run(out, store_url)
-    story = steps(out.getvalue())
+    story = demo_steps(out.getvalue())
 
     lottery = story["12"]
     assert "SHA-256 of its secret seed before the first draw" in lottery

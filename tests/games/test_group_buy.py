@@ -15,14 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import HEADER
+from campaigns import HEADER
+from conftest import EVERY_BACKEND
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import hookimpl, open_store
+from promokit import open_store
 from promokit.cart import Customer
 from promokit.errors import ConfigError, GameError, StoreError
-from promokit.games import GameEvent
 from promokit.money import currency
 from promokit.plugins.games.group_buy import (
     GroupBuy,
@@ -31,7 +31,7 @@ from promokit.plugins.games.group_buy import (
     Tier,
 )
 from promokit.stores import Store
-from promokit.testing import engine_from_toml
+from promokit.testing import Clock, Recorder, engine_from_toml
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 11, 10, 0, tzinfo=SHANGHAI)
@@ -59,46 +59,20 @@ tiers = [{ size = 2, price = "79.00" }, { size = 3, price = "69.00" },
 '''
 
 
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self, at: datetime = NOW) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def move(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
-
-
-class Events:
-    """Collects game events (``promokit_game_event``)."""
-
-    def __init__(self) -> None:
-        self.seen: list[GameEvent] = []
-
-    @hookimpl
-    def promokit_game_event(self, event: GameEvent) -> None:
-        self.seen.append(event)
-
-    def names(self, *, skip: tuple[str, ...] = ("started",)) -> list[str]:
-        return [e.event for e in self.seen if e.event not in skip]
-
-    def of(self, name: str) -> list[GameEvent]:
-        return [e for e in self.seen if e.event == name]
-
-
 class World:
     """An engine with a group buy, its clock and the events it emitted."""
 
     def __init__(self, toml: str = GAME, *, store: Store | None = None,
                  secret: bytes | None = SECRET, at: datetime = NOW) -> None:
         self.clock = Clock(at)
-        self.events = Events()
+        self.events = Recorder()
         self.engine = engine_from_toml(toml, plugins=[self.events], clock=self.clock,
                                        store=store, secret=secret)
         self.store = self.engine.store
+
+    def names(self) -> list[str]:
+        """The game events heard since the game started, in order."""
+        return self.events.names(skip=("started",))
 
     @property
     def game(self) -> GroupBuyGame:
@@ -257,8 +231,8 @@ def test_open_join_join_fills_the_group(world: World) -> None:
     row = world.store.order(f"game:pin:group:{group_id[4:]}")
     assert row is not None and row.status == "full" and row.expires_at is None
 
-    assert world.events.names() == ["opened", "joined", "joined", "full"]
-    opened, joined, _, done = (e for e in world.events.seen if e.event != "started")
+    assert world.names() == ["opened", "joined", "joined", "full"]
+    opened, joined, _, done = (e for e in world.events.games if e.event != "started")
     assert opened.customer == "leader" and opened.data == {
         "group_id": group_id, "order_id": "o-leader", "size": 3,
         "ends_at": "2026-11-12T10:00:00+08:00"}
@@ -291,7 +265,7 @@ def test_open_is_idempotent_per_order_id(world: World) -> None:
     group_id = world.open()
     again = world.game.open_group(Customer(id="leader"), "o-leader")
     assert again.group_id == group_id and again.real_members == 1
-    assert world.events.names() == ["opened"]
+    assert world.names() == ["opened"]
     assert world.store.read(["game:pin:groups:leader"])["game:pin:groups:leader"] == 1
     # the code comes from the order id: another order opens another group
     world.pay("leader", "o-leader-2")
@@ -308,13 +282,13 @@ def test_join_is_idempotent_per_group_customer_and_order(world: World) -> None:
     first = world.join(group_id, "ann")
     again = world.game.join(group_id, Customer(id="ann", orders_count=0), "o-ann")
     assert again == first
-    assert world.events.names() == ["opened", "joined"]
+    assert world.names() == ["opened", "joined"]
     world.join(group_id, "bob")
     # still idempotent once the group is full, and once its window has passed
     assert world.game.join(group_id, Customer(id="ann", orders_count=0), "o-ann").status == "full"
     world.clock.move(hours=30)
     assert world.game.join(group_id, Customer(id="ann", orders_count=0), "o-ann").status == "full"
-    assert world.events.names() == ["opened", "joined", "joined", "full"]
+    assert world.names() == ["opened", "joined", "joined", "full"]
 
 
 def test_a_group_short_of_members_expires_and_each_member_is_refunded_once(
@@ -328,7 +302,7 @@ def test_a_group_short_of_members_expires_and_each_member_is_refunded_once(
     group = world.game.group(group_id)
     assert (group.status, group.seats_left, group.real_members) == ("expired", 0, 2)
     assert all(m.refunded for m in group.members)
-    assert world.events.names() == ["opened", "joined", "expired", "refunded", "refunded"]
+    assert world.names() == ["opened", "joined", "expired", "refunded", "refunded"]
     expired = world.events.of("expired")[0]
     assert expired.data == {"group_id": group_id, "real_members": 2, "needed": 3,
                             "orders": ["o-leader", "o-ann"]}
@@ -357,7 +331,7 @@ def test_touching_an_expired_group_closes_it_first(world: World) -> None:
     with pytest.raises(GameError) as error:
         world.game.join(group_id, Customer(id="ann", orders_count=0), "o-ann")
     assert reason_of(error) == "expired"
-    assert world.events.names() == ["opened", "expired", "refunded"]
+    assert world.names() == ["opened", "expired", "refunded"]
     assert world.game.group(group_id).status == "expired"
     assert world.engine.sweep() == []
     assert len(world.events.of("refunded")) == 1
@@ -367,7 +341,7 @@ def test_group_closes_lazily_when_read(world: World) -> None:
     group_id = world.open()
     world.clock.move(hours=25)
     assert world.game.group(group_id).status == "expired"
-    assert world.events.names() == ["opened", "expired", "refunded"]
+    assert world.names() == ["opened", "expired", "refunded"]
 
 
 def test_a_refund_left_owed_by_a_failed_sweep_is_paid_by_the_next(
@@ -441,7 +415,7 @@ def test_auto_complete_fills_the_group_with_virtual_members() -> None:
     assert group.virtual_members == ("virtual-1", "virtual-2")
     assert group.real_members == 1 and [m.customer for m in group.members] == ["leader"]
     assert group.to_json()["virtual_members"] == ["virtual-1", "virtual-2"]
-    assert world.events.names() == ["opened", "completed_virtually"]
+    assert world.names() == ["opened", "completed_virtually"]
     data = world.events.of("completed_virtually")[0].data
     assert data["virtual_members"] == ["virtual-1", "virtual-2"] and data["real_members"] == 1
     assert [m["customer"] for m in data["members"]] == ["leader"]  # only real buyers
@@ -463,7 +437,7 @@ def test_tiers_succeed_at_the_smallest_size_and_owe_the_difference() -> None:
     world.engine.sweep()
     group = world.game.group(group_id)
     assert (group.status, group.final_price, group.price) == ("succeeded", 6900, 7900)
-    assert world.events.names() == ["opened", "joined", "joined", "succeeded"]
+    assert world.names() == ["opened", "joined", "joined", "succeeded"]
     data = world.events.of("succeeded")[0].data
     assert (data["price"], data["final_price"]) == ("79.00", "69.00")
     assert [(m["customer"], m["paid"], m["refund_due"]) for m in data["members"]] == [
@@ -489,7 +463,7 @@ def test_tiers_short_of_the_smallest_size_expire() -> None:
     world.open()
     world.clock.move(hours=24)
     world.engine.sweep()
-    assert world.events.names() == ["opened", "expired", "refunded"]
+    assert world.names() == ["opened", "expired", "refunded"]
 
 
 # -- rules -----------------------------------------------------------------------------------------
@@ -523,7 +497,7 @@ def test_joining_works_until_one_second_before_the_window_ends(
         world: World, seconds_before_end: int, works: bool) -> None:
     group_id = world.open()
     world.pay("ann", "o-ann", group_id)
-    world.clock.at = NOW + timedelta(hours=24, seconds=-seconds_before_end)
+    world.clock.now = NOW + timedelta(hours=24, seconds=-seconds_before_end)
     ann = Customer(id="ann", orders_count=0)
     if works:
         assert world.game.join(group_id, ann, "o-ann").real_members == 2
@@ -537,9 +511,9 @@ def test_the_window_is_cut_at_the_games_end() -> None:
     world = World(at=datetime(2026, 11, 20, 23, 0, tzinfo=SHANGHAI))
     group_id = world.open()
     assert world.game.group(group_id).ends_at == datetime(2026, 11, 21, 0, 0, tzinfo=SHANGHAI)
-    world.clock.at = datetime(2026, 11, 20, 23, 59, 59, tzinfo=SHANGHAI)
+    world.clock.now = datetime(2026, 11, 20, 23, 59, 59, tzinfo=SHANGHAI)
     assert world.join(group_id, "ann").real_members == 2
-    world.clock.at = datetime(2026, 11, 21, 0, 0, tzinfo=SHANGHAI)
+    world.clock.now = datetime(2026, 11, 21, 0, 0, tzinfo=SHANGHAI)
     assert world.engine.sweep() == [f"game:pin:group:{group_id[4:]}"]
 
 
@@ -583,7 +557,7 @@ def test_the_games_schedule_and_conditions_apply() -> None:
     assert reason_of(error) == "not_started"
     world = World()
     group_id = world.open()
-    world.clock.at = datetime(2026, 11, 21, 0, 0, tzinfo=SHANGHAI)
+    world.clock.now = datetime(2026, 11, 21, 0, 0, tzinfo=SHANGHAI)
     with pytest.raises(GameError) as error:
         world.game.join(group_id, Customer(id="ann", orders_count=0), "o-ann")
     assert reason_of(error) == "ended"
@@ -674,11 +648,11 @@ def test_a_token_expires_with_the_window_by_default(world: World) -> None:
     group_id = world.open()
     token = world.game.share(group_id, "leader")
     world.pay("ann", "o-ann", group_id)
-    world.clock.at = NOW + timedelta(hours=24)
+    world.clock.now = NOW + timedelta(hours=24)
     with pytest.raises(GameError) as error:
         world.game.join(token, Customer(id="ann", orders_count=0), "o-ann")
     assert reason_of(error) == "token_expired"
-    world.clock.at = NOW + timedelta(hours=24, seconds=-1)
+    world.clock.now = NOW + timedelta(hours=24, seconds=-1)
     assert world.game.join(token, Customer(id="ann", orders_count=0), "o-ann").real_members == 2
 
 
@@ -774,7 +748,7 @@ def test_joining_lines_are_priced_from_the_groups_counters(world: World) -> None
 def test_a_joining_price_ends_with_the_window(world: World, seconds_before_end: int,
                                               reason: str | None) -> None:
     group_id = world.open()
-    world.clock.at = NOW + timedelta(hours=24, seconds=-seconds_before_end)
+    world.clock.now = NOW + timedelta(hours=24, seconds=-seconds_before_end)
     result = world.engine.evaluate(cart("ann", group_id))
     assert not_applied(result).get("pin") == reason
     assert result.total == (Decimal("69.00") if reason is None else Decimal("99.00"))
@@ -914,7 +888,7 @@ def test_a_started_game_refuses_worse_configs_and_adopts_better_ones(world: Worl
     better = world.engine.with_campaigns(
         engine_from_toml(GAME.replace('"69.00"', '"59.00"')).campaigns)
     assert better.games["pin"].spec.config.price == 5900
-    assert [e.event for e in world.events.seen if e.event == "config_changed"] == [
+    assert [e.event for e in world.events.games if e.event == "config_changed"] == [
         "config_changed"]
 
 
@@ -984,11 +958,7 @@ def test_members_and_counters_always_agree(attempts: list[tuple[str, int]]) -> N
 # -- every backend -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_url", [
-    "memory", "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
+@EVERY_BACKEND
 def test_a_small_flow_on_every_backend(store_url: str) -> None:
     store = open_store(store_url)
     try:
@@ -1009,7 +979,7 @@ def test_a_small_flow_on_every_backend(store_url: str) -> None:
                                  ("o-ann", "committed")):
             order = world.engine.order(order_id)
             assert order is not None and order.status == status
-        assert world.events.names() == ["opened", "joined", "joined", "full", "opened",
+        assert world.names() == ["opened", "joined", "joined", "full", "opened",
                                          "joined", "expired", "refunded", "refunded"]
     finally:
         store.close()
@@ -1022,7 +992,7 @@ def test_engines_on_one_store_share_their_groups(
     two = World(store=reopen())  # another app server
     two.game.join(group_id, Customer(id="ann", orders_count=0), "shop-2")
     assert [m.customer for m in one.game.group(group_id).members] == ["leader", "ann"]
-    assert one.events.names() == ["opened"] and two.events.names() == ["joined"]
+    assert one.names() == ["opened"] and two.names() == ["joined"]
 
 
 # -- the docs ------------------------------------------------------------------------------------
@@ -1039,7 +1009,7 @@ def test_the_docs_example_loads_and_its_disclosure_is_what_the_game_writes() -> 
 id = "man-jian"
 kind = "tiered_threshold"
 tiers = [{ spend = "60.00", off = "5.00" }]
-''', clock=Clock())
+''', clock=Clock(NOW))
     disclosure = next(b for b in blocks if b.startswith("text\n雙11"))[len("text\n"):]
     assert engine.games["kettle-pin"].disclosure("zh-CN") == disclosure.strip()
     line = {"id": "l1", "sku": "KETTLE", "quantity": 1, "unit_price": "99.00",

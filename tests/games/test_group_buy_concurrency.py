@@ -27,16 +27,14 @@ from zoneinfo import ZoneInfo
 
 import concurrency_kit as kit
 import pytest
+from campaigns import HEADER
 from concurrency_kit import BACKENDS
-from conftest import HEADER
 
-from promokit import hookimpl
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import GameEvent
 from promokit.plugins.games.group_buy import GroupBuyGame
 from promokit.stores import Store
-from promokit.testing import engine_from_toml
+from promokit.testing import Recorder, engine_from_toml
 
 PROCESSES = 4
 DEADLINE = 60.0
@@ -53,15 +51,6 @@ size = 3
 
 Op = tuple[str, ...]
 """``("join", group_id, customer, order_id)``, ``("sweep",)`` or ``("group", group_id)``."""
-
-
-class Events:
-    def __init__(self) -> None:
-        self.seen: list[GameEvent] = []
-
-    @hookimpl
-    def promokit_game_event(self, event: GameEvent) -> None:
-        self.seen.append(event)
 
 
 # -- worker processes ---------------------------------------------------------------------------
@@ -81,14 +70,14 @@ def _run(engine: Any, game: GroupBuyGame, op: Op) -> dict[str, Any]:
 def _work(url: str, at: str, lanes: list[list[Op]]) -> dict[str, Any]:
     """One worker process: its own engine and store, one thread per lane."""
     kit.start_together(DEADLINE)
-    events = Events()
+    events = Recorder()
     moment = datetime.fromisoformat(at)
     with kit.open_engine(url, GAME, plugins=[events], clock=lambda: moment,
                          secret=SECRET) as engine:
         game = kit.game_of(engine, "pin", GroupBuyGame)
         done = kit.run_lanes(lanes, lambda op: _run(engine, game, op), DEADLINE)
         return {"pid": os.getpid(), "results": done,
-                "events": [(e.event, e.customer, dict(e.data)) for e in events.seen]}
+                "events": [(e.event, e.customer, dict(e.data)) for e in events.games]}
 
 
 class Workers(kit.WorkerPool):

@@ -23,19 +23,20 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from conftest import EVERY_BACKEND
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import ConfigError, Engine, GameError, hookimpl
+from promokit import ConfigError, Engine, GameError
 from promokit.cart import Customer
 from promokit.cli import main
 from promokit.gameplay import verify_log
-from promokit.games import DrawLog, GameEvent
+from promokit.games import DrawLog
 from promokit.loading import parse_campaigns
 from promokit.plugins.games.lottery import CLOSED, Lottery, LotteryGame
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store
-from promokit.testing import engine_from_toml, registry_with
+from promokit.testing import Clock, Recorder, engine_from_toml, registry_with
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 11, 10, 0, tzinfo=SHANGHAI)
@@ -72,33 +73,12 @@ def data_of(*tables: Mapping[str, Any], jurisdiction: str = "none") -> dict[str,
             "game": [dict(t) for t in tables]}
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Recorder:
-    """A plugin keeping every game event."""
-
-    def __init__(self) -> None:
-        self.events: list[GameEvent] = []
-
-    @hookimpl
-    def promokit_game_event(self, event: GameEvent) -> None:
-        self.events.append(event)
-
-
 def engine_of(table: Mapping[str, Any], *, store: Store | None = None,
               clock: Callable[[], datetime] | None = None, registry: Registry = REGISTRY,
               jurisdiction: str = "none") -> Engine:
     campaigns = parse_campaigns(data_of(table, jurisdiction=jurisdiction), registry)
     return Engine(campaigns, registry=registry, store=store or MemoryStore(),
-                  clock=clock or Clock())
+                  clock=clock or Clock(NOW))
 
 
 def lottery(engine: Engine) -> LotteryGame:
@@ -290,7 +270,7 @@ def test_no_draw_and_no_ticket_after_the_reveal() -> None:
     # the draw counter itself is closed, so a process that missed the reveal cannot draw
     assert game.store.read([game.total_key])[game.total_key] == CLOSED + 1
     fresh = lottery(Engine(parse_campaigns(data_of(koi_table()), REGISTRY), registry=REGISTRY,
-                           store=game.store, clock=Clock()))
+                           store=game.store, clock=Clock(NOW)))
     with pytest.raises(GameError) as caught:
         fresh.draw("c3")
     assert caught.value.reason == "revealed"
@@ -846,8 +826,8 @@ def test_a_started_game_rejects_a_worse_config_and_adopts_a_better_one() -> None
     assert "prizes[c50].stock: 100 → 50 (worse for customers)" in str(caught.value)
     better = lottery(engine_of(prize_with(1, stock=150), store=store, registry=registry))
     assert better.started()["config_hash"] == better.spec.config_hash  # type: ignore[index]
-    assert [e.event for e in recorder.events] == ["started", "config_changed"]
-    assert recorder.events[-1].data == {"changes": [
+    assert [e.event for e in recorder.games] == ["started", "config_changed"]
+    assert recorder.games[-1].data == {"changes": [
         "prizes[c50].stock: 100 → 150 (in customers' favour)"]}
 
 
@@ -864,11 +844,11 @@ def test_events_reach_the_hook() -> None:
     game.draw("c1")
     game.draw("c2")
     game.reveal()
-    assert [(e.event, e.customer) for e in recorder.events] == [
+    assert [(e.event, e.customer) for e in recorder.games] == [
         ("started", None), ("ticket_granted", "c1"), ("drawn", "c1"), ("won", "c1"),
         ("drawn", "c2"), ("revealed", None)]
-    started, granted, drawn, won, lost, revealed = recorder.events
-    assert all((e.game, e.kind, e.at) == ("g", "lottery", NOW) for e in recorder.events)
+    started, granted, drawn, won, lost, revealed = recorder.games
+    assert all((e.game, e.kind, e.at) == ("g", "lottery", NOW) for e in recorder.games)
     assert started.data == {"commitment": commitment}
     assert granted.data == {"action": "share", "action_id": "s1", "granted": 1, "tickets": 1}
     assert drawn.data == {"nonce": 1, "prize": "gold", "won": True, "reason": None}
@@ -951,11 +931,7 @@ def test_a_plain_lottery_discloses_cash_and_points() -> None:
 # -- every store backend ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_url", [
-    "memory", "sqlite",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("postgres", marks=pytest.mark.postgres),
-], indirect=True)
+@EVERY_BACKEND
 def test_a_small_game_on_every_backend(store: Store, reopen: Callable[[], Store]) -> None:
     table = one_prize(stock=2, max_wins=1, tickets={"share": 1}, draws_per_day=3,
                       free_draws_per_day=1)

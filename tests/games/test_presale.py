@@ -14,24 +14,24 @@ import json
 import re
 import threading
 import tomllib
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from concurrency_kit import EVERY_BACKEND as BACKENDS
+from conftest import EVERY_BACKEND as BACKENDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promokit import ConfigError, Engine, GameError, hookimpl, open_store
+from promokit import ConfigError, Engine, GameError, open_store
 from promokit.cart import Cart, Customer, Line
-from promokit.games import GameEvent
 from promokit.loading import parse_campaigns
 from promokit.plugins.games.presale import Deposit, Presale, PresaleGame, terms_changes
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store
+from promokit.testing import Clock, Recorder
 from promokit.text import Text
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -44,39 +44,9 @@ DURING_DEPOSITS = datetime(2026, 10, 25, 10, 0, tzinfo=TZ)
 BALANCE_OPENS = datetime(2026, 11, 11, 0, 0, tzinfo=TZ)
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, at: datetime = DURING_DEPOSITS) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, year: int, month: int, day: int, hour: int, minute: int,
-            second: int) -> None:
-        self.at = datetime(year, month, day, hour, minute, second, tzinfo=TZ)
-
-    def forward(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
-
-
-class Listener:
-    """Collects game events (from several threads)."""
-
-    def __init__(self) -> None:
-        self.events: list[GameEvent] = []
-        self.lock = threading.Lock()
-
-    @hookimpl
-    def promokit_game_event(self, event: GameEvent) -> None:
-        with self.lock:
-            self.events.append(event)
-
-    def seen(self, *names: str) -> list[tuple[str, str | None, dict[str, Any]]]:
-        wanted = names or None
-        return [(e.event, e.customer, dict(e.data)) for e in self.events
-                if wanted is None or e.event in wanted]
+def local(*fields: int) -> datetime:
+    """A time of day in Shanghai: ``local(2026, 11, 11, 0, 0, 0)``."""
+    return datetime(*fields, tzinfo=TZ)
 
 
 def game_table(**keys: Any) -> dict[str, Any]:
@@ -107,18 +77,18 @@ def campaign(*, promotions: list[dict[str, Any]] | None = None, jurisdiction: st
 
 
 @pytest.fixture
-def listener() -> Listener:
-    return Listener()
+def listener() -> Recorder:
+    return Recorder()
 
 
 @pytest.fixture
-def registry(listener: Listener) -> Registry:
+def registry(listener: Recorder) -> Registry:
     return Registry.default([listener], load_entry_points=False)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(DURING_DEPOSITS)
 
 
 def make(registry: Registry, clock: Clock, data: dict[str, Any] | None = None,
@@ -273,7 +243,7 @@ def test_without_a_promotion_the_deposit_counts_at_face_value(registry: Registry
     assert isinstance(tv, PresaleGame) and tv.terms is None
     tv.reserve(C1, "o1")
     tv.pay("o1")
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     result = engine.evaluate(Cart(currency="CNY", lines=(tv.balance_line("o1"),)))
     # no discount: total 1,000.00, of which the deposit 100.00 was paid: 900.00 due
     assert amounts(result) == ("1000.00", "0.00", "1000.00", "900.00")
@@ -284,14 +254,14 @@ def test_without_a_promotion_the_deposit_counts_at_face_value(registry: Registry
 
 def test_the_whole_lifecycle_with_the_worked_example(engine: Engine, tv: PresaleGame,
                                                      clock: Clock,
-                                                     listener: Listener) -> None:
+                                                     listener: Recorder) -> None:
     # 25 Oct 10:00: reserve one unit, pay within 30 minutes.
     deposit = tv.reserve(C1, "o1")
     assert (deposit.status, deposit.quantity, deposit.unit_deposit, deposit.deposit) == (
         "unpaid", 1, Decimal("100.00"), Decimal("100.00"))
     assert deposit.pay_by == datetime(2026, 10, 25, 10, 30, tzinfo=TZ)
     assert tv.stock_left() == 1
-    clock.forward(minutes=10)
+    clock.move(minutes=10)
     assert tv.pay("o1").status == "paid"
     assert tv.pay("o1").paid_at == datetime(2026, 10, 25, 10, 10, tzinfo=TZ)  # idempotent
 
@@ -301,7 +271,7 @@ def test_the_whole_lifecycle_with_the_worked_example(engine: Engine, tv: Presale
     assert early.value.reason == "not_started"
 
     # 11 Nov 00:00: the sweep opens the balance (balance_due).
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     assert engine.sweep() == [ROW + "o1"]
     assert tv.state("o1").status == "balance_due"
     assert engine.sweep() == []  # next due at the balance window's end
@@ -332,14 +302,14 @@ def test_the_whole_lifecycle_with_the_worked_example(engine: Engine, tv: Presale
     order = engine.checkout(cart, "b1")
     assert str(order.result.balance_due) == "800.00"
     engine.commit("b1")
-    clock.forward(hours=1)
+    clock.move(hours=1)
     done = tv.settle("o1", "b1")
     assert (done.status, done.balance_order_id, done.completed_at) == (
         "completed", "b1", datetime(2026, 11, 11, 1, 0, tzinfo=TZ))
     assert tv.settle("o1", "b1") == done  # idempotent
     assert tv.stock_left() == 1  # the unit is sold
 
-    assert listener.seen("deposit_reserved", "deposit_paid", "balance_due",
+    assert listener.named("deposit_reserved", "deposit_paid", "balance_due",
                          "completed") == [
         ("deposit_reserved", "c1", {"order_id": "o1", "quantity": 1, "deposit": "100.00",
                                     "pay_by": "2026-10-25T10:30:00+08:00"}),
@@ -367,7 +337,7 @@ def test_two_units_expand_up_to_the_cap(tv: PresaleGame, engine: Engine,
     # due 1,400.00).
     tv.reserve(C1, "o1", 2)
     tv.pay("o1")
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     line = tv.balance_line("o1", line_id="tv")
     assert (line.id, line.quantity, line.deposit_paid) == ("tv", 2, Decimal("200.00"))
     result = engine.evaluate(Cart(currency="CNY", lines=(line,)))
@@ -383,7 +353,7 @@ def test_the_balance_line_carries_the_catalogue_attributes(registry: Registry,
     assert isinstance(tv, PresaleGame)
     tv.reserve(C1, "o1")
     tv.pay("o1")
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     line = tv.balance_line("o1")
     assert (line.category, line.brand, line.shop) == ("tv/oled", "acme", "s1")
 
@@ -391,10 +361,10 @@ def test_the_balance_line_carries_the_catalogue_attributes(registry: Registry,
 # -- reserving: idempotence, windows, stock, limits ----------------------------------------
 
 
-def test_reserve_is_idempotent_per_order_id(tv: PresaleGame, listener: Listener) -> None:
+def test_reserve_is_idempotent_per_order_id(tv: PresaleGame, listener: Recorder) -> None:
     first = tv.reserve(C1, "o1")
     assert tv.reserve(C1, "o1") == first
-    assert tv.stock_left() == 1 and len(listener.seen("deposit_reserved")) == 1
+    assert tv.stock_left() == 1 and len(listener.named("deposit_reserved")) == 1
     for customer, quantity in ((C2, 1), (C1, 2)):
         with pytest.raises(GameError) as raised:
             tv.reserve(customer, "o1", quantity)
@@ -435,29 +405,29 @@ def test_the_game_conditions_apply_to_reserving(registry: Registry, clock: Clock
 
 
 def test_the_deposit_window_at_its_boundaries(tv: PresaleGame, clock: Clock) -> None:
-    clock.set(2026, 10, 20, 19, 59, 59)
+    clock.now = local(2026, 10, 20, 19, 59, 59)
     with pytest.raises(GameError) as early:
         tv.reserve(C1, "o1")
     assert early.value.reason == "not_started"
-    clock.set(2026, 10, 20, 20, 0, 0)
+    clock.now = local(2026, 10, 20, 20, 0, 0)
     assert tv.reserve(C1, "o1").status == "unpaid"
     tv.cancel("o1")
     # deposit_end 23:59:59 is the last second deposits are taken; 00:00:00 local is out
-    clock.set(2026, 11, 10, 23, 59, 59)
+    clock.now = local(2026, 11, 10, 23, 59, 59)
     late = tv.reserve(C1, "o2")
     # 30 minutes to pay, but never after deposits close: pay by 23:59:59
     assert late.pay_by == datetime(2026, 11, 10, 23, 59, 59, tzinfo=TZ)
     assert tv.pay("o2").status == "paid"  # at 23:59:59: still in time
-    clock.set(2026, 11, 11, 0, 0, 0)
+    clock.now = local(2026, 11, 11, 0, 0, 0)
     with pytest.raises(GameError) as ended:
         tv.reserve(C1, "o3")
     assert ended.value.reason == "ended"
 
 
 def test_an_unpaid_deposit_lapses_when_deposits_close(tv: PresaleGame, clock: Clock) -> None:
-    clock.set(2026, 11, 10, 23, 50, 0)
+    clock.now = local(2026, 11, 10, 23, 50, 0)
     tv.reserve(C1, "o1")
-    clock.set(2026, 11, 11, 0, 0, 0)  # 10 minutes later, but deposits have closed
+    clock.now = local(2026, 11, 11, 0, 0, 0)  # 10 minutes later, but deposits have closed
     with pytest.raises(GameError) as raised:
         tv.pay("o1")
     assert raised.value.reason == "expired"
@@ -469,15 +439,15 @@ def test_the_balance_window_at_its_boundaries(tv: PresaleGame, clock: Clock) -> 
     tv.pay("o1")
     tv.reserve(C2, "o2")
     tv.pay("o2")
-    clock.set(2026, 11, 10, 23, 59, 59)
+    clock.now = local(2026, 11, 10, 23, 59, 59)
     with pytest.raises(GameError) as early:
         tv.balance_line("o1")
     assert early.value.reason == "not_started"
-    clock.set(2026, 11, 11, 0, 0, 0)
+    clock.now = local(2026, 11, 11, 0, 0, 0)
     assert tv.balance_line("o1").quantity == 1
-    clock.set(2026, 11, 11, 23, 59, 59)  # the last second of the balance window
+    clock.now = local(2026, 11, 11, 23, 59, 59)  # the last second of the balance window
     assert tv.settle("o1", "b1").status == "completed"
-    clock.set(2026, 11, 12, 0, 0, 0)  # 00:00:00 local: the balance window has closed
+    clock.now = local(2026, 11, 12, 0, 0, 0)  # 00:00:00 local: the balance window has closed
     with pytest.raises(GameError) as late:
         tv.settle("o2", "b2")
     assert late.value.reason == "ended"
@@ -510,15 +480,15 @@ def test_the_per_customer_limit(registry: Registry, clock: Clock) -> None:
 def test_a_timeout_cancels_and_releases_stock_through_the_sweep(engine: Engine,
                                                                 tv: PresaleGame,
                                                                 clock: Clock,
-                                                                listener: Listener) -> None:
+                                                                listener: Recorder) -> None:
     # stock 2: one order takes both units, a third unit is sold out.
     tv.reserve(C1, "o1", 2)
     with pytest.raises(GameError) as sold_out:
         tv.reserve(C2, "o2")
     assert sold_out.value.reason == "sold_out"
-    clock.forward(minutes=30)  # 10:30:00 is the last moment to pay: nothing lapses yet
+    clock.move(minutes=30)  # 10:30:00 is the last moment to pay: nothing lapses yet
     assert engine.sweep() == []
-    clock.forward(seconds=1)
+    clock.move(seconds=1)
     assert engine.sweep() == [ROW + "o1"]
     assert engine.sweep() == []
     assert tv.stock_left() == 2
@@ -526,7 +496,7 @@ def test_a_timeout_cancels_and_releases_stock_through_the_sweep(engine: Engine,
     assert (state.status, state.cancelled_why, state.cancelled_at) == (
         "cancelled", "timeout", datetime(2026, 10, 25, 10, 30, 1, tzinfo=TZ))
     assert tv.reserve(C2, "o2").status == "unpaid"
-    assert listener.seen("cancelled") == [
+    assert listener.named("cancelled") == [
         ("cancelled", "c1", {"order_id": "o1", "quantity": 2, "why": "timeout"})]
     with pytest.raises(GameError) as expired:
         tv.pay("o1")
@@ -535,9 +505,9 @@ def test_a_timeout_cancels_and_releases_stock_through_the_sweep(engine: Engine,
 
 def test_a_timeout_is_applied_when_the_deposit_is_touched(engine: Engine, tv: PresaleGame,
                                                           clock: Clock,
-                                                          listener: Listener) -> None:
+                                                          listener: Recorder) -> None:
     tv.reserve(C1, "o1", 2)
-    clock.forward(minutes=31)
+    clock.move(minutes=31)
     with pytest.raises(GameError) as expired:
         tv.pay("o1")  # cancels it (and gives the stock back), then refuses
     assert expired.value.reason == "expired"
@@ -545,24 +515,24 @@ def test_a_timeout_is_applied_when_the_deposit_is_touched(engine: Engine, tv: Pr
                                   "2026-10-25T10:30:00+08:00 and is cancelled")
     assert tv.stock_left() == 2 and tv.state("o1").status == "cancelled"
     assert engine.sweep() == []  # nothing left to do
-    assert len(listener.seen("cancelled")) == 1
+    assert len(listener.named("cancelled")) == 1
 
 
 def test_a_sold_out_reserve_cancels_lapsed_deposits_first(engine: Engine, tv: PresaleGame,
                                                           clock: Clock) -> None:
     tv.reserve(C1, "o1", 2)
-    clock.forward(minutes=31)
+    clock.move(minutes=31)
     assert tv.reserve(C2, "o2", 2).status == "unpaid"  # no sweep ran: reserve swept o1
     assert engine.store.order(ROW + "o1").status == "cancelled"  # type: ignore[union-attr]
 
 
 def test_pay_at_the_last_moment(tv: PresaleGame, clock: Clock) -> None:
     tv.reserve(C1, "o1")
-    clock.forward(minutes=30)
+    clock.move(minutes=30)
     assert tv.pay("o1").status == "paid"
 
 
-def test_the_customer_cancels_before_paying(tv: PresaleGame, listener: Listener) -> None:
+def test_the_customer_cancels_before_paying(tv: PresaleGame, listener: Recorder) -> None:
     tv.reserve(C1, "o1", 2)
     with pytest.raises(GameError) as other:
         tv.cancel("o1", C2)
@@ -571,7 +541,7 @@ def test_the_customer_cancels_before_paying(tv: PresaleGame, listener: Listener)
     assert (cancelled.status, cancelled.cancelled_why) == ("cancelled", "customer")
     assert tv.cancel("o1") == cancelled  # idempotent
     assert tv.stock_left() == 2
-    assert listener.seen("cancelled") == [
+    assert listener.named("cancelled") == [
         ("cancelled", "c1", {"order_id": "o1", "quantity": 2, "why": "customer"})]
     with pytest.raises(GameError) as pay:
         tv.pay("o1")
@@ -591,27 +561,27 @@ def test_an_unpaid_deposit_gets_no_balance(tv: PresaleGame, clock: Clock) -> Non
             call()
         assert raised.value.reason == "not_paid"
     tv.cancel("o1")
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     with pytest.raises(GameError) as cancelled:
         tv.balance_line("o1")
     assert cancelled.value.reason == "wrong_state"
 
 
 def test_an_unpaid_balance_forfeits_the_deposit(engine: Engine, tv: PresaleGame,
-                                               clock: Clock, listener: Listener) -> None:
+                                               clock: Clock, listener: Recorder) -> None:
     tv.reserve(C1, "o1")
     tv.pay("o1")
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     assert engine.sweep() == [ROW + "o1"]  # balance_due
-    clock.set(2026, 11, 11, 23, 59, 59)
+    clock.now = local(2026, 11, 11, 23, 59, 59)
     assert engine.sweep() == []  # the last second of the balance window
-    clock.set(2026, 11, 12, 0, 0, 0)
+    clock.now = local(2026, 11, 12, 0, 0, 0)
     assert engine.sweep() == [ROW + "o1"]
     state = tv.state("o1")
     assert (state.status, state.forfeited_at) == ("forfeited",
                                                  datetime(2026, 11, 12, tzinfo=TZ))
     assert tv.stock_left() == 1  # the deposit bought the unit; it is not given back
-    assert listener.seen("forfeited") == [
+    assert listener.named("forfeited") == [
         ("forfeited", "c1", {"order_id": "o1", "quantity": 1, "deposit": "100.00",
                              "balance_end": "2026-11-11T23:59:59+08:00"})]
     with pytest.raises(GameError) as late:
@@ -621,13 +591,13 @@ def test_an_unpaid_balance_forfeits_the_deposit(engine: Engine, tv: PresaleGame,
 
 
 def test_a_deposit_untouched_through_the_balance_window_is_forfeited_on_touch(
-        tv: PresaleGame, clock: Clock, listener: Listener) -> None:
+        tv: PresaleGame, clock: Clock, listener: Recorder) -> None:
     tv.reserve(C1, "o1")
     tv.pay("o1")
-    clock.set(2026, 11, 13, 9, 0, 0)
+    clock.now = local(2026, 11, 13, 9, 0, 0)
     assert tv.state("o1").status == "forfeited"
     # the balance window was never seen open: no balance_due, one forfeited
-    assert [event for event, _, _ in listener.seen("balance_due", "forfeited")] == [
+    assert [event for event, _, _ in listener.named("balance_due", "forfeited")] == [
         "forfeited"]
 
 
@@ -637,7 +607,7 @@ def test_settle_checks_the_balance_order_in_the_store(engine: Engine, tv: Presal
     tv.pay("o1")
     tv.reserve(C2, "o2")
     tv.pay("o2")
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     engine.checkout(Cart(currency="CNY", lines=(tv.balance_line("o1"),), customer=C1), "b1")
     with pytest.raises(GameError) as unpaid:
         tv.settle("o1", "b1")
@@ -657,7 +627,7 @@ def test_settle_checks_the_balance_order_in_the_store(engine: Engine, tv: Presal
 # -- exactly once under concurrent sweeps -----------------------------------------------------
 
 
-def _sweep_race(store_url: str, registry: Registry, listener: Listener, clock: Clock,
+def _sweep_race(store_url: str, registry: Registry, listener: Recorder, clock: Clock,
                 shared: Store) -> None:
     """Twelve lapsed deposits swept by two threads at once, each with its own engine
     and store handle (a memory store is shared)."""
@@ -668,7 +638,7 @@ def _sweep_race(store_url: str, registry: Registry, listener: Listener, clock: C
     for n in range(12):
         tv.reserve(Customer(id=f"c{n % 3}"), f"o{n}", 1 + n % 2)  # 18 units held
     assert tv.stock_left() == 12
-    clock.forward(minutes=31)
+    clock.move(minutes=31)
     handles = [shared if isinstance(shared, MemoryStore) else open_store(store_url)
                for _ in range(2)]
     engines = [make(registry, clock, data, store=handle) for handle in handles]
@@ -691,7 +661,7 @@ def _sweep_race(store_url: str, registry: Registry, listener: Listener, clock: C
             handle.close()
     assert sorted(swept[0] + swept[1]) == sorted(ROW + f"o{n}" for n in range(12))
     assert not set(swept[0]) & set(swept[1])
-    assert len(listener.seen("cancelled")) == 12
+    assert len(listener.named("cancelled")) == 12
     journal = [json.loads(body) for _, body in shared.journal("game:tv:deposits")]
     assert sum(entry["event"] == "cancelled" for entry in journal) == 12
     assert tv.stock_left() == 30
@@ -701,12 +671,12 @@ def _sweep_race(store_url: str, registry: Registry, listener: Listener, clock: C
 
 @BACKENDS
 def test_concurrent_sweeps_cancel_each_deposit_exactly_once(
-        store_url: str, store: Store, registry: Registry, listener: Listener,
+        store_url: str, store: Store, registry: Registry, listener: Recorder,
         clock: Clock) -> None:
     _sweep_race(store_url, registry, listener, clock, store)
 
 
-def test_concurrent_touches_and_sweeps_cancel_once(registry: Registry, listener: Listener,
+def test_concurrent_touches_and_sweeps_cancel_once(registry: Registry, listener: Recorder,
                                                    clock: Clock, tmp_path: Any) -> None:
     # On SQLite, one thread sweeps while another pays, for the same lapsed deposit:
     # one cancellation, and the payment is refused as expired.
@@ -716,7 +686,7 @@ def test_concurrent_touches_and_sweeps_cancel_once(registry: Registry, listener:
     tv = engines[0].games["tv"]
     assert isinstance(tv, PresaleGame)
     tv.reserve(C1, "o1", 2)
-    clock.forward(minutes=31)
+    clock.move(minutes=31)
     other = engines[1].games["tv"]
     assert isinstance(other, PresaleGame)
     barrier = threading.Barrier(2)
@@ -741,7 +711,7 @@ def test_concurrent_touches_and_sweeps_cancel_once(registry: Registry, listener:
     for s in stores:
         s.close()
     assert errors == ["expired"]
-    assert len(listener.seen("cancelled")) == 1
+    assert len(listener.named("cancelled")) == 1
 
 
 # -- a property: the stock counter is what the live deposits hold -------------------------------
@@ -752,7 +722,7 @@ def test_concurrent_touches_and_sweeps_cancel_once(registry: Registry, listener:
                           st.integers(0, 4), st.integers(1, 3)), max_size=25))
 def test_stock_held_matches_the_live_deposits(steps: list[tuple[str, int, int]]) -> None:
     registry = Registry.default(load_entry_points=False)
-    clock = Clock()
+    clock = Clock(DURING_DEPOSITS)
     engine = make(registry, clock, campaign(stock=5, max_units_per_customer=3))
     tv = engine.games["tv"]
     assert isinstance(tv, PresaleGame)
@@ -768,7 +738,7 @@ def test_stock_held_matches_the_live_deposits(steps: list[tuple[str, int, int]])
             elif action == "cancel":
                 tv.cancel(order_id)
             elif action == "wait":
-                clock.forward(minutes=10 * quantity)
+                clock.move(minutes=10 * quantity)
             else:
                 engine.sweep()
         except GameError as error:
@@ -914,7 +884,7 @@ def test_the_promotion_terms_are_compared() -> None:
 
 
 def test_a_started_presale_refuses_worse_changes_and_adopts_better(
-        engine: Engine, tv: PresaleGame, registry: Registry, listener: Listener) -> None:
+        engine: Engine, tv: PresaleGame, registry: Registry, listener: Recorder) -> None:
     tv.reserve(C1, "o1")  # starts the game: its config and the promotion's terms are kept
     worse = engine.with_campaigns(parse_campaigns(campaign(deposit="150.00"), registry))
     with pytest.raises(GameError) as raised:
@@ -946,7 +916,7 @@ def test_a_started_presale_refuses_worse_changes_and_adopts_better(
     assert adopted.terms is not None and adopted.terms.multiplier == Decimal(4)
     assert adopted.state("o1").status == "unpaid"  # the first operation keeps the terms
     assert adopted.stock_left() == 4
-    changed = [data["changes"] for event, _, data in listener.seen("config_changed")]
+    changed = [data["changes"] for event, _, data in listener.named("config_changed")]
     assert changed == [["stock: 2 → 5 (in customers' favour)"],
                        ["promotion.multiplier: 3 → 4 (in customers' favour)"]]
     config = [json.loads(body)["event"] for _, body in engine.store.journal("game:tv:config")]
@@ -969,7 +939,7 @@ def test_cli_actions(tv: PresaleGame, engine: Engine, clock: Clock) -> None:
         "unpaid", 2, "200.00")
     assert tv.act("pay", C1, {"order_id": "o1"})["status"] == "paid"
     assert tv.act("state", C1, {}) == {"game": "tv", "stock": 2, "stock_left": 0}
-    clock.at = BALANCE_OPENS
+    clock.now = BALANCE_OPENS
     assert tv.act("balance", C1, {"order_id": "o1"}) == {
         "id": "l1", "sku": "TV-65", "quantity": 2, "unit_price": "1000.00",
         "deposit_paid": "200.00"}

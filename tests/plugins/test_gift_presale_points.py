@@ -8,7 +8,8 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from conftest import HEADER, D, amounts, make_cart
+from campaigns import HEADER
+from conftest import D, amounts, make_cart
 
 from promokit import MemoryStore
 from promokit.errors import ConfigError

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import HEADER, D, amounts, make_cart
+from campaigns import HEADER
+from conftest import D, amounts, make_cart
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import brute_force_best, build, cents

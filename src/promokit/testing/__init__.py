@@ -7,7 +7,9 @@ Helpers
     :func:`registry_with` build campaigns, engines, carts and registries from a
     few lines. Registries come from the built-ins and the plugins you name,
     with installed entry points switched off, so a test means the same thing on
-    every machine.
+    every machine. :class:`Clock` is a clock a test sets and moves;
+    :class:`Recorder` is a plugin that keeps every order event, alert and game
+    event.
 
 Contract checkers
     :func:`check_kind` and :func:`check_condition` price carts through the real
@@ -55,14 +57,17 @@ from .contracts import (
     registry_for,
     registry_with,
 )
+from .doubles import Clock, Recorder
 from .stores import StoreContract
 
 __all__ = [
     "DEFAULT_NOW",
     "PROMOTION_ID",
     "CartFactory",
+    "Clock",
     "EngineFactory",
     "LineSpec",
+    "Recorder",
     "StoreContract",
     "campaigns_from_toml",
     "cart",
