@@ -7,8 +7,6 @@ the documented submodules (docs/architecture.md maps them): for plugin authors
 values they exchange.
 """
 
-__version__ = "0.1.0"
-
 from ._plugins import BUILTIN_PLUGINS, make_plugin_manager
 from .campaign import Promotion
 from .campaign_set import CampaignSet
@@ -35,6 +33,8 @@ from .registry import Registry, open_store
 from .result import PriceResult
 from .rules_text import rules_text
 from .stores import MemoryStore, Store
+
+__version__ = "0.1.0"
 
 __all__ = [
     "BUILTIN_PLUGINS",

@@ -246,6 +246,8 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _plugins(args: argparse.Namespace) -> int:
+    """Every registered plugin, where it comes from, and everything it declares:
+    kinds, conditions, games, store schemes and guards."""
     pm = _plugin_manager(args)
     registry = Registry.from_plugin_manager(pm)
     declared: dict[str, dict[str, list[str]]] = {}
@@ -257,30 +259,40 @@ def _plugins(args: argparse.Namespace) -> int:
     for plugin_name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[1] is None):
         if plugin is None:
             sources[plugin_name] = "blocked"
+            counts["blocked"] += 1
+        elif plugin_name in BUILTIN_PLUGINS:
+            sources[plugin_name] = f"built-in (promokit {__version__})"
+            counts["built-in"] += 1
         else:
-            sources[plugin_name] = distribution_of(pm, plugin_name) or (
-                "built-in" if plugin_name in BUILTIN_PLUGINS else "registered in code")
-        counts["blocked" if plugin is None else "built-in" if sources[plugin_name] == "built-in"
-               else "installed"] += 1
+            sources[plugin_name] = distribution_of(pm, plugin_name) or "registered in code"
+            counts["installed"] += 1
     # wrap the last column so that the table fits in 100 columns
     width = max(24, 96 - max(map(len, sources), default=0) - max(map(len, sources.values()),
                                                                   default=0))
     rows = []
     for plugin_name, source in sources.items():
         parts = []
-        for what, label in (("kind", "kinds"), ("condition", "conditions"),
-                            ("guard", "guards")):
+        for what, label, suffix in _DECLARED:
             names = sorted(declared.get(plugin_name, {}).get(what, []))
             if names:
-                parts.extend(textwrap.wrap(f"{label}: {', '.join(names)}", width=width,
+                listed = ", ".join(f"{name}{suffix}" for name in names)
+                parts.extend(textwrap.wrap(f"{label}: {listed}", width=width,
                                            subsequent_indent="  ", break_on_hyphens=False))
         rows.append([plugin_name, source, "\n".join(parts) or "-"])
     print(render(["plugin", "from", "registers"], rows))
     summary = f"{counts['built-in']} built-in, {counts['installed']} installed"
     if counts["blocked"]:
         summary += f", {counts['blocked']} blocked"
-    print(f"\n{summary}")
+    totals = ", ".join(count_of(len(found), noun) for found, noun in (
+        (registry.kinds, "kind"), (registry.conditions, "condition"), (registry.games, "game"),
+        (registry.stores, "store scheme"), (registry.guards, "guard")))
+    print(f"\n{summary}; {totals}")
     return EXIT_OK
+
+
+#: What ``promokit plugins`` lists of each plugin: (registry's word, label, suffix).
+_DECLARED = (("kind", "kinds", ""), ("condition", "conditions", ""), ("game", "games", ""),
+             ("store", "stores", "://"), ("guard", "guards", ""))
 
 
 def _demo(args: argparse.Namespace) -> int:
