@@ -60,6 +60,7 @@ from _harness import BACKENDS, Place
 
 import promokit
 from promokit import Engine, open_store
+from promokit.pricing import Known
 from promokit.stores import Change, Delta, Expect, Store
 from promokit.testing import engine_from_toml
 
@@ -278,11 +279,14 @@ def _writer(engine: Engine, prefix: str, counter: Iterator[int]) -> Callable[[],
     """``write`` mode: the reserving write of a checkout alone, ``store.apply`` of the
     change one would send (priced once, each order with its own id and customer)."""
     template = f"{prefix}-template"
-    # The order as checkout writes it, made on a memory store: the cell's is untouched.
-    model = engine_from_toml(CAMPAIGN).checkout(cart(template), f"SO-{template}")
+    # The order as checkout writes it, made on a memory store: the cell's is untouched;
+    # and the counter ranges its first pricing sends (checkout's, with nothing known).
+    shop = engine_from_toml(CAMPAIGN)
+    model = shop.checkout(cart(template), f"SO-{template}")
     body = model.dumps()
     deltas = [(d.key, d.amount, d.limit) for d in model.holds]
-    expect = sorted(model.reads.expect.items())
+    priced = shop.pricer.price(model.cart, checkout=True, known=Known())
+    expect = sorted(priced.reads.expect.items())
 
     def write() -> bool:
         n = next(counter)

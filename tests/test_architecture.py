@@ -11,6 +11,7 @@ module boundaries inside the built-in plugins.
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +157,18 @@ def test_built_in_plugins_import_no_private_name() -> None:
                     name is not None and name.startswith("_")):
                 private.append(f"{module} imports {target}{'.' + name if name else ''}")
     assert private == []
+
+
+def test_built_in_plugins_import_only_what_a_module_exports() -> None:
+    """What a built-in imports from the kernel is in that module's ``__all__``: the
+    public API a third party has too."""
+    unexported = []
+    for module in sorted(m for m in MODULES if m.startswith(f"{ROOT}.plugins")):
+        for imported, name in _imports(module):
+            target = _known(imported)
+            if target is None or target.startswith(f"{ROOT}.plugins") or name is None:
+                continue
+            exported = getattr(importlib.import_module(target), "__all__", ())
+            if name not in exported:
+                unexported.append(f"{module} imports {name} from {target}")
+    assert unexported == []

@@ -28,6 +28,8 @@ from decimal import (
 import attrs
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MONEY_CONTEXT",
     "Currency",
     "Money",
     "currency",
