@@ -15,7 +15,7 @@ from conftest import EVERY_BACKEND, D, make_cart
 
 import promokit
 from promokit import Engine, OrderError, StoreError, StoreUnavailable
-from promokit.errors import CartError
+from promokit.errors import RefundError
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store, counter_keys
 from promokit.testing import Clock, Recorder, engine_from_toml
@@ -322,10 +322,10 @@ def test_refund_ids_are_idempotent_and_bad_refunds_say_why(shop: Callable[..., E
     assert engine.refund("SO-1", "RF-1") == first
     with pytest.raises(OrderError, match="already used for other units"):
         engine.refund("SO-1", "RF-1", {"l2": 1})
-    with pytest.raises(CartError) as caught:
+    with pytest.raises(RefundError) as caught:
         engine.refund("SO-1", "RF-2", {"l1": 2, "nope": 1})
     assert {p.path for p in caught.value.problems} == {"units.l1", "units.nope"}
-    with pytest.raises(CartError, match="refunds no unit"):
+    with pytest.raises(RefundError, match="refunds no unit"):
         engine.refund("SO-1", "RF-3", {"l1": 0})
     with pytest.raises(ValueError, match="policy"):
         engine.refund("SO-1", "RF-4", policy="generous")  # type: ignore[arg-type]

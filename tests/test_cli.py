@@ -26,6 +26,7 @@ from promokit.tables import display_width, render_result
 
 ROOT = Path(__file__).resolve().parent.parent
 D11 = str(ROOT / "examples" / "d11.toml")
+GAMES = str(ROOT / "examples" / "d11_games.toml")
 
 SHOES = {"id": "l1", "sku": "SHOE-1", "quantity": 1, "unit_price": "399.00",
          "category": "apparel/shoes", "brand": "acme", "shop": "acme"}
@@ -496,3 +497,23 @@ def test_python_dash_m_promokit_demo_runs() -> None:
     assert "1. 小美, a gold member" in done.stdout
     assert "17. After the draw" in done.stdout
     assert done.stderr == ""
+
+
+def test_nested_json_and_huge_numbers_in_a_cart_are_clear_errors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, text in (("deep.json", "[" * 100_000 + "]" * 100_000),
+                       ("digits.json", '{"currency": "CNY", "lines": [], "shipping": '
+                                       + "9" * 5_000 + "}")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert main(["evaluate", D11, "--cart", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"promokit: invalid cart {path}") and "Traceback" not in err
+
+
+def test_a_customer_that_is_not_json_is_named_as_a_customer(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["game", "play", "koi", "draw", GAMES, "--store", "memory://",
+                 "--customer-json", "{nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("promokit: invalid customer (1 problem)")

@@ -179,3 +179,53 @@ def test_bad_coupon_commands_register_nothing(files: dict[str, str],
     code, _, err = run(capsys, "coupons", "import", files["shop"], "--batch", "new",
                        "--file", str(clash), "--store", files["store"])
     assert code == 1 and "fails its check character" in err
+
+
+# -- issue 13: what a user typing the wrong thing sees -----------------------------------
+
+
+@pytest.mark.parametrize("ttl", ["0", "-5", "nan", "inf", "soon"])
+def test_a_bad_ttl_is_a_usage_error_not_a_traceback(files: dict[str, str], ttl: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "checkout", files["shop"], "--cart", files["cart"], "--order",
+                       "SO-1", "--store", files["store"], f"--ttl={ttl}")
+    assert code == 2 and "is not a positive number of seconds" in err
+    assert "Traceback" not in err
+
+
+def test_errors_name_what_was_wrong_not_invalid_cart(files: dict[str, str],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    store = files["store"]
+    assert run(capsys, "checkout", files["shop"], "--cart", files["cart"], "--order", "SO-1",
+               "--store", store)[0] == 0
+    assert run(capsys, "commit", "SO-1", "--store", store)[0] == 0
+    code, _, err = run(capsys, "refund", "SO-1", "--refund-id", "R1", "--units", "l9=1",
+                       "--store", store)
+    assert code == 1
+    assert err.splitlines() == ["promokit: invalid refund (1 problem)",
+                                "refund: units.l9: no such line"]
+    bad = Path(files["dir"]) / "empty.csv"
+    bad.write_text("", encoding="utf-8")
+    code, _, err = run(capsys, "coupons", "import", files["shop"], "--batch", "partner",
+                       "--file", str(bad), "--store", store)
+    assert code == 1 and err.startswith("promokit: invalid codes file (1 problem)")
+    assert "invalid cart" not in err
+
+
+def test_a_sqlite_url_with_a_host_says_how_to_write_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "ledger", "--store", "sqlite://:memory:")
+    assert code == 2 and "sqlite:///relative/path.db" in err and "memory://" in err
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+        files: dict[str, str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.delenv("PROMOKIT_DEBUG", raising=False)
+    monkeypatch.setattr("promokit.cli.store.open_store", broken)
+    code, _, err = run(capsys, "commit", "SO-1", "--store", files["store"])
+    assert code == 1 and len(err.splitlines()) == 1
+    assert err.startswith("promokit: internal error (RuntimeError: boom); this is a bug")

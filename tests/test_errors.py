@@ -50,8 +50,9 @@ def test_errors_are_exported_from_the_package(name: str) -> None:
 def test_errors_module_all_is_sorted_and_complete() -> None:
     assert errors.__all__ == sorted(errors.__all__)
     assert set(errors.__all__) == {"AdapterError", "CartError", "ConfigError", "GameError",
-                                   "OrderError", "PluginError", "Problem", "PromokitError",
-                                   "StoreError", "StoreURLError", "StoreUnavailable"}
+                                   "InputError", "OrderError", "PluginError", "Problem",
+                                   "PromokitError", "RefundError", "StoreError",
+                                   "StoreURLError", "StoreUnavailable"}
 
 
 def test_store_errors_are_store_errors() -> None:

@@ -170,10 +170,23 @@ def test_integer(value: object, expected: int) -> None:
     assert problems == []
 
 
-def test_integer_refuses_text_even_when_it_looks_like_a_number() -> None:
-    p, problems = params({"n": "7"})
+def test_integer_accepts_a_whole_number_written_as_text() -> None:
+    # Issue 13, fault 11: money and numbers are strings elsewhere in the format.
+    p, problems = params({"n": "7", "m": " -3 ", "big": "1" * 17})
+    assert p.integer("n") == 7
+    assert p.integer("m") == -3
+    assert p.integer("big") is None
+    assert reported(problems) == [
+        "promotion[0].big: must be a whole number"]
+
+
+def test_integer_has_a_maximum() -> None:
+    p, problems = params({"n": 10**15 + 1, "m": 10})
     assert p.integer("n") is None
-    assert reported(problems) == ["promotion[0].n: must be a whole number"]
+    assert p.integer("m", maximum=9) is None
+    assert reported(problems) == [
+        "promotion[0].n: must be at most 1,000,000,000,000,000, got 1,000,000,000,000,001",
+        "promotion[0].m: must be at most 9, got 10"]
 
 
 def test_integer_optional_and_missing_gives_the_default() -> None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from math import gcd as _gcd
 
-__all__ = ["allocate", "split_funding", "unit_shares"]
+__all__ = ["allocate", "split_funding", "unit_runs", "unit_share_sum"]
 
 
 def allocate(amount: int, weights: Sequence[int | Fraction | Decimal]) -> list[int]:
@@ -70,6 +70,37 @@ def split_funding(amount: int, shares: Sequence[tuple[str, Decimal]]) -> dict[st
     return {party: part for (party, _), part in zip(shares, parts, strict=True)}
 
 
-def unit_shares(amount: int, quantity: int) -> list[int]:
-    """An amount spread over ``quantity`` units, the earlier units taking odd cents."""
-    return allocate(amount, [1] * quantity)
+def unit_share_sum(amount: int, quantity: int, start: int = 0, stop: int | None = None) -> int:
+    """The shares of units ``start`` … ``stop - 1`` when ``amount`` is spread equally
+    over ``quantity`` units by largest remainder (the earlier units take the odd
+    cents), added up: arithmetic on the quantity, never a list as long as it.
+
+    >>> unit_share_sum(1000, 3), unit_share_sum(1000, 3, 0, 1), unit_share_sum(1000, 3, 1)
+    (1000, 334, 666)
+    """
+    if amount < 0:
+        raise ValueError(f"cannot spread a negative amount ({amount})")
+    if quantity <= 0:
+        return 0
+    stop = quantity if stop is None else min(stop, quantity)
+    start = max(start, 0)
+    if stop <= start:
+        return 0
+    base, extra = divmod(amount, quantity)
+    return (stop - start) * base + max(0, min(stop, extra) - start)
+
+
+def unit_runs(amount: int, quantity: int) -> tuple[tuple[int, int, int], ...]:
+    """The units of :func:`unit_share_sum` as runs ``(share, first unit, units)``, in
+    unit order: the units that take an odd cent, then the others (empty runs left out).
+
+    >>> unit_runs(1000, 3)
+    ((334, 0, 1), (333, 1, 2))
+    """
+    if amount < 0:
+        raise ValueError(f"cannot spread a negative amount ({amount})")
+    if quantity <= 0:
+        return ()
+    base, extra = divmod(amount, quantity)
+    return tuple(run for run in ((base + 1, 0, extra), (base, extra, quantity - extra))
+                 if run[2])

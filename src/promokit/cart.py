@@ -12,16 +12,17 @@ Decimal('798.00')
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from .errors import CartError, Problem
-from .money import Currency, currency
+from .errors import CartError, InputError, Problem
+from .inputs import DEFAULT_LIMITS, InputLimits, bad_identifier, bad_time, decode_json
+from .money import MAX_AMOUNT, Currency, currency
 from .params import Params
 
 __all__ = ["Cart", "Customer", "Line"]
@@ -55,14 +56,15 @@ class Customer:
     def from_json(cls, data: Mapping[str, Any], *, path: str = "customer") -> Customer:
         """A customer from its JSON form (the cart's ``customer`` object).
 
-        Raises :class:`~promokit.errors.CartError` listing every problem, each
-        path under ``path``."""
+        Raises :class:`~promokit.errors.InputError` (``what``: ``customer``) listing
+        every problem, each path under ``path``."""
         if not isinstance(data, Mapping):
-            raise CartError([Problem(path=path, message="must be a JSON object")])
+            raise InputError([Problem(path=path, message="must be a JSON object")],
+                             what="customer")
         problems: list[Problem] = []
         customer = _parse_customer(Params(data, path, problems))
         if problems:
-            raise CartError(problems)
+            raise InputError(problems, what="customer")
         return customer
 
     def to_json(self) -> dict[str, Any]:
@@ -148,23 +150,43 @@ class Cart:
     codes: tuple[str, ...] = attrs.field(default=(), converter=_codes)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | str | bytes) -> Cart:
-        """Build a cart from its JSON form (a mapping or JSON text).
+    def from_json(cls, data: Mapping[str, Any] | str | bytes, *,
+                  limits: InputLimits = DEFAULT_LIMITS) -> Cart:
+        """Build a cart from its JSON form (a mapping or JSON text), within ``limits``
+        (lines, units per line, codes, id length, document size and depth).
 
         Raises :class:`~promokit.errors.CartError` listing every problem.
         """
         if isinstance(data, (str, bytes)):
-            try:
-                data = json.loads(data)
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                raise CartError([Problem(path="", message=f"not valid JSON: {error}")]) from None
+            data = decode_json(data, error=CartError, limits=limits)
         if not isinstance(data, Mapping):
             raise CartError([Problem(path="", message="a cart must be a JSON object")])
         problems: list[Problem] = []
-        cart = _parse_cart(Params(data, "", problems))
+        cart = _parse_cart(Params(data, "", problems, limits=limits))
         if problems or cart is None:
             raise CartError(problems)
         return cart
+
+    def bound_problems(self, limits: InputLimits = DEFAULT_LIMITS) -> list[Problem]:
+        """What in this cart breaks ``limits`` (lines, units per line, codes, the
+        total): for carts built in code rather than read with :meth:`from_json`."""
+        problems = []
+        if len(self.lines) > limits.max_lines:
+            problems.append(Problem(path="lines", message=f"has {len(self.lines):,} lines; a "
+                                    f"cart may have at most {limits.max_lines:,}"))
+        for index, line in enumerate(self.lines):
+            if not 1 <= line.quantity <= limits.max_quantity:
+                problems.append(Problem(path=f"lines[{index}].quantity",
+                                        message=f"must be from 1 to {limits.max_quantity:,} "
+                                                f"units, got {line.quantity:,}"))
+        total = sum((line.unit_price * line.quantity for line in self.lines), self.shipping)
+        if total > MAX_AMOUNT:
+            problems.append(Problem(path="lines", message=f"its lines and shipping come to "
+                                    f"{total:,}; at most {MAX_AMOUNT:,} {self.currency}"))
+        if len(self.codes) > limits.max_codes:
+            problems.append(Problem(path="codes", message=f"carries {len(self.codes)} codes; a "
+                                    f"cart may carry at most {limits.max_codes}"))
+        return problems
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form of DESIGN §5; ``Cart.from_json(c.to_json()) == c``."""
@@ -195,7 +217,13 @@ def _parse_cart(p: Params) -> Cart | None:
             p.problem(str(error), "currency")
             code = None
     money = p.currency
-    lines = [_parse_line(lp, money) for lp in p.tables("lines", required=True) or []]
+    limits = p.limits
+    tables = p.tables("lines", required=True) or []
+    if len(tables) > limits.max_lines:
+        p.problem(f"has {len(tables):,} lines; a cart may have at most {limits.max_lines:,}",
+                  "lines")
+        tables = []
+    lines = [_parse_line(lp, money) for lp in tables]
     seen: dict[str, int] = {}
     for index, line in enumerate(lines):
         if line is None:
@@ -205,11 +233,23 @@ def _parse_cart(p: Params) -> Cart | None:
                       f"lines[{index}].id")
         seen.setdefault(line.id, index)
     shipping = p.money("shipping", required=False)
+    total = sum(line.unit_price * line.quantity for line in lines if line is not None) \
+        + money.to_decimal(shipping or 0)
+    if total > MAX_AMOUNT:
+        p.problem(f"its lines and shipping come to {total:,}; at most {MAX_AMOUNT:,} "
+                  f"{money.code}", "lines")
     customer_params = p.table("customer")
     customer = _parse_customer(customer_params) if customer_params else Customer()
     channel = p.string("channel", required=False)
     now = _parse_now(p)
     codes = p.strings("codes") or ()
+    if len(codes) > limits.max_codes:
+        p.problem(f"carries {len(codes)} codes; a cart may carry at most {limits.max_codes}",
+                  "codes")
+    for index, entered in enumerate(codes):
+        why = bad_identifier(entered, limits)
+        if why is not None:
+            p.problem(why, f"codes[{index}]")
     p.finish()
     if p.problems or code is None:
         return None
@@ -230,19 +270,30 @@ def _parse_now(p: Params) -> datetime | None:
         return None
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            why = bad_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+            if why is None:
+                return moment
+            p.problem(f"{value!r} {why}", "now")
+            return None
     p.problem(f"{value!r} is not an ISO 8601 time", "now")
     return None
 
+
+_DIGITS = re.compile("^[0-9]+$")
+#: Control characters, and halves of surrogate pairs (text that cannot be stored).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _LINE_KEYS = frozenset({"id", "sku", "quantity", "unit_price", "category", "brand", "shop",
                         "tags", "group_id", "bargain_id"})
 _OPTIONAL_TEXT = ("category", "brand", "shop", "group_id", "bargain_id")
 
 
-def _plain_line(data: Mapping[str, Any], money: Currency) -> Line | None:
+def _plain_line(data: Mapping[str, Any], money: Currency,
+                limits: InputLimits = DEFAULT_LIMITS) -> Line | None:
     """The line a well-formed, deposit-free line table gives, checked quickly; ``None``
     for anything else (an unknown key, a wrong type, a bad amount, repeated tags, a
     deposit), which :func:`_read_line` then reads and reports in full. Whatever this
@@ -250,8 +301,12 @@ def _plain_line(data: Mapping[str, Any], money: Currency) -> Line | None:
     if not _LINE_KEYS.issuperset(data):
         return None
     line_id, sku, quantity = data.get("id"), data.get("sku"), data.get("quantity")
+    if type(quantity) is str and _DIGITS.match(quantity.strip()) \
+            and len(quantity.strip()) <= len(str(limits.max_quantity)):
+        quantity = int(quantity)  # a whole number may be written as text, as Params reads it
     if not (type(line_id) is str and line_id.strip() and type(sku) is str and sku.strip()
-            and type(quantity) is int and quantity >= 1):
+            and type(quantity) is int and 1 <= quantity <= limits.max_quantity
+            and len(line_id) <= limits.max_id_length and len(sku) <= limits.max_id_length):
         return None
     if any(key in data and not (type(data[key]) is str and data[key].strip())
            for key in _OPTIONAL_TEXT):
@@ -260,6 +315,9 @@ def _plain_line(data: Mapping[str, Any], money: Currency) -> Line | None:
     if not (type(tags) is list and all(type(t) is str and t for t in tags)
             and len(set(tags)) == len(tags)):
         return None
+    if _UNSAFE.search("".join([line_id, sku, *(data.get(key, "") for key in _OPTIONAL_TEXT),
+                               *tags])):
+        return None  # a control character or broken text: read it in full, with its path
     try:
         unit_price = money.parse(data.get("unit_price"))
     except (TypeError, ValueError):
@@ -271,20 +329,23 @@ def _plain_line(data: Mapping[str, Any], money: Currency) -> Line | None:
 
 
 def _parse_line(p: Params, money: Currency) -> Line | None:
-    quick = _plain_line(p.data, money)
+    quick = _plain_line(p.data, money, p.limits)
     return quick if quick is not None else _read_line(p, money)
 
 
 def _read_line(p: Params, money: Currency) -> Line | None:
     """A line table read key by key, every problem reported with its path."""
     before = len(p.problems)
-    line_id = p.string("id")
-    sku = p.string("sku")
-    quantity = p.integer("quantity", minimum=1)
+    line_id = p.identifier("id")
+    sku = p.identifier("sku")
+    quantity = p.integer("quantity", minimum=1, maximum=p.limits.max_quantity)
     if quantity is None and "quantity" in p.data and p.problems[-1].path == p.path_of("quantity"):
         got = p.raw("quantity")
-        p.problems[-1] = Problem(path=p.path_of("quantity"),
-                                 message=f"must be a positive whole number, got {got!r}")
+        p.problems[-1] = Problem(
+            path=p.path_of("quantity"),
+            message=(f"must be at most {p.limits.max_quantity:,} units, got {got:,}"
+                     if type(got) is int and got > p.limits.max_quantity
+                     else f"must be a positive whole number, got {got!r}"))
     unit_price = p.money("unit_price")
     category = p.string("category", required=False, default="")
     brand = p.string("brand", required=False)
@@ -311,7 +372,7 @@ def _read_line(p: Params, money: Currency) -> Line | None:
 
 
 def _parse_customer(p: Params) -> Customer:
-    customer_id = p.string("id", required=False)
+    customer_id = p.identifier("id", required=False)
     tier = p.string("tier", required=False)
     tags = p.strings("tags") or ()
     orders = p.integer("orders_count", required=False, minimum=0)
@@ -321,6 +382,9 @@ def _parse_customer(p: Params) -> Customer:
         try:
             last_order_at = datetime.fromisoformat(last) if isinstance(last, str) else None
         except ValueError:
+            last_order_at = None
+        if last_order_at is not None and bad_time(
+                last_order_at if last_order_at.tzinfo else last_order_at.replace(tzinfo=UTC)):
             last_order_at = None
         if last_order_at is None:
             p.problem(f"{last!r} is not an ISO 8601 time", "last_order_at")

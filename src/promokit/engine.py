@@ -27,6 +27,7 @@ from .cart import Cart
 from .coupons import CodeCheck
 from .gameplay import Games
 from .games import GameRuntime
+from .inputs import DEFAULT_LIMITS, InputLimits
 from .loading import load_campaigns
 from .order import Order, Refund, Replay
 from .orders import DEFAULT_TTL, Checkout, CodeDesk
@@ -56,7 +57,9 @@ class Engine:
     after that many failed coupon codes in a window of that many seconds, a
     customer's codes are refused as ``code_throttled`` until the window ends.
     ``ttl`` is how long a reservation lives unless committed (seconds).
-    ``secret`` (at least 16 bytes) signs games' share tokens.
+    ``secret`` (at least 16 bytes) signs games' share tokens. ``input_limits``
+    bounds the carts the engine reads (lines, units, codes, ids, size; see
+    :class:`~promokit.inputs.InputLimits` for the defaults).
     """
 
     def __init__(self, campaigns: CampaignSet, *, registry: Registry | None = None,
@@ -65,7 +68,8 @@ class Engine:
                  exact_limit: int = EXACT_LIMIT, lang: str = "en",
                  on_store_error: str = "raise", code_attempts: tuple[int, int] = (10, 900),
                  ttl: float = DEFAULT_TTL, secret: bytes | None = None,
-                 compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
+                 compiled_cache: LRUCache[str, CompiledCampaigns] | None = None,
+                 input_limits: InputLimits = DEFAULT_LIMITS) -> None:
         self.registry = registry if registry is not None else Registry.default()
         self.store: Store = store if store is not None else MemoryStore()
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -73,7 +77,7 @@ class Engine:
         self.pricer = Pricer(campaigns, registry=self.registry, store=self.store,
                              clock=self._clock, exact_limit=exact_limit, lang=lang,
                              on_store_error=on_store_error, code_attempts=code_attempts,
-                             compiled_cache=compiled_cache)
+                             compiled_cache=compiled_cache, input_limits=input_limits)
         """Prices carts (``evaluate``)."""
         self.orders = Checkout(self.pricer, hooks=self.registry.hooks, clock=self._clock,
                                ttl=ttl, expire_row=lambda row_id: self.games.expire(row_id))
@@ -107,7 +111,7 @@ class Engine:
                       exact_limit=setup.exact_limit, lang=self.lang,
                       on_store_error=setup.on_store_error, code_attempts=setup.code_attempts,
                       ttl=self.orders.ttl, secret=self.secret,
-                      compiled_cache=self.pricer.cache)
+                      compiled_cache=self.pricer.cache, input_limits=setup.limits)
 
     @property
     def campaigns(self) -> CampaignSet:

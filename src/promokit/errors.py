@@ -3,8 +3,10 @@
 Every error promokit raises on purpose is a :class:`PromokitError`::
 
     PromokitError
-    ├── ConfigError        a campaign file is invalid (``.problems``)
-    ├── CartError          a cart is invalid (``.problems``)
+    ├── InputError         an input is invalid (``.problems``, ``.what``)
+    │   ├── ConfigError        a campaign file
+    │   ├── CartError          a cart
+    │   └── RefundError        the units of a refund (``.order_id``)
     ├── PluginError        a plugin misbehaved or clashed (``.plugin_name``, ``.hook``)
     ├── StoreError         the store failed
     │   ├── StoreUnavailable   it cannot be reached (CLI exit code 3)
@@ -13,9 +15,10 @@ Every error promokit raises on purpose is a :class:`PromokitError`::
     ├── GameError          a promotion game refused an operation
     └── AdapterError       a channel adapter failed (``.status_code``)
 
-``ConfigError`` and ``CartError`` carry every problem found, each with the path
-of the offending value (``promotion[2].tiers[0].spend``), so a bad file is
-reported whole and nothing is half-loaded.
+An ``InputError`` carries every problem found, each with the path of the
+offending value (``promotion[2].tiers[0].spend``), so a bad input is reported
+whole and nothing is half-loaded; ``.what`` names the input (``campaign
+file``, ``cart``, ``refund``, ``customer``, ``draw log`` …).
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ __all__ = [
     "CartError",
     "ConfigError",
     "GameError",
+    "InputError",
     "OrderError",
     "PluginError",
     "Problem",
     "PromokitError",
+    "RefundError",
     "StoreError",
     "StoreURLError",
     "StoreUnavailable",
@@ -54,29 +59,45 @@ class PromokitError(Exception):
     """Root of every exception promokit raises on purpose."""
 
 
-class _ProblemsError(PromokitError):
-    """An input rejected whole, with every problem listed by path."""
+class InputError(PromokitError):
+    """An input rejected whole, with every problem listed by path; ``.what`` names
+    the input and ``.source`` where it came from (a file name), if known."""
 
     what = "input"
 
-    def __init__(self, problems: Iterable[Problem], *, source: str | None = None) -> None:
+    def __init__(self, problems: Iterable[Problem], *, source: str | None = None,
+                 what: str | None = None) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.source = source
+        if what is not None:
+            self.what = what
         head = f"invalid {self.what}" + (f" {source}" if source else "")
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{head} ({len(self.problems)} problem(s)):\n{lines}")
 
 
-class ConfigError(_ProblemsError):
+class ConfigError(InputError):
     """A campaign file (TOML or JSON) is invalid; ``.problems`` lists each problem."""
 
     what = "campaign file"
 
 
-class CartError(_ProblemsError):
+class CartError(InputError):
     """A cart is invalid; ``.problems`` lists each problem."""
 
     what = "cart"
+
+
+class RefundError(InputError):
+    """The units of a refund do not fit the order (a line it does not have, more units
+    than are left to refund); ``.problems`` lists each, ``.order_id`` names the order
+    when known."""
+
+    what = "refund"
+
+    def __init__(self, problems: Iterable[Problem], *, order_id: str | None = None) -> None:
+        self.order_id = order_id
+        super().__init__(problems)
 
 
 class PluginError(PromokitError):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import attrs
 
 from .cart import Cart
+from .inputs import RECORD_LIMITS
 from .result import Gift, NotApplied, PriceResult
 from .stores.base import Delta
 
@@ -210,7 +211,8 @@ class Order:
         assert created is not None
         return cls(
             order_id=data["order_id"], status=data["status"], revision=revision,
-            cart=Cart.from_json(data["cart"]), result=PriceResult.from_json(data["result"]),
+            cart=Cart.from_json(data["cart"], limits=RECORD_LIMITS),
+            result=PriceResult.from_json(data["result"]),
             campaign_version=data["campaign_version"], lang=data["lang"],
             created_at=created, expires_at=when(data["expires_at"]),
             committed_at=when(data["committed_at"]), closed_at=when(data["closed_at"]),

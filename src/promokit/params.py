@@ -25,12 +25,23 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import Problem
+from .inputs import (
+    DEFAULT_LIMITS,
+    MAX_INTEGER,
+    InputLimits,
+    bad_identifier,
+    bad_text,
+    bad_time,
+)
 from .money import Currency, currency
 
-__all__ = ["Params"]
+__all__ = ["MAX_DIGITS", "Params"]
 
 _MISSING = object()
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_WHOLE = re.compile(r"^-?[0-9]+$")
+#: Significant digits a decimal parameter may have (a percent, a multiplier, a share).
+MAX_DIGITS = 18
 
 
 def _join(path: str, key: str | int) -> str:
@@ -43,11 +54,14 @@ class Params:
     """A table of user input read with typed accessors; problems go to a shared list."""
 
     def __init__(self, data: Mapping[str, Any], path: str, problems: list[Problem],
-                 money_currency: Currency | None = None) -> None:
+                 money_currency: Currency | None = None, *,
+                 limits: InputLimits = DEFAULT_LIMITS) -> None:
         self.data = data
         self.path = path
         self.problems = problems
         self.currency = money_currency or currency("CNY")
+        self.limits = limits
+        """The bounds ids are held to (:meth:`identifier`)."""
         self._read: set[str] = set()
 
     # -- bookkeeping -------------------------------------------------------
@@ -97,8 +111,24 @@ class Params:
         if not isinstance(value, str) or not value.strip():
             self.problem("must be a non-empty string", key)
             return None
+        why = bad_text(value)
+        if why is not None:
+            self.problem(why, key)
+            return None
         if choices is not None and value not in choices:
             self.problem(f"must be one of {', '.join(choices)}; got {value!r}", key)
+            return None
+        return value
+
+    def identifier(self, key: str, *, required: bool = True) -> str | None:
+        """An id: a non-empty string of at most ``limits.max_id_length`` characters,
+        without control characters (ids name store rows and are printed)."""
+        value = self.string(key, required=required)
+        if value is None:
+            return None
+        why = bad_identifier(value, self.limits)
+        if why is not None:
+            self.problem(why, key)
             return None
         return value
 
@@ -113,16 +143,23 @@ class Params:
         return value
 
     def integer(self, key: str, *, required: bool = True, minimum: int | None = None,
-                default: int | None = None) -> int | None:
-        """A whole number, at least ``minimum``."""
+                maximum: int = MAX_INTEGER, default: int | None = None) -> int | None:
+        """A whole number from ``minimum`` to ``maximum``, given as a number or as a
+        string of digits (``3`` or ``"3"``)."""
         value = self._get(key, required)
         if value is _MISSING:
             return default
+        if isinstance(value, str) and _WHOLE.match(value.strip()) \
+                and len(value.strip().lstrip("-")) <= len(str(maximum)):
+            value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem("must be a whole number", key)
             return None
         if minimum is not None and value < minimum:
             self.problem(f"must be at least {minimum}, got {value}", key)
+            return None
+        if value > maximum:
+            self.problem(f"must be at most {maximum:,}, got {value:,}", key)
             return None
         return value
 
@@ -144,6 +181,10 @@ class Params:
             number = Decimal(value)
         if number is None or not number.is_finite():
             self.problem(f"{value!r} is not a number", key)
+            return None
+        if len(number.normalize().as_tuple().digits) > MAX_DIGITS or abs(number) > MAX_INTEGER:
+            self.problem(f"{value!r} has too many digits (at most {MAX_DIGITS}, and at most "
+                         f"{MAX_INTEGER:,})", key)
             return None
         if number < 0 or (positive and number == 0):
             self.problem(f"must be {'> 0' if positive else '>= 0'}, got {value}", key)
@@ -205,7 +246,12 @@ class Params:
         else:
             self.problem("must be an ISO 8601 time such as 2026-11-11T00:00:00+08:00", key)
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        why = bad_time(moment)
+        if why is not None:
+            self.problem(f"{value!r} {why}", key)
+            return None
+        return moment
 
     def date(self, key: str, *, required: bool = False) -> date | None:
         """A calendar date, ``YYYY-MM-DD``."""
@@ -256,11 +302,16 @@ class Params:
             self.problem("must not be empty", key)
             return None
         seen: set[str] = set()
+        broken = False
         for index, item in enumerate(value):
-            if item in seen:
+            why = bad_text(item)
+            if why is not None:
+                self.problem(why, _join(key, index))
+                broken = True
+            elif item in seen:
                 self.problem(f"{item!r} is listed twice", _join(key, index))
             seen.add(item)
-        return tuple(value)
+        return None if broken else tuple(value)
 
     def table(self, key: str, *, required: bool = False) -> Params | None:
         """A nested table, read with its own :class:`Params`."""
@@ -270,7 +321,8 @@ class Params:
         if not isinstance(value, Mapping):
             self.problem("must be a table", key)
             return None
-        return Params(value, self.path_of(key), self.problems, self.currency)
+        return Params(value, self.path_of(key), self.problems, self.currency,
+                      limits=self.limits)
 
     def tables(self, key: str, *, required: bool = False,
                non_empty: bool = False) -> list[Params] | None:
@@ -285,7 +337,7 @@ class Params:
             self.problem("must not be empty", key)
             return None
         base = self.path_of(key)
-        return [Params(item, _join(base, i), self.problems, self.currency)
+        return [Params(item, _join(base, i), self.problems, self.currency, limits=self.limits)
                 for i, item in enumerate(value)]
 
     def __iter__(self) -> Iterator[str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import attrs
 
-from .allocation import allocate
-from .errors import CartError, Problem
+from .allocation import unit_share_sum
+from .errors import CartError, Problem, RefundError
 from .money import currency
 
 __all__ = [
@@ -182,13 +182,13 @@ class PriceResult:
                     message=f"{count} unit(s) after {done.get(line_id, 0)} refunded exceeds "
                             f"the line's {known[line_id].quantity}"))
         if problems:
-            raise CartError(problems)
+            raise RefundError(problems)
         refund = 0
         for line_id, count in units.items():
             line = known[line_id]
-            shares = allocate(money.to_minor(line.total), [1] * line.quantity)
             start = done.get(line_id, 0)
-            refund += sum(shares[start:start + count])
+            refund += unit_share_sum(money.to_minor(line.total), line.quantity, start,
+                                     start + count)
             done[line_id] = start + count
         if all(done.get(line.id, 0) == line.quantity for line in self.lines):
             refund += money.to_minor(self.shipping)

@@ -150,7 +150,7 @@ def prize_with(index: int, **changes: Any) -> dict[str, Any]:
                              "remove stock"),
     (prize_with(1, stock=-1), "game[0].prizes[1].stock: must be at least 0, got -1"),
     (prize_with(1, weight=0), "game[0].prizes[1].weight: must be at least 1, got 0"),
-    (prize_with(1, weight="5"), "game[0].prizes[1].weight: must be a whole number"),
+    (prize_with(1, weight="5.0"), "game[0].prizes[1].weight: must be a whole number"),
     (prize_with(1, kind="gift"),
      "game[0].prizes[1].kind: must be one of cash, coupon, goods, points, none; got 'gift'"),
     (prize_with(0, value=None), "game[0].prizes[0].value: is required"),

@@ -452,7 +452,7 @@ POINTS_KIND = '[[promotion]]\nid = "p"\nkind = "points_multiplier"\n'
      "must be > 0, got 0"),
     (POINTS_KIND + 'multiplier = 0\npoints_per_unit = "1"\n', "promotion[0].multiplier",
      "must be at least 1, got 0"),
-    (POINTS_KIND + 'multiplier = "2"\npoints_per_unit = "1"\n', "promotion[0].multiplier",
+    (POINTS_KIND + 'multiplier = "2x"\npoints_per_unit = "1"\n', "promotion[0].multiplier",
      "must be a whole number"),
 ], ids=["multiplier 1", "multiplier below 1", "multiplier float", "multiplier missing",
         "cap negative", "cap 0", "gift without sku", "gift value float", "gift value negative",

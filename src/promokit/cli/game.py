@@ -26,9 +26,10 @@ from typing import Any
 
 from ..cart import Customer
 from ..engine import Engine
-from ..errors import CartError, GameError, Problem
+from ..errors import GameError, InputError, Problem
 from ..gameplay import verify_log
 from ..games import DrawLog, Game
+from ..inputs import decode_json
 from .store import OpenedStore, Shared
 
 __all__ = ["add_game_commands"]
@@ -121,15 +122,18 @@ def _list(shared: Shared, args: argparse.Namespace) -> int:
     return 0
 
 
+class CustomerError(InputError):
+    """``--customer`` or ``--customer-json`` is not a customer."""
+
+    what = "customer"
+
+
 def _customer(args: argparse.Namespace) -> Customer:
     data: dict[str, Any] = {}
     if args.customer_json:
-        try:
-            data = json.loads(args.customer_json)
-        except json.JSONDecodeError as error:
-            raise CartError([Problem(path="customer", message=f"not JSON: {error}")]) from None
+        data = decode_json(args.customer_json, error=CustomerError)
         if not isinstance(data, dict):
-            raise CartError([Problem(path="customer", message="must be a JSON object")])
+            raise CustomerError([Problem(path="customer", message="must be a JSON object")])
     if args.customer is not None:
         data = {**data, "id": args.customer}
     return Customer.from_json(data)

@@ -36,6 +36,7 @@ from ..engine import Engine
 from ..errors import (
     CartError,
     ConfigError,
+    InputError,
     OrderError,
     PluginError,
     Problem,
@@ -88,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(*error.lines)
     except ConfigError as error:
         _error(*_config_problems(error, []))
-    except CartError as error:
-        _error(*_problem_lines("invalid cart", "cart", error.problems))
+    except InputError as error:
+        _error(*_input_problems(error))
     except PluginError as error:
         _error(f"plugin error: {error}")
     except OrderError as error:
@@ -105,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `promokit demo | head`: the reader has gone, not an error
         _silence_stdout()
         return EXIT_OK
+    except Exception as error:  # a bug: say so in one line, the traceback only on request
+        if os.environ.get("PROMOKIT_DEBUG"):
+            raise
+        _error(f"internal error ({type(error).__name__}: {error}); this is a bug in promokit "
+               "or a plugin: please report it with the command, or set PROMOKIT_DEBUG=1 to "
+               "see where it happened")
     return EXIT_INVALID
 
 
@@ -363,6 +370,14 @@ def _config_problems(error: ConfigError,
     return [head, *lines]
 
 
+def _input_problems(error: InputError) -> list[str]:
+    """``invalid refund (2 problems)`` and a line per problem, by path."""
+    where = error.source or error.what
+    head = f"invalid {error.what}" + (f" {error.source}" if error.source else "")
+    return [f"{head} ({count_of(len(error.problems), 'problem')})",
+            *(f"{where}: {problem}" for problem in error.problems)]
+
+
 def _problem_lines(head: str, where: str, problems: Sequence[Problem]) -> list[str]:
     return [f"{head} {where} ({count_of(len(problems), 'problem')})",
             *(f"{where}: {problem}" for problem in problems)]
@@ -382,6 +397,8 @@ def _read_cart(source: str) -> Cart:
     except json.JSONDecodeError as error:
         raise _Invalid(f"invalid cart {where}: not valid JSON: {error.msg} "
                        f"(line {error.lineno}, column {error.colno})") from None
+    except (RecursionError, ValueError):
+        data = text  # nested too deeply, a number of too many digits: Cart.from_json says so
     try:
         return Cart.from_json(data)
     except CartError as error:

@@ -13,6 +13,7 @@ import argparse
 import functools
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from ..campaign_set import CampaignSet
 from ..cart import Cart
 from ..coupons import CouponBatch, generate_codes, is_well_formed, read_codes_csv, write_codes_csv
 from ..engine import Engine
-from ..errors import CartError, OrderError, Problem, StoreError, StoreURLError
+from ..errors import InputError, OrderError, Problem, StoreError, StoreURLError
 from ..loading import parse_campaigns
 from ..order import Order, Refund
 from ..orders import ledger_csv, ledger_jsonl
@@ -72,7 +73,7 @@ def add_store_commands(commands: Any, shared: Shared) -> None:
     checkout.add_argument("--cart", required=True, metavar="CART.json",
                           help="the cart as JSON; '-' reads standard input")
     checkout.add_argument("--order", required=True, metavar="ORDER_ID")
-    checkout.add_argument("--ttl", type=float, default=None, metavar="SECONDS",
+    checkout.add_argument("--ttl", type=_seconds, default=None, metavar="SECONDS",
                           help="how long the reservation lives unless committed (default 900)")
     checkout.add_argument("--json", action="store_true", help="print the order as JSON")
 
@@ -130,7 +131,7 @@ def add_store_commands(commands: Any, shared: Shared) -> None:
                                               "CSV and, with --store, register them.")
     generate.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
     generate.add_argument("--batch", required=True, metavar="ID")
-    generate.add_argument("--count", type=int, metavar="N",
+    generate.add_argument("--count", type=_count_argument, metavar="N",
                           help="how many (default: the batch's count)")
     generate.add_argument("--out", metavar="FILE.csv", help="write CSV here (default stdout)")
     generate.add_argument("--store", metavar="URL", default=os.environ.get("PROMOKIT_STORE"),
@@ -249,12 +250,12 @@ def _generate(shared: Shared, args: argparse.Namespace) -> int:
     campaigns = shared.load(args.campaigns, registry)
     batch = _batch(campaigns, args.batch)
     if batch.external:
-        raise CartError([Problem(path="--batch", message=f"batch {batch.id!r} is external: "
+        raise InputError([Problem(path="--batch", message=f"batch {batch.id!r} is external: "
                                                           "import its codes instead")])
     count = args.count if args.count is not None else batch.count
     if count is None or count < 1:
-        raise CartError([Problem(path="--count", message="give a positive --count (the batch "
-                                                          "sets none)")])
+        raise InputError([Problem(path="--count", message="give a positive --count (the batch "
+                                                           "sets none)")], what="coupon batch")
     codes = generate_codes(count, batch.prefix)
     if args.store:
         with OpenedStore(shared, args, registry) as store:
@@ -276,8 +277,9 @@ def _import(shared: Shared, args: argparse.Namespace) -> int:
     try:
         text = Path(args.file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise CartError([Problem(path="--file", message=f"cannot read {args.file}: "
-                                                         f"{error}")]) from None
+        raise InputError([Problem(path="--file", message=f"cannot read {args.file}: "
+                                                          f"{error}")],
+                         what="codes file") from None
     rows = read_codes_csv(text)
     problems = [Problem(path=f"{args.file}:{number}", message="empty code")
                 for number, code in rows if not code]
@@ -289,7 +291,7 @@ def _import(shared: Shared, args: argparse.Namespace) -> int:
     if not rows:
         problems.append(Problem(path=args.file, message="no codes"))
     if problems:
-        raise CartError(problems)
+        raise InputError(problems, what="codes file")
     with OpenedStore(shared, args, registry) as store:
         added = _register(store, batch.id, [code for _, code in rows], batch.uses)
     print(f"imported {added} code(s) into batch {batch.id} "
@@ -298,6 +300,27 @@ def _import(shared: Shared, args: argparse.Namespace) -> int:
 
 
 # -- helpers --------------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float:
+    """``--ttl``: a positive, finite number of seconds (a usage error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _count_argument(text: str) -> int:
+    """``--count``: a positive whole number, at most the codes a batch may have."""
+    if not text.strip().isascii() or not text.strip().isdigit() or len(text.strip()) > 9:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
 
 
 class OpenedStore:
@@ -337,9 +360,10 @@ def _register(store: Store, batch: str, codes: list[str], uses: int) -> int:
     added = store.add_codes(batch, codes, uses)
     if added.conflicts:
         shown = ", ".join(added.conflicts[:5]) + (" …" if len(added.conflicts) > 5 else "")
-        raise CartError([Problem(path="codes", message=f"{len(added.conflicts)} code(s) "
-                                                        f"belong to another batch: {shown}; "
-                                                        "nothing was registered")])
+        raise InputError([Problem(path="codes", message=f"{len(added.conflicts)} code(s) "
+                                                         f"belong to another batch: {shown}; "
+                                                         "nothing was registered")],
+                         what="codes")
     return added.added
 
 
@@ -347,8 +371,9 @@ def _batch(campaigns: CampaignSet, batch_id: str) -> CouponBatch:
     batch = campaigns.coupon(batch_id)
     if batch is None:
         known = ", ".join(b.id for b in campaigns.coupons) or "none"
-        raise CartError([Problem(path="--batch", message=f"no coupon batch {batch_id!r} "
-                                                          f"(batches: {known})")])
+        raise InputError([Problem(path="--batch", message=f"no coupon batch {batch_id!r} "
+                                                           f"(batches: {known})")],
+                         what="coupon batch")
     return batch
 
 
@@ -361,12 +386,13 @@ def _units(text: str) -> dict[str, int]:
     problems = []
     for part in text.split(","):
         line_id, _, count = part.partition("=")
-        if not line_id.strip() or not count.strip().isdigit():
+        count = count.strip()
+        if not line_id.strip() or not (count.isascii() and count.isdigit()) or len(count) > 15:
             problems.append(Problem(path="--units", message=f"{part!r} is not LINE=N"))
         else:
             units[line_id.strip()] = int(count)
     if problems:
-        raise CartError(problems)
+        raise InputError(problems, what="refund")
     return units
 
 
@@ -376,11 +402,11 @@ def _time(text: str | None, option: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise CartError([Problem(path=option, message=f"{text!r} is not an ISO 8601 "
-                                                       "time")]) from None
+        raise InputError([Problem(path=option, message=f"{text!r} is not an ISO 8601 "
+                                                        "time")], what="time") from None
     if value.tzinfo is None:
-        raise CartError([Problem(path=option, message=f"{text!r} needs an offset "
-                                                       "(+08:00, Z)")])
+        raise InputError([Problem(path=option, message=f"{text!r} needs an offset "
+                                                        "(+08:00, Z)")], what="time")
     return value
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -19,6 +19,7 @@ from ..campaign import Campaign, Promotion
 from ..campaign_set import CampaignSet
 from ..coupons import CouponBatch
 from ..errors import ConfigError, Problem
+from ..inputs import DEFAULT_LIMITS, InputLimits, check_document
 from ..money import currency
 from ..params import Params
 from ..registry import Registry
@@ -26,7 +27,7 @@ from ..terms import STAGES, Schedule, Scope
 from .canonical import canonical_json, content_version
 from .game_prices import game_promotion
 from .games import parse_game
-from .readers import read_conditions, read_funding, read_limits, read_schedule
+from .readers import read_conditions, read_funding, read_limits, read_schedule, zone
 
 __all__ = ["JURISDICTIONS", "MAX_CODES", "parse_campaigns"]
 
@@ -36,10 +37,18 @@ MAX_CODES = 10_000_000
 
 
 def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
-                    source: str | None = None) -> CampaignSet:
-    """Validate the parsed content of a campaign file and build the set."""
-    problems: list[Problem] = []
-    top = Params(data, "", problems)
+                    source: str | None = None,
+                    limits: InputLimits = DEFAULT_LIMITS) -> CampaignSet:
+    """Validate the parsed content of a campaign file and build the set; what breaks
+    ``limits`` (nesting, huge numbers, text that cannot be stored, long ids) is a
+    problem like any other."""
+    if not isinstance(data, Mapping):
+        raise ConfigError([Problem(path="", message="a campaign file must be a table")],
+                          source=source)
+    problems: list[Problem] = check_document(data, limits)
+    if problems:
+        raise ConfigError(problems, source=source)
+    top = Params(data, "", problems, limits=limits)
     code = top.string("currency")
     money = None
     if code is not None:
@@ -50,9 +59,8 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
     if money is not None:
         top.currency = money
     tz_name = top.string("timezone", required=False, default="UTC") or "UTC"
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    tz = zone(tz_name)
+    if tz is None:
         top.problem(f"unknown timezone {tz_name!r}", "timezone")
         tz = ZoneInfo("UTC")
     jurisdiction = top.string("jurisdiction", required=False, default="none",

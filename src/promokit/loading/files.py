@@ -3,14 +3,13 @@ into one content before it is parsed."""
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..campaign_set import CampaignSet
 from ..errors import ConfigError, Problem
+from ..inputs import DEFAULT_LIMITS, InputLimits, decode_json, decode_toml
 from ..registry import Registry
 from .campaigns import parse_campaigns
 
@@ -21,29 +20,41 @@ _SETTINGS: dict[str, Any] = {"currency": None, "timezone": "UTC", "jurisdiction"
                              "hint_within": "0.5"}
 
 
-def read_campaign_source(path: str | Path) -> dict[str, Any]:
-    """Read one TOML or JSON file (by extension; TOML otherwise) into a dict."""
+def read_campaign_source(path: str | Path, *,
+                         limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """Read one TOML or JSON file (by extension; TOML otherwise) into a dict, within
+    ``limits`` (its size, how deeply it nests, its numbers and text)."""
     file = Path(path)
+    source = str(file)
     try:
-        text = file.read_bytes()
+        with file.open("rb") as handle:
+            text = handle.read(limits.max_campaign_bytes + 1)
     except OSError as error:
-        raise ConfigError([Problem(path="", message=f"cannot read {file}: {error.strerror}")],
-                          source=str(file)) from None
-    try:
-        if file.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError([Problem(path="", message=f"not valid {file.suffix[1:] or 'TOML'}: "
-                                                    f"{error}")], source=str(file)) from None
+        raise ConfigError([Problem(path="", message=f"cannot read {file}: "
+                                   f"{error.strerror or error}")], source=source) from None
+    if len(text) > limits.max_campaign_bytes:
+        raise ConfigError([Problem(path="", message=f"the file is larger than "
+                                   f"{limits.max_campaign_bytes:,} bytes")], source=source)
+    syntax = file.suffix[1:] or "TOML"  # as the file names it: "toml", "json" …
+    if file.suffix.lower() == ".json":
+        data = decode_json(text, error=ConfigError, limits=limits,
+                           max_bytes=limits.max_campaign_bytes, source=source, syntax=syntax)
+    else:
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ConfigError([Problem(path="", message=f"not valid {syntax}: {error}")],
+                              source=source) from None
+        data = decode_toml(decoded, error=ConfigError, limits=limits, source=source,
+                           syntax=syntax)
     if not isinstance(data, dict):
         raise ConfigError([Problem(path="", message="a campaign file must be a table")],
-                          source=str(file))
+                          source=source)
     return data
 
 
-def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry) -> CampaignSet:
+def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry, *,
+                   limits: InputLimits = DEFAULT_LIMITS) -> CampaignSet:
     """Load and validate one or more campaign files as one set.
 
     Several files are merged: their ``campaign`` and ``promotion`` lists are
@@ -51,7 +62,7 @@ def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry)
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    sources = [read_campaign_source(path) for path in paths]
+    sources = [read_campaign_source(path, limits=limits) for path in paths]
     if not sources:
         raise ConfigError([Problem(path="", message="no campaign file given")])
     merged: dict[str, Any] = {}
@@ -80,4 +91,4 @@ def load_campaigns(paths: str | Path | Sequence[str | Path], registry: Registry)
     if problems:
         raise ConfigError(problems)
     source = ", ".join(str(p) for p in paths)
-    return parse_campaigns(merged, registry, source=source)
+    return parse_campaigns(merged, registry, source=source, limits=limits)

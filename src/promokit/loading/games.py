@@ -21,20 +21,21 @@ import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from ..campaign import Campaign
 from ..errors import ConfigError, Problem
 from ..games import GameSpec
+from ..inputs import check_document
 from ..money import Currency
 from ..money import currency as currency_of
 from ..params import Params
 from ..registry import Registry
 from ..terms import Schedule
 from .canonical import canonical_json
-from .readers import read_conditions, read_funding, read_schedule
+from .readers import read_conditions, read_funding, read_schedule, zone
 
 __all__ = ["CN_TOP_PRIZE", "game_source", "parse_game", "parse_game_table"]
 
@@ -120,12 +121,19 @@ def parse_game_table(table: Mapping[str, Any], registry: Registry, *, currency: 
                      timezone: str, jurisdiction: str = "none") -> GameSpec:
     """One game table on its own (a stored config, a draw log's), as the loader
     would read it inside a file with that currency and timezone."""
-    problems: list[Problem] = []
+    if not isinstance(table, Mapping):
+        raise ConfigError([Problem(path="game", message="must be a table")])
+    problems: list[Problem] = check_document(table)
+    if problems:
+        raise ConfigError([attrs.evolve(p, path=f"game.{p.path}" if p.path else "game")
+                           for p in problems])
     try:
         money: Currency = currency_of(currency)
-        tz = ZoneInfo(timezone)
-    except (ValueError, ZoneInfoNotFoundError) as error:
-        raise ConfigError([Problem(path="", message=str(error))]) from None
+    except (ValueError, TypeError) as error:
+        raise ConfigError([Problem(path="currency", message=str(error))]) from None
+    tz = zone(timezone) if isinstance(timezone, str) else None
+    if tz is None:
+        raise ConfigError([Problem(path="timezone", message=f"unknown timezone {timezone!r}")])
     p = Params(table, "game", problems, money)
     named = table.get("campaign")
     spec = parse_game(p, registry, tz, jurisdiction=jurisdiction, campaigns={},

@@ -5,14 +5,14 @@ their paths in the :class:`~promokit.params.Params` it is given."""
 from __future__ import annotations
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..conditions import Condition
 from ..params import Params
 from ..registry import Registry
 from ..terms import Funding, Limits, Schedule, Window
 
-__all__ = ["read_conditions", "read_funding", "read_limits", "read_schedule"]
+__all__ = ["read_conditions", "read_funding", "read_limits", "read_schedule", "zone"]
 
 _LIMIT_KEYS = ("per_customer", "per_customer_daily", "total", "stock", "per_order_units")
 
@@ -98,3 +98,12 @@ def _condition(p: Params, registry: Registry) -> Condition | None:
     params = impl.parse(p)
     p.finish()
     return Condition(rule=rule, params=params, type=impl)
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA timezone ``name`` (``Asia/Shanghai``), or ``None`` if there is none
+    of that name (``Asia`` is a folder of the database, not a zone)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None

@@ -35,7 +35,7 @@ import attrs
 from .._hooks import Hooks
 from ..campaign_set import CampaignSet
 from ..cart import Cart
-from ..errors import CartError, OrderError, Problem, StoreError, StoreUnavailable
+from ..errors import OrderError, Problem, RefundError, StoreError, StoreUnavailable
 from ..events import OrderEvent
 from ..order import POLICIES, Order, Policy, Refund, Replay, Status
 from ..pricing import Known, Priced, Pricer
@@ -99,8 +99,7 @@ class Checkout:
         reused for another cart is an :class:`~promokit.errors.OrderError`.
         """
         _check_id("order_id", order_id)
-        if not isinstance(cart, Cart):
-            cart = Cart.from_json(cart)
+        cart = self.pricer.read_cart(cart)
         ttl = self.ttl if ttl is None else ttl
         if not ttl > 0:
             raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
@@ -293,9 +292,13 @@ class Checkout:
                 units = {line.id: line.quantity - done_units.get(line.id, 0)
                          for line in order.result.lines}
             units = {line_id: count for line_id, count in units.items() if count != 0}
-            order.result.refund(units, done_units)  # validates: CartError with paths
+            try:
+                order.result.refund(units, done_units)  # validates, every problem by path
+            except RefundError as error:
+                raise RefundError(error.problems, order_id=order_id) from None
             if not units:
-                raise CartError([Problem(path="units", message="refunds no unit")])
+                raise RefundError([Problem(path="units", message="refunds no unit")],
+                                  order_id=order_id)
             now = self._now()
             refund, holds = work_out(self.pricer, order, refund_id, units, policy, now)
             status: Status = "refunded" if all_refunded(order, units) else "committed"

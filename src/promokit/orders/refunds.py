@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import attrs
 
-from ..allocation import unit_shares
+from ..allocation import unit_share_sum
 from ..money import Currency, currency
 from ..order import Order, Policy, Refund
 from ..pricing import Pricer
@@ -73,15 +73,15 @@ def _proportional(money: Currency, order: Order, units: Mapping[str, int],
         line = lines[line_id]
         start = done.get(line_id, 0)
         for discount in line.discounts:
-            shares = unit_shares(money.to_minor(discount.amount), line.quantity)
-            reversals[discount.promotion] = reversals.get(discount.promotion, 0) + sum(
-                shares[start:start + count])
+            reversals[discount.promotion] = reversals.get(discount.promotion, 0) + (
+                unit_share_sum(money.to_minor(discount.amount), line.quantity, start,
+                               start + count))
     campaign_back: dict[str, int] = {}
     for use in order.uses:
         line_units = dict(use.line_units)
-        stock = sum(sum(unit_shares(line_units[line_id], lines[line_id].quantity)[
-            done.get(line_id, 0):done.get(line_id, 0) + count])
-            for line_id, count in units.items() if line_id in line_units)
+        stock = sum(unit_share_sum(line_units[line_id], lines[line_id].quantity,
+                                   done.get(line_id, 0), done.get(line_id, 0) + count)
+                    for line_id, count in units.items() if line_id in line_units)
         given = reversals.get(use.promotion, 0)
         held = {delta.key for delta in use.holds}
         if stock and counter_keys.stock(use.promotion) in held:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from ..allocation import allocate, unit_shares
+from ..allocation import allocate, unit_share_sum
 from ..conditions import ConditionContext, condition_message, failed_condition
 from ..errors import PluginError
 from ..kinds import (
@@ -57,8 +57,8 @@ def views(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> list[
             index=i, line=ctx.lines[i], quantity=quantity - taken,
             unit_price=ctx.unit_prices[i], subtotal=ctx.unit_prices[i] * (quantity - taken),
             net=nets[i] - (state.consumed_net[i] if taken else 0),
-            base=sum(unit_shares(base, quantity)[taken:]),
-            floor=sum(unit_shares(ctx.floors[i], quantity)[taken:]) if ctx.floors else 0))
+            base=unit_share_sum(base, quantity, taken),
+            floor=unit_share_sum(ctx.floors[i], quantity, taken) if ctx.floors else 0))
     return found
 
 
@@ -118,9 +118,9 @@ def settle(unit: Unit, outcome: Outcome, lines: Sequence[LineView],
                                   f"line {view.line.id!r}, which has {view.quantity} to take")
             if count:
                 consumed[view.index] = count
-                nets_of_units = unit_shares(view.net, view.quantity)[:count]
-                covered_net[view.index] = sum(nets_of_units)
-                room = sum(nets_of_units) - sum(unit_shares(view.floor, view.quantity)[:count])
+                nets_of_units = unit_share_sum(view.net, view.quantity, 0, count)
+                covered_net[view.index] = nets_of_units
+                room = nets_of_units - unit_share_sum(view.floor, view.quantity, 0, count)
                 covered.append((view.index, max(0, room)))
         nets = [net for _, net in covered]
         amount = min(outcome.amount, sum(nets))
@@ -167,8 +167,8 @@ def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> l
     def first_units(view: LineView, count: int) -> LineView:
         return attrs.evolve(
             view, quantity=count, subtotal=ctx.unit_prices[view.index] * count,
-            net=sum(unit_shares(view.net, view.quantity)[:count]),
-            base=sum(unit_shares(view.base, view.quantity)[:count]))
+            net=unit_share_sum(view.net, view.quantity, 0, count),
+            base=unit_share_sum(view.base, view.quantity, 0, count))
 
     def saving_per_unit(view: LineView) -> int:
         one = first_units(view, 1)
@@ -179,7 +179,7 @@ def limited(ctx: Context, unit: Unit, lines: list[LineView], shipping: int) -> l
         # One unit alone earns no quantity deal; the dearest units earn the most
         # (the free unit of 買二送一, the half-price second item, a bundle's parts).
         def rank(view: LineView) -> tuple[int, int]:
-            return (-unit_shares(view.net, view.quantity)[0], view.index)
+            return (-unit_share_sum(view.net, view.quantity, 0, 1), view.index)
     else:
         def rank(view: LineView) -> tuple[int, int]:
             return (-saving_per_unit(view), view.index)

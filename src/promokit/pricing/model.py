@@ -19,6 +19,7 @@ from ..campaign import Promotion
 from ..campaign_set import CampaignSet
 from ..cart import Cart, Line
 from ..guards import Guard
+from ..inputs import DEFAULT_LIMITS, InputLimits
 from ..kinds import Application, GiftItem, NoDeal, RewardItem
 from ..money import Currency
 from ..stores import Store
@@ -46,6 +47,8 @@ class Setup:
     on_store_error: str = "raise"
     code_attempts: tuple[int, int] = (10, 900)
     exact_limit: int = 12
+    limits: InputLimits = DEFAULT_LIMITS
+    """The bounds carts are held to."""
 
 
 @attrs.define(kw_only=True, eq=False)

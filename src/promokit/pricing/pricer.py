@@ -23,6 +23,8 @@ from cachetools import LRUCache
 
 from ..campaign_set import CampaignSet
 from ..cart import Cart
+from ..errors import CartError
+from ..inputs import DEFAULT_LIMITS, InputLimits
 from ..money import currency
 from ..order import Recorded, Use
 from ..registry import Registry
@@ -69,7 +71,8 @@ class Pricer:
                  clock: Callable[[], datetime], exact_limit: int = EXACT_LIMIT,
                  lang: str = "en", on_store_error: str = "raise",
                  code_attempts: tuple[int, int] = (10, 900),
-                 compiled_cache: LRUCache[str, CompiledCampaigns] | None = None) -> None:
+                 compiled_cache: LRUCache[str, CompiledCampaigns] | None = None,
+                 input_limits: InputLimits = DEFAULT_LIMITS) -> None:
         if on_store_error not in ("raise", "skip"):
             raise ValueError(f"on_store_error must be 'raise' or 'skip', not {on_store_error!r}")
         if code_attempts[0] < 1 or code_attempts[1] < 1:
@@ -91,7 +94,7 @@ class Pricer:
         self.setup = Setup(campaigns=campaigns, compiled=compiled, guards=registry.guards,
                            store=store, clock=clock, texts=texts,
                            on_store_error=on_store_error, code_attempts=code_attempts,
-                           exact_limit=exact_limit)
+                           exact_limit=exact_limit, limits=input_limits)
 
     @property
     def store(self) -> Store:
@@ -104,7 +107,7 @@ class Pricer:
         return Pricer(campaigns, registry=self.registry, store=setup.store, clock=setup.clock,
                       exact_limit=setup.exact_limit, lang=self.lang,
                       on_store_error=setup.on_store_error, code_attempts=setup.code_attempts,
-                      compiled_cache=self.cache)
+                      compiled_cache=self.cache, input_limits=setup.limits)
 
     def only(self, promotion_ids: Iterable[str]) -> Pricer:
         """A pricer for this one's promotions named in ``promotion_ids`` alone (the
@@ -112,6 +115,16 @@ class Pricer:
         wanted = frozenset(promotion_ids)
         return self.with_campaigns(attrs.evolve(self.campaigns, version="", promotions=tuple(
             p for p in self.campaigns.promotions if p.id in wanted)))
+
+    def read_cart(self, cart: Cart | Mapping[str, Any] | str) -> Cart:
+        """``cart`` read from its JSON form, or checked if built in code, within the
+        pricer's input limits; :class:`~promokit.errors.CartError` if it breaks one."""
+        if not isinstance(cart, Cart):
+            return Cart.from_json(cart, limits=self.setup.limits)
+        problems = cart.bound_problems(self.setup.limits)
+        if problems:
+            raise CartError(problems)
+        return cart
 
     def local(self, moment: datetime) -> datetime:
         """``moment`` in the campaign file's timezone (naive times are taken as local)."""
@@ -124,8 +137,7 @@ class Pricer:
                  lang: str | None = None) -> PriceResult:
         """Price ``cart`` (a :class:`Cart` or its JSON form); observers hear of it
         through ``promokit_evaluated``."""
-        if not isinstance(cart, Cart):
-            cart = Cart.from_json(cart)
+        cart = self.read_cart(cart)
         result = self._priced(cart, lang)[3]
         self.registry.hooks.evaluated(cart, result)
         return result

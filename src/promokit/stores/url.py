@@ -72,10 +72,16 @@ def parse_store_url(url: str) -> StoreURL:
                             "postgresql://user@host/db")
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError as error:
         raise StoreURLError(f"{_mask(url)}: {error}") from None
     scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError as error:
+        hint = ("; a sqlite URL names a file, with three slashes: sqlite:///relative/path.db "
+                "or sqlite:////absolute/path.db (for a store in memory, memory://)"
+                if scheme == "sqlite" else "")
+        raise StoreURLError(f"{_mask(url)}: {error}{hint}") from None
     options: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key in options:

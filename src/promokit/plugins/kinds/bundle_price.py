@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import attrs
 
 from promokit import hookimpl
-from promokit.allocation import allocate
+from promokit.allocation import unit_runs, unit_share_sum
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
 from promokit.money import Currency
 from promokit.params import Params
@@ -95,18 +95,20 @@ class BundlePrice(DiscountKind):
         return tuple(component.scope for component in params.components)
 
     def compute(self, params: BundleParams, app: Application) -> Outcome:
-        nets = [allocate(view.net, [1] * view.quantity) for view in app.lines]
         matching = [[p for p, view in enumerate(app.lines) if component.scope.matches(view.line)]
                     for component in params.components]
-        bundles = min(sum(app.lines[p].quantity for p in lines) // component.quantity
-                      for component, lines in zip(params.components, matching, strict=True))
-        # Components may share lines, so fewer bundles than that bound may fit.
-        taken = None
-        while bundles > 0 and (taken := _assemble(params, nets, matching, bundles)) is None:
-            bundles -= 1
+        bound = min(sum(app.lines[p].quantity for p in lines) // component.quantity
+                    for component, lines in zip(params.components, matching, strict=True))
+        # The units dearest first (ties: earlier line, earlier unit), as runs of equal
+        # units: a line of a million units is two runs, not a million.
+        runs = sorted((-share, position, first, count)
+                      for position, view in enumerate(app.lines)
+                      for share, first, count in unit_runs(view.net, view.quantity))
+        bundles, taken = _most_bundles(params, runs, matching, bound, len(app.lines))
         if taken is None:
             return NoDeal("below_threshold", self._missing(params, app, matching))
-        parts = sum(sum(units[:count]) for units, count in zip(nets, taken, strict=True))
+        parts = sum(unit_share_sum(view.net, view.quantity, 0, count)
+                    for view, count in zip(app.lines, taken, strict=True))
         amount = parts - bundles * params.price
         if amount <= 0:
             return NoDeal("no_saving", app.text.pick("the bundle costs more than its parts",
@@ -139,8 +141,31 @@ class BundlePrice(DiscountKind):
         return f"bundle of {' + '.join(parts)} for {price}"
 
 
-def _assemble(params: BundleParams, nets: Sequence[Sequence[int]],
-              matching: Sequence[Sequence[int]], bundles: int) -> list[int] | None:
+Run = tuple[int, int, int, int]
+"""Equal units, dearest first: ``(-share, line position, first unit, units)``."""
+
+
+def _most_bundles(params: BundleParams, runs: Sequence[Run], matching: Sequence[Sequence[int]],
+                  bound: int, lines: int) -> tuple[int, list[int] | None]:
+    """The most bundles, up to ``bound``, that the units can fill, and the units taken
+    from each line for them (``None`` if not even one fits). Components may share
+    lines, so fewer than ``bound`` may fit; if ``k`` bundles fit, so do fewer, so
+    the most is found by halving."""
+    best: tuple[int, list[int] | None] = (0, None)
+    low, high = 1, bound
+    while low <= high:
+        middle = (low + high) // 2
+        taken = _assemble(params, runs, matching, middle, lines)
+        if taken is None:
+            high = middle - 1
+        else:
+            best = (middle, taken)
+            low = middle + 1
+    return best
+
+
+def _assemble(params: BundleParams, runs: Sequence[Run], matching: Sequence[Sequence[int]],
+              bundles: int, lines: int) -> list[int] | None:
     """Units taken from each line for ``bundles`` bundles, or ``None`` if they do not fit.
 
     The dearest units first, each kept if the units kept so far can still be
@@ -148,35 +173,49 @@ def _assemble(params: BundleParams, nets: Sequence[Sequence[int]],
     greedy choice is the dearest set of units that fills the bundles, so the
     count never depends on the nets and a lower net never saves more (the kind
     is ``monotone``). When the components match different lines it is simply
-    "each component takes its dearest units".
+    "each component takes its dearest units". A run of equal units is placed at
+    once, as many as fit.
     """
     wanted = [bundles * component.quantity for component in params.components]
-    serves = [set(lines) for lines in matching]
+    serves = [set(matched) for matched in matching]
     # flow[c][p]: units of line p serving component c.
-    flow = [[0] * len(nets) for _ in params.components]
+    flow = [[0] * lines for _ in params.components]
     filled = [0] * len(params.components)
-    taken = [0] * len(nets)
+    taken = [0] * lines
     full: set[int] = set()  # lines no further unit of which fits
-    units = sorted((-net, position, seq)
-                   for position, line in enumerate(nets) for seq, net in enumerate(line))
     need = sum(wanted)
-    for _, position, _ in units:
+    for _, position, _, count in runs:
         if need == 0:
             break
         if position in full:
             continue
-        if _place(position, serves, flow, filled, wanted):
-            taken[position] += 1
-            need -= 1
-        else:
+        asked = min(count, need)
+        placed = _place(position, asked, serves, flow, filled, wanted)
+        taken[position] += placed
+        need -= placed
+        if placed < asked:
             full.add(position)
     return taken if need == 0 else None
 
 
-def _place(line: int, serves: Sequence[set[int]], flow: list[list[int]], filled: list[int],
-           wanted: Sequence[int]) -> bool:
-    """Give one more unit of ``line`` a component, moving units already placed
-    between components if that makes room (an augmenting path); ``False`` if none."""
+def _place(line: int, units: int, serves: Sequence[set[int]], flow: list[list[int]],
+           filled: list[int], wanted: Sequence[int]) -> int:
+    """Give up to ``units`` more units of ``line`` a component, moving units already
+    placed between components where that makes room (augmenting paths, each
+    carrying as many units as it can); how many were placed."""
+    placed = 0
+    while placed < units:
+        moved = _augment(line, units - placed, serves, flow, filled, wanted)
+        if moved == 0:
+            break
+        placed += moved
+    return placed
+
+
+def _augment(line: int, units: int, serves: Sequence[set[int]], flow: list[list[int]],
+             filled: list[int], wanted: Sequence[int]) -> int:
+    """One augmenting path from ``line`` to a component with room, carrying as many of
+    ``units`` as every hop allows; how many it carried (0: no path)."""
     came_from: dict[int, tuple[int, int | None]] = {}  # component → (line, previous component)
     frontier: list[tuple[int, int | None]] = [(line, None)]
     seen_lines = {line}
@@ -188,21 +227,28 @@ def _place(line: int, serves: Sequence[set[int]], flow: list[list[int]], filled:
                     continue
                 came_from[component] = (at_line, via)
                 if filled[component] < wanted[component]:
-                    filled[component] += 1
+                    carried = min(units, wanted[component] - filled[component])
                     step: int | None = component
-                    while step is not None:  # walk back, shifting one unit per hop
+                    while step is not None:  # the path's narrowest hop
                         source, previous = came_from[step]
-                        flow[step][source] += 1
                         if previous is not None:
-                            flow[previous][source] -= 1
+                            carried = min(carried, flow[previous][source])
                         step = previous
-                    return True
+                    filled[component] += carried
+                    step = component
+                    while step is not None:  # walk back, shifting the units per hop
+                        source, previous = came_from[step]
+                        flow[step][source] += carried
+                        if previous is not None:
+                            flow[previous][source] -= carried
+                        step = previous
+                    return carried
                 for other, count in enumerate(flow[component]):
                     if count and other not in seen_lines:
                         seen_lines.add(other)
                         next_frontier.append((other, component))
         frontier = next_frontier
-    return False
+    return 0
 
 
 @hookimpl

@@ -30,7 +30,7 @@ from decimal import Decimal
 import attrs
 
 from promokit import hookimpl
-from promokit.allocation import allocate
+from promokit.allocation import unit_runs
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
 from promokit.money import percent_of
 from promokit.params import Params
@@ -75,37 +75,40 @@ class BuyXGetY(DiscountKind):
         return () if params.get_scope is None else (params.get_scope,)
 
     def compute(self, params: BuyXGetYParams, app: Application) -> Outcome:
-        # Every unit as (net, line position, place in the line): sorted, cheapest first.
-        units = sorted((net, position, seq)
-                       for position, view in enumerate(app.lines)
-                       for seq, net in enumerate(allocate(view.net, [1] * view.quantity)))
+        # The units cheapest first (ties: earlier line, earlier unit), as runs of
+        # equal units ``(share, line position, first unit, units)``.
+        runs = sorted((share, position, first, count)
+                      for position, view in enumerate(app.lines)
+                      for share, first, count in unit_runs(view.net, view.quantity))
         scope = params.get_scope
+        taken = [0] * len(app.lines)
         if scope is None:
-            get_units = buy_units = units
-            groups = len(units) // (params.buy + params.get)
+            units = sum(run[3] for run in runs)
+            groups = units // (params.buy + params.get)
             if groups == 0:
                 return NoDeal("below_threshold", app.text.pick(
                     f"needs {params.buy + params.get} eligible items; "
-                    f"the cart has {len(units)}",
-                    f"需{params.buy + params.get}件參與商品，購物車中有{len(units)}件"))
+                    f"the cart has {units}",
+                    f"需{params.buy + params.get}件參與商品，購物車中有{units}件"))
+            # The cheapest units are given; the next ones are those bought for them.
+            discounted = _take(runs, groups * params.get, taken)
+            _take(_after(runs, groups * params.get), groups * params.buy, taken)
         else:
             gets = {p for p, view in enumerate(app.lines) if scope.matches(view.line)}
-            get_units = [unit for unit in units if unit[1] in gets]
-            buy_units = [unit for unit in units if unit[1] not in gets]
-            groups = min(len(buy_units) // params.buy, len(get_units) // params.get)
+            get_runs = [run for run in runs if run[1] in gets]
+            buy_runs = [run for run in runs if run[1] not in gets]
+            get_units = sum(run[3] for run in get_runs)
+            buy_units = sum(run[3] for run in buy_runs)
+            groups = min(buy_units // params.buy, get_units // params.get)
             if groups == 0:
                 return NoDeal("below_threshold", app.text.pick(
                     f"needs {params.buy} items bought and {params.get} to give; "
-                    f"the cart has {len(buy_units)} and {len(get_units)}",
+                    f"the cart has {buy_units} and {get_units}",
                     f"需購買{params.buy}件並有{params.get}件贈送商品，"
-                    f"購物車中分別有{len(buy_units)}件和{len(get_units)}件"))
-        discounted = get_units[:groups * params.get]
-        chosen = set(discounted)
-        paid = [unit for unit in buy_units if unit not in chosen][:groups * params.buy]
-        taken = [0] * len(app.lines)
-        for _, position, _ in (*discounted, *paid):
-            taken[position] += 1
-        amount = percent_of(sum(net for net, _, _ in discounted), params.percent)
+                    f"購物車中分別有{buy_units}件和{get_units}件"))
+            discounted = _take(get_runs, groups * params.get, taken)
+            _take(buy_runs, groups * params.buy, taken)
+        amount = percent_of(discounted, params.percent)
         if amount == 0:
             return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
                                                      "優惠金額捨入後為零"))
@@ -129,3 +132,32 @@ class BuyXGetY(DiscountKind):
 @hookimpl
 def promokit_register_kinds() -> list[DiscountKind]:
     return [BuyXGetY()]
+
+
+Run = tuple[int, int, int, int]
+"""Equal units: ``(share, line position, first unit, units)``."""
+
+
+def _take(runs: list[Run], units: int, taken: list[int]) -> int:
+    """Take the first ``units`` units of ``runs`` (counted into ``taken`` per line);
+    the sum of their shares."""
+    total = 0
+    for share, position, _, count in runs:
+        if units <= 0:
+            break
+        take = min(count, units)
+        taken[position] += take
+        total += share * take
+        units -= take
+    return total
+
+
+def _after(runs: list[Run], units: int) -> list[Run]:
+    """``runs`` without their first ``units`` units."""
+    left = []
+    for share, position, first, count in runs:
+        skip = min(count, max(units, 0))
+        units -= skip
+        if count > skip:
+            left.append((share, position, first + skip, count - skip))
+    return left

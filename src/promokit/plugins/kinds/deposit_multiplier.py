@@ -21,7 +21,7 @@ from decimal import Decimal
 import attrs
 
 from promokit import hookimpl
-from promokit.allocation import allocate
+from promokit.allocation import unit_share_sum
 from promokit.kinds import Application, DiscountKind, LineView, NoDeal, Outcome, PerLine
 from promokit.money import MONEY_CONTEXT, Currency, round_half_up
 from promokit.params import Params
@@ -60,7 +60,7 @@ class DepositMultiplier(DiscountKind):
         quantity = view.line.quantity
         if view.quantity >= quantity:
             return deposit
-        return sum(allocate(deposit, [1] * quantity)[:view.quantity])
+        return unit_share_sum(deposit, quantity, 0, view.quantity)
 
     def _no_deposit(self, app: Application) -> NoDeal | None:
         if any(view.line.deposit_paid is not None and view.line.deposit_paid > 0

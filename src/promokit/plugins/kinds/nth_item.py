@@ -20,7 +20,7 @@ from decimal import Decimal
 import attrs
 
 from promokit import hookimpl
-from promokit.allocation import allocate
+from promokit.allocation import unit_runs
 from promokit.kinds import Application, DiscountKind, NoDeal, Outcome, UnitDeal
 from promokit.money import percent_of
 from promokit.params import Params
@@ -52,18 +52,28 @@ class NthItem(DiscountKind):
 
     def compute(self, params: NthItemParams, app: Application) -> Outcome:
         n = params.n
-        units = sorted(((-net, position, seq)
-                        for position, view in enumerate(app.lines)
-                        for seq, net in enumerate(allocate(view.net, [1] * view.quantity))))
-        groups = len(units) // n
+        # The units dearest first (ties: earlier line, earlier unit), as runs of
+        # equal units, so a line of a million units is two runs, not a million.
+        runs = sorted((-share, position, first, count)
+                      for position, view in enumerate(app.lines)
+                      for share, first, count in unit_runs(view.net, view.quantity))
+        units = sum(count for *_, count in runs)
+        groups = units // n
         if groups == 0:
             return NoDeal("below_threshold", app.text.pick(
-                f"needs {n} eligible items; the cart has {len(units)}",
-                f"需{n}件參與商品，購物車中有{len(units)}件"))
+                f"needs {n} eligible items; the cart has {units}",
+                f"需{n}件參與商品，購物車中有{units}件"))
         covered = [0] * len(app.lines)
-        for _, position, _ in units[:groups * n]:
-            covered[position] += 1
-        discounted = sum(-units[group * n + n - 1][0] for group in range(groups))
+        discounted = 0
+        at, end = 0, groups * n
+        for negative, position, _, count in runs:
+            if at >= end:
+                break
+            take = min(count, end - at)
+            covered[position] += take
+            # Every n-th unit (positions n-1, 2n-1 …) is the cheapest of its group.
+            discounted += -negative * ((at + take) // n - at // n)
+            at += take
         amount = percent_of(discounted, params.percent)
         if amount == 0:
             return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",

@@ -123,10 +123,12 @@ def parse_prize(p: Params) -> Prize | None:
 def check_prizes(params: Params, tables: Sequence[Params]) -> None:
     """Rules across the prizes (checked on the tables as written, so that one bad
     prize does not hide them)."""
-    seen: set[Any] = set()
+    seen: set[str] = set()
     for index, table in enumerate(tables):
         prize_id = table.data.get("id")
-        if isinstance(prize_id, str) and prize_id in seen:
+        if not isinstance(prize_id, str):
+            continue  # reported by parse_prize
+        if prize_id in seen:
             params.problem(f"prize id {prize_id!r} is used twice", f"prizes[{index}].id")
         seen.add(prize_id)
     fallbacks = sum(table.data.get("fallback") is True for table in tables)
