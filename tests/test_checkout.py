@@ -15,14 +15,14 @@ from conftest import EVERY_BACKEND, D, make_cart
 
 import promokit
 from promokit import Engine, OrderError, StoreError, StoreUnavailable
-from promokit.errors import RefundError
+from promokit.errors import CartError, RefundError
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, Store, counter_keys
 from promokit.testing import Clock, Recorder, engine_from_toml
 
 SHOP = d11_shop(budget="1000.00", funding=True, flash_limits="stock = 3, per_customer = 1")
 
-NOW = datetime(2026, 11, 11, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the carts' now
 
 
 @pytest.fixture
@@ -479,7 +479,7 @@ class Down:
 
 
 def test_an_unreachable_store_refuses_by_default(make_engine: Callable[..., Engine]) -> None:
-    engine = make_engine(SHOP, store=Down())
+    engine = make_engine(SHOP, store=Down(), clock=Clock(NOW))
     with pytest.raises(StoreUnavailable, match="cannot reach Redis"):
         engine.evaluate(cart_of(*BASKET))
     with pytest.raises(StoreUnavailable):
@@ -487,7 +487,7 @@ def test_an_unreachable_store_refuses_by_default(make_engine: Callable[..., Engi
 
 
 def test_an_unreachable_store_can_be_priced_around(make_engine: Callable[..., Engine]) -> None:
-    engine = make_engine(SHOP, store=Down(), on_store_error="skip")
+    engine = make_engine(SHOP, store=Down(), on_store_error="skip", clock=Clock(NOW))
     result = engine.evaluate(cart_of(*BASKET))
     assert result.store_unavailable and result.to_json()["store_unavailable"] is True
     assert result.reason("flash") == "store_unavailable"
@@ -513,7 +513,7 @@ def test_counter_keys_are_stable() -> None:
 
 
 def test_a_daily_limit_turns_over_at_local_midnight(shop: Callable[..., Engine],
-                                                    store: Store) -> None:
+                                                    store: Store, clock: Clock) -> None:
     engine = shop(HEADER + '''
 [[promotion]]
 id = "daily"
@@ -522,6 +522,7 @@ amount = "5"
 limits = { per_customer_daily = 1 }
 ''')
     def at(now: str, order_id: str) -> Decimal:
+        clock.now = datetime.fromisoformat(now)  # checkout prices at the engine's clock
         return engine.checkout(cart_of(("l1", "A", 1, "20.00"), now=now), order_id).result.total
     # Asia/Shanghai: 23:59:59 on the 11th and 00:00:00 on the 12th are two local days,
     # though both are 11 Nov in UTC (15:59:59Z and 16:00:00Z).
@@ -546,3 +547,50 @@ def test_the_ledger_exports_csv_and_json_lines(shop: Callable[..., Engine],
     assert rows[3].split(",")[-2:] == ["-5.64", "-13.16"]  # 18.80 split 70/30 as 50.00 was
     lines = ledger_jsonl(entries).splitlines()
     assert [json.loads(line)["amount"] for line in lines] == ["100.00", "50.00", "-18.80"]
+
+
+# -- the clock checkout trusts (issue 13, fault 2) ----------------------------------------
+
+
+ENDED = HEADER + '''
+[[campaign]]
+id = "d11"
+start = "2026-11-10T20:00:00"
+end = "2026-11-11T23:59:59"
+
+[[promotion]]
+id = "d11-20"
+campaign = "d11"
+kind = "order_amount_off"
+amount = "20"
+'''
+
+
+def test_checkout_prices_at_the_engine_clock_not_the_carts_now(store: Store) -> None:
+    clock = Clock(datetime(2026, 12, 4, 10, 0, tzinfo=UTC))  # the campaign ended on 11.11
+    engine = engine_from_toml(ENDED, store=store, clock=clock)
+    back_then = cart_of(("l1", "A", 1, "100.00"), now="2026-11-11T10:00:00+08:00")
+    # evaluate may be steered by now (a preview, a test, a simulation) ...
+    assert engine.evaluate(back_then).total == D("80.00")
+    # ... checkout may not: a cart from another time is refused, naming now ...
+    with pytest.raises(CartError) as caught:
+        engine.checkout(back_then, "SO-1")
+    assert [p.path for p in caught.value.problems] == ["now"]
+    assert "from the engine's clock" in str(caught.value)
+    assert store.order("SO-1") is None
+    # ... and without now, the order is priced at the clock: the campaign has ended.
+    order = engine.checkout(cart_of(("l1", "A", 1, "100.00"), now=None), "SO-2")
+    assert order.result.total == D("100.00") and order.result.reason("d11-20") == "ended"
+    assert order.cart.now == clock()
+    engine.commit("SO-2")
+    assert store.ledger() == []
+
+
+def test_a_cart_within_the_tolerance_is_priced_at_the_clock(store: Store) -> None:
+    clock = Clock(datetime(2026, 11, 11, 15, 59, 0, tzinfo=UTC))  # 23:59:00 in Shanghai
+    engine = engine_from_toml(ENDED, store=store, clock=clock, clock_tolerance=120)
+    cart = cart_of(("l1", "A", 1, "100.00"), now="2026-11-12T00:00:30+08:00")  # 90 s ahead
+    order = engine.checkout(cart, "SO-1")
+    assert order.cart.now == clock() and order.result.total == D("80.00")
+    clock.move(seconds=61)  # now 00:00:01 on the 12th: the campaign has ended
+    assert engine.checkout(cart, "SO-2").result.reason("d11-20") == "ended"

@@ -21,7 +21,7 @@ from promokit.registry import Registry
 from promokit.stores import Change, Delta, MemoryStore, Store
 from promokit.testing import engine_from_toml
 
-NOW = datetime(2026, 11, 11, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the carts' now
 
 SHOP = d11_shop(budget="1000.00",
                 flash_limits="stock = 5, per_customer = 1, per_order_units = 2",

@@ -30,7 +30,7 @@ promotion = "new-20"
 external = true
 '''
 
-CART = {"currency": "CNY", "customer": {"id": "c1"}, "now": "2026-11-11T10:00:00+08:00",
+CART = {"currency": "CNY", "customer": {"id": "c1"},  # checkout prices at the clock: no now
         "lines": [{"id": "l1", "sku": "SHOE", "quantity": 2, "unit_price": "150.00"},
                   {"id": "l2", "sku": "BLENDER", "quantity": 1, "unit_price": "199.00"}]}
 

@@ -52,7 +52,7 @@ from concurrency_kit import BACKENDS, DEADLINE, LANES, PROCESSES, THREADS, deal
 from promokit import Engine, open_store
 from promokit.coupons import generate_codes
 from promokit.stores import Store
-from promokit.testing import engine_from_toml
+from promokit.testing import Clock, engine_from_toml
 
 NOW = "2026-11-11T00:30:00+08:00"
 
@@ -148,7 +148,7 @@ def _work(url: str, toml: str, ttl: float, lanes: Lanes) -> list[dict[str, Any]]
     """One worker process's share: its own engine and store, one thread per lane; the
     processes of a batch, and the threads of a process, start together."""
     kit.start_together(DEADLINE)
-    with kit.open_engine(url, toml, ttl=ttl) as engine:
+    with kit.open_engine(url, toml, ttl=ttl, clock=Clock(NOW)) as engine:
         return kit.run_lanes(lanes, lambda op: _run(engine, op), DEADLINE)
 
 
@@ -335,7 +335,7 @@ def _reserve_then_hang(url: str, marker: Any) -> None:
     """A child app server: commits one order, reserves two more, says so, then hangs
     until it is killed."""
     store = open_store(url)
-    engine = engine_from_toml(CRASH, store=store, ttl=CRASH_TTL)
+    engine = engine_from_toml(CRASH, store=store, ttl=CRASH_TTL, clock=Clock(NOW))
     engine.checkout(cart_json("paid"), "SO-paid")
     engine.commit("SO-paid")
     expiry = [engine.checkout(cart_json(f"gone{n}"), f"SO-gone{n}").expires_at
@@ -360,17 +360,18 @@ def test_a_killed_reservation_lapses_and_gives_its_stock_back(store_url: str,
     marker.close()
     marker.join_thread()
 
-    engine = engine_from_toml(CRASH, store=store, ttl=CRASH_TTL)
+    clock = Clock(NOW)  # the time of the other app server's reservations
+    engine = engine_from_toml(CRASH, store=store, ttl=CRASH_TTL, clock=clock)
     orders = ["SO-paid", "SO-gone1", "SO-gone2"]
     assert dict(store.read(["stock:flash"])) == {"stock:flash": 3}
     early = engine.checkout(cart_json("early"), "SO-early")
-    assert time.time() < min(expires), "the check before the TTL came too late"
+    assert clock().timestamp() < min(expires), "the check before the TTL came too late"
     assert early.result.reason("flash") == "stock_exhausted"
     assert [engine.order(o).status for o in orders] == [  # type: ignore[union-attr]
         "committed", "reserved", "reserved"]
     assert_counters_match_orders(engine, store, [*orders, "SO-early"], ["stock:flash"])
 
-    time.sleep(max(0.0, max(expires) - time.time() + 0.05))
+    clock.move(seconds=max(expires) - clock().timestamp() + 0.05)  # past the TTL, at once
     late = engine.checkout(cart_json("late"), "SO-late")
     assert late.result.reason("flash") is None and late.uses[0].units == 1
     assert [engine.order(o).status for o in orders] == [  # type: ignore[union-attr]

@@ -149,7 +149,7 @@ def test_a_promotion_naming_a_batch_must_match_it(make_engine: Callable[..., Eng
 
 # -- codes in carts ----------------------------------------------------------------------
 
-NOW = datetime(2026, 11, 11, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, the carts' now
 
 
 class Spy(MemoryStore):

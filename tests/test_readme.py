@@ -22,7 +22,7 @@ def test_readme_python_examples_run(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     printed = capsys.readouterr().out
     # 299.00 × 5% (gold) = 14.95 → 284.05; 跨店滿300 is not reached (284.05 < 300) and
     # 滿99包郵 takes the 8.00 shipping off: total 284.05.
-    assert "'total': '284.05'" in printed
+    assert '"total": "284.05"' in printed
     # the checkout example writes promokit.db in the working directory: use a fresh one
     monkeypatch.setattr(Engine, "from_files", _rooted(Engine.from_files))
     monkeypatch.chdir(tmp_path)

@@ -30,7 +30,7 @@ from .games import GameRuntime
 from .inputs import DEFAULT_LIMITS, InputLimits
 from .loading import load_campaigns
 from .order import Order, Refund, Replay
-from .orders import DEFAULT_TTL, Checkout, CodeDesk
+from .orders import DEFAULT_TOLERANCE, DEFAULT_TTL, Checkout, CodeDesk
 from .pricing import EXACT_LIMIT, Pricer
 from .pricing.index import CompiledCampaigns
 from .registry import Registry
@@ -56,7 +56,11 @@ class Engine:
     result's ``store_unavailable``. ``code_attempts`` is ``(failures, seconds)``:
     after that many failed coupon codes in a window of that many seconds, a
     customer's codes are refused as ``code_throttled`` until the window ends.
-    ``ttl`` is how long a reservation lives unless committed (seconds).
+    ``ttl`` is how long a reservation lives unless committed (seconds). Whatever
+    consumes (checkout, commit, refunds, games) runs at ``clock``'s time: a cart's
+    ``now`` steers ``evaluate`` only (previews, tests, simulation), and checkout
+    refuses a cart whose ``now`` is more than ``clock_tolerance`` seconds from
+    the clock.
     ``secret`` (at least 16 bytes) signs games' share tokens. ``input_limits``
     bounds the carts the engine reads (lines, units, codes, ids, size; see
     :class:`~promokit.inputs.InputLimits` for the defaults).
@@ -67,7 +71,8 @@ class Engine:
                  clock: Callable[[], datetime] | None = None,
                  exact_limit: int = EXACT_LIMIT, lang: str = "en",
                  on_store_error: str = "raise", code_attempts: tuple[int, int] = (10, 900),
-                 ttl: float = DEFAULT_TTL, secret: bytes | None = None,
+                 ttl: float = DEFAULT_TTL, clock_tolerance: float = DEFAULT_TOLERANCE,
+                 secret: bytes | None = None,
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None,
                  input_limits: InputLimits = DEFAULT_LIMITS) -> None:
         self.registry = registry if registry is not None else Registry.default()
@@ -80,7 +85,8 @@ class Engine:
                              compiled_cache=compiled_cache, input_limits=input_limits)
         """Prices carts (``evaluate``)."""
         self.orders = Checkout(self.pricer, hooks=self.registry.hooks, clock=self._clock,
-                               ttl=ttl, expire_row=lambda row_id: self.games.expire(row_id))
+                               ttl=ttl, tolerance=clock_tolerance,
+                               expire_row=lambda row_id: self.games.expire(row_id))
         """The checkout service on this engine's store (the methods below use it)."""
         self.codes = CodeDesk(self.pricer)
         """Checks the codes customers type (``try_code``)."""
@@ -110,7 +116,8 @@ class Engine:
         return Engine(campaigns, registry=self.registry, store=self.store, clock=self._clock,
                       exact_limit=setup.exact_limit, lang=self.lang,
                       on_store_error=setup.on_store_error, code_attempts=setup.code_attempts,
-                      ttl=self.orders.ttl, secret=self.secret,
+                      ttl=self.orders.ttl, clock_tolerance=self.orders.tolerance,
+                      secret=self.secret,
                       compiled_cache=self.pricer.cache, input_limits=setup.limits)
 
     @property

@@ -65,21 +65,39 @@ def _draw(game: LotteryGame, customer: str) -> dict[str, Any]:
             "reason": draw.reason, "pid": os.getpid()}
 
 
-def _work(url: str, lanes: list[list[str]]) -> list[dict[str, Any]]:
-    """One worker process: its own engine and store, one thread per lane of customers;
-    the processes, and the threads of a process, start together."""
+def _after_the_reveal(game: LotteryGame, customer: str) -> dict[str, Any]:
+    """Wait (a bounded poll) until the game is revealed, then draw: a draw that surely
+    comes after the reveal, whatever the machine's load."""
+    deadline = time.monotonic() + DEADLINE
+    while (game.started() or {}).get("status") != "revealed":
+        assert time.monotonic() < deadline, "the reveal never came"
+        time.sleep(0.005)
+    return _draw(game, customer)
+
+
+def _work(url: str, lanes: list[list[tuple[str, bool]]]) -> list[dict[str, Any]]:
+    """One worker process: its own engine and store, one thread per lane of customers
+    (each ``(customer, after the reveal)``); the processes, and the threads of a
+    process, start together."""
     kit.start_together(DEADLINE)
     with kit.open_engine(url, KOI) as engine:
         game = kit.game_of(engine, "koi", LotteryGame)
-        return kit.run_lanes(lanes, lambda customer: _draw(game, customer), DEADLINE)
+        return kit.run_lanes(lanes, lambda op: (_after_the_reveal if op[1] else _draw)(
+            game, op[0]), DEADLINE)
 
 
 class Workers(kit.WorkerPool):
     """``PROCESSES`` spawned worker processes that draw together."""
 
-    def start(self, url: str, customers: Sequence[str]) -> Any:
-        """Deal ``customers`` round-robin over the lanes and start drawing."""
-        return self.submit(_work, kit.deal(customers), url)
+    def start(self, url: str, customers: Sequence[str], *, last_after_reveal: bool = False
+              ) -> Any:
+        """Deal ``customers`` round-robin over the lanes and start drawing; with
+        ``last_after_reveal`` each lane draws its last customer only once the game
+        is revealed."""
+        lanes = [[(customer, last_after_reveal and index == len(lane) - 1)
+                  for index, customer in enumerate(lane)]
+                 for lane in kit.deal(customers)]
+        return self.submit(_work, lanes, url)
 
     @staticmethod
     def results(pending: Any) -> list[dict[str, Any]]:
@@ -129,7 +147,9 @@ def test_draws_racing_the_reveal_land_before_it_or_not_at_all(
     game = _game(store)
     game.open(seed=SEED)
     customers = [f"r{n:04d}" for n in range(600)]
-    pending = workers.start(store_url, customers)
+    # The last draw of every lane waits for the reveal, so some surely come after it;
+    # the others race it.
+    pending = workers.start(store_url, customers, last_after_reveal=True)
     deadline = time.monotonic() + DEADLINE
     while game.store.read([game.total_key])[game.total_key] < 50:  # mid-way
         assert time.monotonic() < deadline

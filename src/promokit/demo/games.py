@@ -31,7 +31,7 @@ from ..plugins.games.presale import PresaleGame
 from ..registry import Registry
 from ..tables import render
 
-__all__ = ["EventLog", "game_engine", "games_story"]
+__all__ = ["EventLog", "StoryClock", "game_engine", "games_story"]
 
 #: The fixed server seeds of the demo's chance games (never do this in a shop).
 _SEEDS = {game: hashlib.sha256(f"promokit demo {game}".encode()).hexdigest()
@@ -53,7 +53,9 @@ class EventLog:
         return taken
 
 
-class _Clock:
+class StoryClock:
+    """The demo's clock: the story sets it to the time of each step."""
+
     def __init__(self, now: datetime) -> None:
         self.now = now
 
@@ -62,7 +64,7 @@ class _Clock:
 
 
 def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
-                engine: Engine, clock: _Clock, events: EventLog) -> None:
+                engine: Engine, clock: StoryClock, events: EventLog) -> None:
     """Play the five games on ``engine``'s store; ``clock`` is the engine's (from
     :func:`game_engine`), moved to put the presale's deposit down in time."""
     money = engine.campaigns.currency
@@ -252,8 +254,8 @@ def _game(engine: Engine, game_id: str, kind: type[G]) -> G:
     return game
 
 
-def game_engine(engine: Engine, registry: Registry, now: datetime) -> tuple[Engine, _Clock]:
+def game_engine(engine: Engine, registry: Registry, now: datetime) -> tuple[Engine, StoryClock]:
     """An engine like ``engine`` on a clock the games story can move, and the clock."""
-    clock = _Clock(now)
+    clock = StoryClock(now)
     return Engine(engine.campaigns, registry=registry, store=engine.store, clock=clock,
                   secret=hashlib.sha256(b"promokit demo share tokens").digest()), clock

@@ -28,7 +28,7 @@ from ..loading import parse_campaigns
 from ..registry import Registry, open_store
 from ..stores import Store
 from ..tables import display_width, render, render_result
-from .games import EventLog, game_engine, games_story
+from .games import EventLog, StoryClock, game_engine, games_story
 
 __all__ = ["CAMPAIGNS_RESOURCE", "GAMES_RESOURCE", "run"]
 
@@ -196,7 +196,8 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
     data["game"] = games["game"]
     campaigns = parse_campaigns(data, registry,
                                 source=f"{CAMPAIGNS_RESOURCE}, {GAMES_RESOURCE}")
-    engine = Engine(campaigns, registry=registry, store=store, clock=lambda: _NOW)
+    clock = StoryClock(_NOW)
+    engine = Engine(campaigns, registry=registry, store=store, clock=clock)
     names = {p.id: p.name for p in campaigns.promotions}
 
     def say(*lines: str) -> None:
@@ -228,7 +229,7 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
         cart = Cart.from_json(step.cart)
         result = engine.evaluate(cart, lang=step.lang)
         say(render_result(result, names=names, cart=cart))
-    _checkout_story(say, heading, engine, store, where, names)
+    _checkout_story(say, heading, engine, clock, store, where, names)
     games_story(say, heading, *game_engine(engine, registry, _NOW), events)
     say("",
         "Try your own: promokit evaluate examples/d11.toml --cart cart.json, then",
@@ -238,9 +239,11 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
         "promokit game list examples/d11.toml examples/d11_games.toml (docs/games.md).")
 
 
-def _checkout_story(say: Any, heading: Any, engine: Engine, store: Store, where: str,
-                    names: Mapping[str, str]) -> None:
-    """Steps 8 to 11: orders reserved, paid, refunded and replayed in the store."""
+def _checkout_story(say: Any, heading: Any, engine: Engine, clock: StoryClock, store: Store,
+                    where: str, names: Mapping[str, str]) -> None:
+    """Steps 8 to 11: orders reserved, paid, refunded and replayed in the store. An
+    order is priced at the engine's clock, never at the cart's ``now``: the story
+    sets the clock to the time of each step."""
     say("")
     heading(f"Checkout on the store: {where}", "=")
     say("", "Until now nothing was written. At checkout the order is priced again and "
@@ -250,9 +253,10 @@ def _checkout_story(say: Any, heading: Any, engine: Engine, store: Store, where:
     say("")
     heading("8. 阿強 checks out the flash-sale blender (step 4a) and pays", "-")
     blender = _STEPS[3].cart
+    clock.now = datetime.fromisoformat(blender["now"])
     order = engine.checkout(blender, "SO-D11-0001")
-    say(f"checkout SO-D11-0001: {order.status}, total ¥{order.result.total}, "
-        f"reservation expires {order.expires_at:%H:%M} UTC unless paid; it holds:")
+    say(f"checkout SO-D11-0001: {order.status}, total ¥{order.result.total}; the reservation "
+        f"expires {order.expires_at.isoformat(timespec='minutes')}", "unless paid. It holds:")
     say(render(["counter", "amount", "limit"],
                [[d.key, str(d.amount), "-" if d.limit is None else str(d.limit)]
                 for d in order.holds], indent="  "))
@@ -268,6 +272,7 @@ def _checkout_story(say: Any, heading: Any, engine: Engine, store: Store, where:
     say(f"release SO-D11-0002: {released.status}; everything it held is given back.")
     say("")
     heading("10. 小美 checks out her step-1 cart, pays, then returns the lamp", "-")
+    clock.now = datetime.fromisoformat(_STEPS[0].cart["now"])
     first = engine.checkout(_STEPS[0].cart, "SO-D11-0003")
     engine.commit("SO-D11-0003")
     say(f"paid ¥{first.result.total}. Returning the lamp, two ways of counting:")

@@ -14,8 +14,8 @@ is in :mod:`promokit.order`.
 - :mod:`.codes`: codes a customer types, throttled against guessing.
 """
 
-from .checkout import DEFAULT_TTL, Checkout
+from .checkout import DEFAULT_TOLERANCE, DEFAULT_TTL, Checkout
 from .codes import CodeDesk
 from .ledger import ledger_csv, ledger_jsonl
 
-__all__ = ["DEFAULT_TTL", "Checkout", "CodeDesk", "ledger_csv", "ledger_jsonl"]
+__all__ = ["DEFAULT_TOLERANCE", "DEFAULT_TTL", "Checkout", "CodeDesk", "ledger_csv", "ledger_jsonl"]

@@ -35,7 +35,7 @@ import attrs
 from .._hooks import Hooks
 from ..campaign_set import CampaignSet
 from ..cart import Cart
-from ..errors import OrderError, Problem, RefundError, StoreError, StoreUnavailable
+from ..errors import CartError, OrderError, Problem, RefundError, StoreError, StoreUnavailable
 from ..events import OrderEvent
 from ..order import POLICIES, Order, Policy, Refund, Replay, Status
 from ..pricing import Known, Priced, Pricer
@@ -46,10 +46,12 @@ from .ledger import redemptions, reversals
 from .refunds import all_refunded, work_out
 from .replay import replay
 
-__all__ = ["DEFAULT_TTL", "MAX_ATTEMPTS", "Checkout"]
+__all__ = ["DEFAULT_TOLERANCE", "DEFAULT_TTL", "MAX_ATTEMPTS", "Checkout"]
 
 #: Seconds a reservation lives unless committed.
 DEFAULT_TTL = 15 * 60
+#: Seconds a cart's ``now`` may differ from the clock at checkout.
+DEFAULT_TOLERANCE = 5 * 60
 #: Pricing attempts a checkout makes when counters change under it.
 MAX_ATTEMPTS = 8
 #: Reasons that lapsed reservations could be behind.
@@ -70,10 +72,14 @@ class Checkout:
     changed anything."""
 
     def __init__(self, pricer: Pricer, *, hooks: Hooks, clock: Callable[[], datetime],
-                 ttl: float = DEFAULT_TTL,
+                 ttl: float = DEFAULT_TTL, tolerance: float = DEFAULT_TOLERANCE,
                  expire_row: Callable[[str], bool] = _no_foreign_rows) -> None:
         if not ttl > 0:
             raise ValueError(f"ttl must be a positive number of seconds, not {ttl!r}")
+        if not tolerance >= 0:
+            raise ValueError(f"tolerance must be seconds >= 0, not {tolerance!r}")
+        self.tolerance = tolerance
+        """How far (seconds) a cart's ``now`` may be from the clock at checkout."""
         self.pricer = pricer
         self.hooks = hooks
         self.clock = clock
@@ -93,10 +99,13 @@ class Checkout:
                  ttl: float | None = None, lang: str | None = None) -> Order:
         """Price ``cart`` and reserve everything it consumes, all or nothing.
 
-        If a counter ran out since the cart was priced, it is priced again
-        without it (``Order.dropped`` says what and why). The same ``order_id``
-        never reserves twice: a repeat returns the first order, and an order id
-        reused for another cart is an :class:`~promokit.errors.OrderError`.
+        The order is priced at the checkout's clock, never at the cart's ``now``:
+        a cart that says another time is refused (:class:`~promokit.errors.CartError`
+        at ``now``) unless it is within ``tolerance`` seconds of the clock. If a
+        counter ran out since the cart was priced, it is priced again without it
+        (``Order.dropped`` says what and why). The same ``order_id`` never
+        reserves twice: a repeat returns the first order, and an order id reused
+        for another cart is an :class:`~promokit.errors.OrderError`.
         """
         _check_id("order_id", order_id)
         cart = self.pricer.read_cart(cart)
@@ -107,8 +116,8 @@ class Checkout:
         lang = lang or pricer.lang
         cart_hash = _hash(cart.to_json())
         now = self._now()
-        if cart.now is None:
-            cart = attrs.evolve(cart, now=now)
+        self._check_time(cart, now)
+        cart = attrs.evolve(cart, now=now)  # what consumes trusts the clock, not the cart
         self._keep_version(pricer.campaigns)
         first: Priced | None = None
         swept = False
@@ -336,6 +345,18 @@ class Checkout:
         return order
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def _check_time(self, cart: Cart, now: datetime) -> None:
+        """Refuse a cart whose ``now`` is further than ``tolerance`` from ``now``."""
+        if cart.now is None:
+            return
+        said = self.pricer.local(cart.now)
+        apart = abs((said - now).total_seconds())
+        if apart > self.tolerance:
+            raise CartError([Problem(path="now", message=(
+                f"{cart.now.isoformat()} is {apart:,.0f} s from the engine's clock "
+                f"({now.isoformat()}); checkout prices at the engine's time, so leave now "
+                f"out (or within {self.tolerance:,.0f} s of it)"))])
 
     def _now(self) -> datetime:
         now = self.clock()

@@ -129,7 +129,8 @@ def cart(*lines: LineSpec, **fields: Any) -> Cart:
     ``fields`` are keys of the cart's JSON form (``shipping="10.00"``,
     ``customer={"tier": "gold"}``, ``codes=["SAVE10"]``, ``channel="app"``);
     ``currency`` defaults to ``"CNY"`` and ``now`` to :data:`DEFAULT_NOW` (a
-    ``datetime`` is accepted too). Raises :class:`~promokit.errors.CartError`
+    ``datetime`` is accepted too; ``now=None`` leaves it out, as a cart checked
+    out at the engine's clock would). Raises :class:`~promokit.errors.CartError`
     listing every problem.
 
     >>> cart(("l1", "TEE-1", 2, "59.90", {"category": "apparel/tops"})).lines[0].subtotal
