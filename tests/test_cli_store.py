@@ -104,6 +104,7 @@ def test_release_and_sweep(files: dict[str, str], capsys: pytest.CaptureFixture[
 ])
 def test_bad_store_command_input(files: dict[str, str], capsys: pytest.CaptureFixture[str],
                                  argv: list[str], exit_code: int, message: str) -> None:
+    open_store(files["store"]).close()  # the store exists, and is empty
     code, _, err = run(capsys, *argv, "--store", files["store"])
     assert code == exit_code and message in err and "Traceback" not in err
 
@@ -229,3 +230,12 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(
     code, _, err = run(capsys, "commit", "SO-1", "--store", files["store"])
     assert code == 1 and len(err.splitlines()) == 1
     assert err.startswith("promokit: internal error (RuntimeError: boom); this is a bug")
+
+
+@pytest.mark.parametrize("argv", [["ledger"], ["commit", "SO-1"], ["sweep"], ["replay", "SO-1"]])
+def test_reading_commands_never_create_a_store_of_a_mistyped_url(
+        files: dict[str, str], capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    typo = files["store"].replace("promokit.db", "promokit.bd")
+    code, _, err = run(capsys, *argv, "--store", typo)
+    assert code == 2 and "there is no promokit store here (nothing was created)" in err
+    assert not (Path(files["dir"]) / "promokit.bd").exists()

@@ -35,7 +35,7 @@ from .pricing import EXACT_LIMIT, Pricer
 from .pricing.index import CompiledCampaigns
 from .registry import Registry
 from .result import PriceResult
-from .stores import MemoryStore, Store
+from .stores import NoStore, Store
 
 __all__ = ["Engine"]
 
@@ -45,7 +45,10 @@ class Engine:
     orders out against a store and plays the set's games.
 
     ``store`` supplies the counters limits, stock and budgets are checked
-    against (an empty :class:`~promokit.stores.MemoryStore` if not given);
+    against and keeps orders, games and the ledger. Without one the engine
+    prices (every counter at 0, no coupon code known) but refuses whatever
+    writes (checkout, games …) with a :class:`~promokit.errors.StoreError`:
+    pass ``open_store(url)``, ``memory://`` for one process;
     ``clock`` gives the time for carts without ``now``; ``exact_limit`` is the
     number of competing promotions up to which the best deal is exact.
 
@@ -76,7 +79,7 @@ class Engine:
                  compiled_cache: LRUCache[str, CompiledCampaigns] | None = None,
                  input_limits: InputLimits = DEFAULT_LIMITS) -> None:
         self.registry = registry if registry is not None else Registry.default()
-        self.store: Store = store if store is not None else MemoryStore()
+        self.store: Store = store if store is not None else NoStore()
         self._clock = clock or (lambda: datetime.now(UTC))
         self.secret = secret
         self.pricer = Pricer(campaigns, registry=self.registry, store=self.store,

@@ -94,9 +94,13 @@ def _who(pm: pluggy.PluginManager, plugin_name: str) -> str:
     return f"{plugin_name!r} ({dist})" if dist else repr(plugin_name)
 
 
-def open_store(url: str, *, registry: Registry | None = None) -> Store:
+def open_store(url: str, *, registry: Registry | None = None, create: bool = True) -> Store:
     """Open the store at ``url`` with the backend registered for its scheme (the
     built-ins and plugins of ``registry``, or of a fresh default registry).
+
+    With ``create=False`` only a store that exists already is opened (for what
+    reads or settles orders: a mistyped ``sqlite:///promokit.bd`` must not become a
+    new, empty store); where there is none, :class:`~promokit.errors.StoreURLError`.
 
     Raises :class:`~promokit.errors.StoreURLError` for a URL no backend takes (or
     whose client library is not installed) and
@@ -109,5 +113,8 @@ def open_store(url: str, *, registry: Registry | None = None) -> Store:
         known = ", ".join(f"{name}://" for name in sorted(registry.stores))
         raise StoreURLError(f"{parsed.masked}: no store backend for {parsed.scheme}:// "
                             f"(known: {known})")
+    if not create and backend.exists is not None and not backend.exists(url):
+        raise StoreURLError(f"{parsed.masked}: there is no promokit store here (nothing was "
+                            "created); check the URL, or check out an order first")
     store: Store = backend.open(url)
     return store

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
+
 import pytest
 
 import promokit
-from promokit import PluginError, StoreURLError, open_store
+from promokit import Engine, PluginError, StoreError, StoreURLError, open_store
 from promokit.registry import Registry
-from promokit.stores import MemoryStore, StoreBackend, parse_store_url
+from promokit.stores import Change, MemoryStore, NoStore, StoreBackend, parse_store_url
+from promokit.testing import cart, engine_from_toml
 
 
 class Tagged(MemoryStore):
@@ -72,3 +76,43 @@ def test_passwords_are_masked() -> None:
     with pytest.raises(StoreURLError) as caught:
         parse_store_url("redis://u:s3cret@h:bad/0")
     assert "s3cret" not in str(caught.value)
+
+
+# -- opening only a store that exists (issue 13, fault 5) -----------------------------------
+
+
+@pytest.mark.parametrize("store_url", [
+    "sqlite",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+], indirect=True)
+def test_create_false_opens_only_a_store_that_exists(store_url: str) -> None:
+    with pytest.raises(StoreURLError, match="there is no promokit store here"):
+        open_store(store_url, create=False)
+    store = open_store(store_url)
+    assert store.apply(Change(order_id="o1", revision=0, status="reserved", body="{}")).applied
+    store.close()
+    again = open_store(store_url, create=False)
+    assert again.order("o1") is not None
+    again.close()
+
+
+def test_a_missing_sqlite_file_is_not_created_by_a_look(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    with pytest.raises(StoreURLError, match="nothing was created"):
+        open_store(url, create=False)
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_an_engine_without_a_store_prices_but_refuses_to_write() -> None:
+    engine = engine_from_toml('[[promotion]]\nid = "p"\nkind = "amount_off"\namount = "1"\n'
+                              '[[game]]\nid = "g"\nkind = "lottery"\nname = "g"\n'
+                              'prizes = [ { id = "t", name = "t", kind = "none", weight = 1, '
+                              'fallback = true }, { id = "p", name = "p", kind = "points", '
+                              'value = "1.00", weight = 1, stock = 1 } ]\n', store=NoStore())
+    assert engine.evaluate(cart(("l1", "A", 1, "10.00"))).total == Decimal("9.00")
+    with pytest.raises(StoreError, match="this engine has no store"):
+        engine.checkout(cart(("l1", "A", 1, "10.00"), now=None), "SO-1")
+    with pytest.raises(StoreError, match="this engine has no store"):
+        engine.games["g"].open()
+    assert Engine(engine.campaigns).store.url == "none (no store given)"

@@ -172,7 +172,7 @@ def _rules(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _reveal(shared: Shared, args: argparse.Namespace) -> int:
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         game = _game(_engine(shared, args, store), args.game)
         seed = game.reveal()
         _print({"game": game.id, "seed": seed, "commitment": game.commitment()})
@@ -180,7 +180,7 @@ def _reveal(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _log(shared: Shared, args: argparse.Namespace) -> int:
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         text = _game(_engine(shared, args, store), args.game).draw_log().dumps()
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

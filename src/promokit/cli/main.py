@@ -223,7 +223,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     campaigns = _load(args.campaigns, registry)
     cart = _read_cart(args.cart)
     if args.store:
-        with contextlib.closing(open_store(args.store, registry=registry)) as store:
+        with contextlib.closing(open_store(args.store, registry=registry,
+                                           create=False)) as store:
             result = Engine(campaigns, registry=registry, store=store).evaluate(cart)
     else:
         result = Engine(campaigns, registry=registry).evaluate(cart)

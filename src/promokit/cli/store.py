@@ -165,14 +165,14 @@ def _checkout(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _commit(shared: Shared, args: argparse.Namespace) -> int:
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         order = _engine_for(shared, args, store).commit(args.order)
         _print_order(shared, order, args.json)
     return 0
 
 
 def _release(shared: Shared, args: argparse.Namespace) -> int:
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         order = _engine_for(shared, args, store).release(args.order)
         _print_order(shared, order, args.json)
     return 0
@@ -180,7 +180,7 @@ def _release(shared: Shared, args: argparse.Namespace) -> int:
 
 def _refund(shared: Shared, args: argparse.Namespace) -> int:
     units = _units(args.units) if args.units else None
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         refund = _engine_for(shared, args, store).refund(args.order, args.refund_id, units,
                                                  policy=args.policy)
         if args.json:
@@ -192,7 +192,7 @@ def _refund(shared: Shared, args: argparse.Namespace) -> int:
 
 def _sweep(shared: Shared, args: argparse.Namespace) -> int:
     registry = shared.registry(args)
-    with OpenedStore(shared, args, registry) as store:
+    with OpenedStore(shared, args, registry, create=False) as store:
         campaigns = (shared.load(args.campaigns, registry) if args.campaigns
                      else parse_campaigns({"currency": "CNY"}, registry))
         engine = Engine(campaigns, registry=registry, store=store)
@@ -206,7 +206,7 @@ def _sweep(shared: Shared, args: argparse.Namespace) -> int:
 
 
 def _replay(shared: Shared, args: argparse.Namespace) -> int:
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         replay = _engine_for(shared, args, store).replay(args.order)
     order = replay.order
     print(f"order {order.order_id} ({order.status}), priced {order.cart.now:%Y-%m-%d %H:%M:%S%z} "
@@ -223,7 +223,7 @@ def _replay(shared: Shared, args: argparse.Namespace) -> int:
 
 def _ledger(shared: Shared, args: argparse.Namespace) -> int:
     since, until = _time(args.since, "--since"), _time(args.until, "--until")
-    with OpenedStore(shared, args) as store:
+    with OpenedStore(shared, args, create=False) as store:
         entries = store.ledger(order_id=args.order, promotion=args.promotion, since=since,
                                until=until)
     if args.format == "csv":
@@ -324,17 +324,20 @@ def _count_argument(text: str) -> int:
 
 
 class OpenedStore:
-    """``with OpenedStore(shared, args) as store``: open ``--store``, close it afterwards."""
+    """``with OpenedStore(shared, args) as store``: open ``--store``, close it afterwards.
+    ``create=False`` opens only a store that exists already (for the commands that
+    read or settle orders, so that a mistyped URL is an error, not a new store)."""
 
     def __init__(self, shared: Shared, args: argparse.Namespace,
-                 registry: Registry | None = None) -> None:
+                 registry: Registry | None = None, *, create: bool = True) -> None:
         if not args.store:
             raise StoreURLError("no store given: pass --store URL or set PROMOKIT_STORE")
         self.url = args.store
         self.registry = registry or shared.registry(args)
+        self.create = create
 
     def __enter__(self) -> Store:
-        self.store = open_store(self.url, registry=self.registry)
+        self.store = open_store(self.url, registry=self.registry, create=self.create)
         return self.store
 
     def __exit__(self, *exc: object) -> None:

@@ -255,6 +255,7 @@ def _checkout_story(say: Any, heading: Any, engine: Engine, clock: StoryClock, s
     blender = _STEPS[3].cart
     clock.now = datetime.fromisoformat(blender["now"])
     order = engine.checkout(blender, "SO-D11-0001")
+    assert order.expires_at is not None  # a new reservation expires
     say(f"checkout SO-D11-0001: {order.status}, total ¥{order.result.total}; the reservation "
         f"expires {order.expires_at.isoformat(timespec='minutes')}", "unless paid. It holds:")
     say(render(["counter", "amount", "limit"],

@@ -14,6 +14,7 @@ Open one by URL::
 
 from __future__ import annotations
 
+from .absent import NoStore
 from .base import (
     AddedCodes,
     Change,
@@ -40,6 +41,7 @@ __all__ = [
     "JournalEntry",
     "LedgerEntry",
     "MemoryStore",
+    "NoStore",
     "OrderRow",
     "Outcome",
     "Store",

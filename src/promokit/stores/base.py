@@ -324,11 +324,9 @@ class Store(Protocol):
 
 @attrs.frozen(kw_only=True)
 class StoreBackend:
-    """A store backend as a plugin declares it: the URL scheme it answers to and a
-    callable that opens a store for a URL of that scheme.
-
-    ``extra`` names the pip extra its client library comes with
-    (``promokit[redis]``), for the error when it is missing."""
+    """A store backend as a plugin declares it: the URL scheme it answers to, a
+    callable that opens a store for a URL of that scheme, and optionally one that
+    says whether a store already lives at a URL."""
 
     name: str
     """The URL scheme, e.g. ``"redis"``."""
@@ -337,3 +335,8 @@ class StoreBackend:
     URL it cannot use and :class:`~promokit.errors.StoreUnavailable` when it cannot
     reach the server."""
     description: str = ""
+    exists: Any = None
+    """``exists(url: str) -> bool``: whether a store already lives at ``url``, without
+    creating one (``open_store(url, create=False)``, for commands that read or settle
+    and must not make a new, empty store of a mistyped URL). ``None``: the backend
+    cannot tell, and every URL counts as an existing store."""

@@ -47,6 +47,7 @@ from ..campaign_set import CampaignSet
 from ..cart import Cart
 from ..engine import Engine
 from ..registry import Registry
+from ..stores import MemoryStore
 from ..stores import Store as CounterStore
 from .contracts import (
     PROMOTION_ID,
@@ -119,8 +120,9 @@ def engine_from_toml(text: str, *, plugins: Iterable[object] = (),
     registry = registry_for(plugins, registry)
     if exact_limit is not None:
         options["exact_limit"] = exact_limit
-    return Engine(load_toml(text, registry, currency, timezone), registry=registry, store=store,
-                  lang=lang, clock=clock, **options)
+    return Engine(load_toml(text, registry, currency, timezone), registry=registry,
+                  store=store if store is not None else MemoryStore(), lang=lang, clock=clock,
+                  **options)
 
 
 def cart(*lines: LineSpec, **fields: Any) -> Cart:

@@ -66,23 +66,23 @@ class PostgresStore:
     def from_url(cls, url: str) -> PostgresStore:
         """``postgresql://…`` or ``postgres://…``: libpq's URL with promokit's
         ``namespace``, ``pool`` and ``timeout`` options; connects once."""
-        parsed = parse_store_url(url)
-        masked = masked_url(parsed)
-        if parsed.scheme not in ("postgresql", "postgres"):
-            raise StoreURLError(f"{masked}: a PostgreSQL store URL starts with "
-                                "postgresql:// or postgres://")
-        namespace = parsed.namespace()
-        pool = pool_size(parsed, masked)
-        timeout = parsed.number("timeout", _DEFAULT_TIMEOUT)
+        conninfo, namespace, pool, masked = _settings(url)
+        return cls(conninfo, namespace=namespace, pool=pool, url=masked)
+
+    @staticmethod
+    def exists(url: str) -> bool:
+        """Whether the store at ``url`` has been created (its namespace's tables are
+        there), without creating it."""
+        conninfo, namespace, _, masked = _settings(url)
         try:
-            params = conninfo_to_dict(without_own_options(url))
+            with psycopg.connect(conninfo) as conn:
+                row = conn.execute("SELECT to_regclass(%s)", (f"{namespace}_orders",)).fetchone()
+        except psycopg.OperationalError as error:
+            raise StoreUnavailable(f"cannot reach PostgreSQL at {masked}: "
+                                   f"{_one_line(error)}") from None
         except psycopg.Error as error:
-            raise StoreURLError(f"{masked}: {_one_line(error)}") from None
-        if "connect_timeout" not in params:
-            params["connect_timeout"] = max(1, math.ceil(timeout))
-        elif "timeout" in parsed.options:
-            raise StoreURLError(f"{masked}: give timeout or connect_timeout, not both")
-        return cls(make_conninfo("", **params), namespace=namespace, pool=pool, url=masked)
+            raise StoreError(f"the store at {masked} failed: {_one_line(error)}") from None
+        return row is not None and row[0] is not None
 
     # -- the Store protocol ----------------------------------------------------------------
 
@@ -390,3 +390,24 @@ def _order_row(row: TupleRow) -> OrderRow:
 
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
+
+
+def _settings(url: str) -> tuple[str, str, int, str]:
+    """The libpq connection string, namespace, pool size and masked form of a store URL."""
+    parsed = parse_store_url(url)
+    masked = masked_url(parsed)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise StoreURLError(f"{masked}: a PostgreSQL store URL starts with "
+                            "postgresql:// or postgres://")
+    namespace = parsed.namespace()
+    pool = pool_size(parsed, masked)
+    timeout = parsed.number("timeout", _DEFAULT_TIMEOUT)
+    try:
+        params = conninfo_to_dict(without_own_options(url))
+    except psycopg.Error as error:
+        raise StoreURLError(f"{masked}: {_one_line(error)}") from None
+    if "connect_timeout" not in params:
+        params["connect_timeout"] = max(1, math.ceil(timeout))
+    elif "timeout" in parsed.options:
+        raise StoreURLError(f"{masked}: give timeout or connect_timeout, not both")
+    return make_conninfo("", **params), namespace, pool, masked

@@ -107,6 +107,19 @@ class RedisStore:
             raise StoreError(f"Redis at {masked} refused the connection: {error}") from error
         return cls(client, namespace=namespace, url=masked)
 
+    @classmethod
+    def exists(cls, url: str) -> bool:
+        """Whether the store at ``url`` has been created (some key of its namespace
+        is there), without writing anything."""
+        store = cls.from_url(url)
+        try:
+            found = store._redis.scan_iter(match=f"{store._prefix}*", count=1000)
+            return next(iter(found), None) is not None
+        except redis.RedisError as error:
+            store._failed(error)
+        finally:
+            store.close()
+
     def _failed(self, error: redis.RedisError) -> NoReturn:
         """Raise ``error`` as a StoreUnavailable (the server is down, lost, loading,
         read-only after a failover, busy) or a StoreError (anything else)."""

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -60,6 +62,25 @@ class SQLiteStore:
         """Open the store at a ``sqlite://`` URL (see the module for its forms and
         options); :class:`~promokit.errors.StoreURLError` if the URL is unusable."""
         return cls(url)
+
+    @staticmethod
+    def exists(url: str) -> bool:
+        """Whether the store at ``url`` has been created (the file holds its
+        namespace's tables), without creating the file or the tables."""
+        path, namespace, timeout, _, masked = parse_url(url)
+        if not os.path.isfile(path):
+            return False
+        try:
+            db = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True,
+                                 timeout=timeout)
+            try:
+                found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = ?", (f"{namespace}_orders",)).fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot read the store at {masked}: {error}") from None
+        return found is not None
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.url!r})"
