@@ -17,7 +17,7 @@ import promokit
 from promokit import Engine, OrderError, StoreError, StoreUnavailable
 from promokit.errors import CartError, RefundError
 from promokit.registry import Registry
-from promokit.stores import MemoryStore, Store, counter_keys
+from promokit.stores import Change, Delta, MemoryStore, Store, counter_keys
 from promokit.testing import Clock, Recorder, engine_from_toml
 
 SHOP = d11_shop(budget="1000.00", funding=True, flash_limits="stock = 3, per_customer = 1")
@@ -594,3 +594,52 @@ def test_a_cart_within_the_tolerance_is_priced_at_the_clock(store: Store) -> Non
     assert order.cart.now == clock() and order.result.total == D("80.00")
     clock.move(seconds=61)  # now 00:00:01 on the 12th: the campaign has ended
     assert engine.checkout(cart, "SO-2").result.reason("d11-20") == "ended"
+
+
+# -- a record that cannot be read never stops the others (issue 13, fault 1) ------------
+
+
+@EVERY_BACKEND
+def test_an_unreadable_reservation_is_quarantined_and_the_rest_expire(
+        shop: Callable[..., Engine], store: Store, clock: Clock, recorder: Recorder) -> None:
+    engine = shop()
+    good = engine.checkout(cart_of(*BASKET), "SO-good")
+    # Another writer left a lapsed reservation whose cart no engine can read (a line of
+    # 10^30 units), holding one unit of flash stock; and one not even JSON.
+    bad = json.loads(good.dumps())
+    bad["order_id"] = "SO-bad"
+    bad["cart"]["lines"][0]["quantity"] = 10**30
+    bad["holds"] = [["stock:flash", 1, 3]]
+    assert store.apply(Change(order_id="SO-bad", revision=0, status="reserved",
+                              body=json.dumps(bad), expires_at=clock().timestamp() - 1,
+                              deltas=(Delta("stock:flash", 1, 3),))).applied
+    assert store.apply(Change(order_id="SO-junk", revision=0, status="reserved",
+                              body="{not json", expires_at=clock().timestamp() - 1)).applied
+    assert counters(store, "stock:flash") == {"stock:flash": 2}
+    clock.move(minutes=16)  # SO-good lapses too
+    report = engine.orders.sweep_report()
+    assert report.expired == ("SO-good",)
+    assert dict(report.quarantined)["SO-bad"].endswith("gave back stock:flash 1")
+    assert "nothing was given back" in dict(report.quarantined)["SO-junk"]
+    assert counters(store, "stock:flash") == {"stock:flash": 0}
+    # soonest lapsed first: the two records, then the good order
+    assert [(e.kind, e.order_id) for e in recorder.orders if e.kind != "reserved"] == [
+        ("quarantined", "SO-bad"), ("quarantined", "SO-junk"), ("expired", "SO-good")]
+    assert engine.orders.sweep_report() == type(report)(expired=())  # never retried
+    assert store.order("SO-bad").status == "quarantined"  # type: ignore[union-attr]
+    with pytest.raises(OrderError, match="quarantined"):
+        engine.order("SO-bad")
+
+
+def test_releasing_an_unreadable_reservation_quarantines_it(
+        shop: Callable[..., Engine], store: Store, clock: Clock) -> None:
+    engine = shop()
+    assert store.apply(Change(order_id="SO-bad", revision=0, status="reserved",
+                              body='{"holds": [["stock:flash", 1, 3]]}',
+                              expires_at=clock().timestamp() + 60,
+                              deltas=(Delta("stock:flash", 1, 3),))).applied
+    with pytest.raises(OrderError, match="cannot be read; it was quarantined"):
+        engine.release("SO-bad")
+    assert counters(store, "stock:flash") == {"stock:flash": 0}
+    with pytest.raises(OrderError, match="was quarantined"):
+        engine.release("SO-bad")

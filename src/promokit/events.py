@@ -16,7 +16,9 @@ __all__ = ["Alert", "OrderEvent"]
 class OrderEvent:
     """An order changed state (``promokit_order_event``)."""
 
-    kind: Literal["reserved", "committed", "released", "expired", "refunded"]
+    kind: Literal["reserved", "committed", "released", "expired", "refunded", "quarantined"]
+    """``quarantined``: the stored record could not be read; what it held was given back
+    where it could be told (``detail`` says what was wrong and what was done)."""
     order_id: str
     customer: str | None
     at: datetime
@@ -25,12 +27,15 @@ class OrderEvent:
     refund_id: str | None = None
     amount: Decimal | None = None
     """For ``refunded``: the money paid back."""
+    detail: str | None = None
+    """For ``quarantined``: why the record could not be read, and what was given back."""
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "order_id": self.order_id, "customer": self.customer,
                 "at": self.at.isoformat(), "promotions": list(self.promotions),
                 "refund_id": self.refund_id,
-                "amount": str(self.amount) if self.amount is not None else None}
+                "amount": str(self.amount) if self.amount is not None else None,
+                "detail": self.detail}
 
 
 @attrs.frozen(kw_only=True)

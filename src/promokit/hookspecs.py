@@ -142,7 +142,8 @@ def promokit_evaluated(cart: Cart, result: PriceResult) -> None:
 @hookspec
 def promokit_order_event(event: OrderEvent) -> None:
     """Observe every change of an order's state: ``reserved``, ``committed``,
-    ``released``, ``expired`` and ``refunded``.
+    ``released``, ``expired``, ``refunded`` and ``quarantined`` (a stored record
+    that could not be read was set aside; ``event.detail`` says why).
 
     Called once per change, after the store applied it (a retried, idempotent
     call that changes nothing sends nothing). ``event`` is a frozen

@@ -26,7 +26,8 @@ __all__ = ["POLICIES", "Order", "Policy", "Recorded", "Refund", "Replay", "Statu
 
 Status = Literal["reserved", "committed", "released", "expired", "refunded"]
 """The life of an order: ``reserved`` → ``committed`` (→ ``refunded``), or
-``released`` / ``expired`` before payment."""
+``released`` / ``expired`` before payment. A stored record that cannot be read is
+set aside as ``quarantined`` (see :meth:`promokit.orders.Checkout.sweep`)."""
 Policy = Literal["proportional", "reevaluate"]
 """How a partial refund is worked out (see :meth:`promokit.Engine.refund`)."""
 POLICIES: tuple[Policy, ...] = ("proportional", "reevaluate")

@@ -196,12 +196,19 @@ def _sweep(shared: Shared, args: argparse.Namespace) -> int:
         campaigns = (shared.load(args.campaigns, registry) if args.campaigns
                      else parse_campaigns({"currency": "CNY"}, registry))
         engine = Engine(campaigns, registry=registry, store=store)
-        expired = []
-        while batch := engine.sweep(500):
-            expired.extend(batch)
+        expired: list[str] = []
+        quarantined: list[tuple[str, str]] = []
+        while True:
+            report = engine.orders.sweep_report(500)
+            expired.extend(report.expired)
+            quarantined.extend(report.quarantined)
+            if not report.expired and not report.quarantined:
+                break
         print(f"expired {len(expired)} reservation(s)" +
               (f": {', '.join(expired[:20])}{' …' if len(expired) > 20 else ''}"
                if expired else ""))
+        for order_id, detail in quarantined:
+            print(f"quarantined {order_id}: {detail}", file=sys.stderr)
     return 0
 
 

@@ -40,13 +40,13 @@ from ..events import OrderEvent
 from ..order import POLICIES, Order, Policy, Refund, Replay, Status
 from ..pricing import Known, Priced, Pricer
 from ..result import NotApplied, PriceResult
-from ..stores import Change, Delta, Expect, Outcome, Store
+from ..stores import Change, Delta, Expect, OrderRow, Outcome, Store
 from .alerts import alerts
 from .ledger import redemptions, reversals
 from .refunds import all_refunded, work_out
 from .replay import replay
 
-__all__ = ["DEFAULT_TOLERANCE", "DEFAULT_TTL", "MAX_ATTEMPTS", "Checkout"]
+__all__ = ["DEFAULT_TOLERANCE", "DEFAULT_TTL", "MAX_ATTEMPTS", "Checkout", "SweepReport"]
 
 #: Seconds a reservation lives unless committed.
 DEFAULT_TTL = 15 * 60
@@ -211,7 +211,7 @@ class Checkout:
         """Give back everything a reservation holds (the order was cancelled or not
         paid). Releasing a released or expired order returns it unchanged."""
         while True:
-            order = self._load(order_id)
+            order = self._load(order_id, quarantine=True)
             if order.status in ("released", "expired"):
                 return order
             if order.status != "reserved":
@@ -227,9 +227,19 @@ class Checkout:
     def sweep(self, limit: int = 100) -> list[str]:
         """Expire up to ``limit`` lapsed reservations, giving back what they held; the
         ids of the orders it expired. Checkout calls it when a counter refuses;
-        a shop may also run it periodically (``promokit sweep``)."""
+        a shop may also run it periodically (``promokit sweep``). A record that
+        cannot be read is quarantined, never retried (see :meth:`sweep_report`)."""
+        return list(self.sweep_report(limit).expired)
+
+    def sweep_report(self, limit: int = 100) -> SweepReport:
+        """:meth:`sweep`, saying also which lapsed records could not be read. Such a
+        record never stops the others: it is set aside as ``quarantined`` (its
+        expiry cleared, so it is not looked at again), what it held is given back
+        if its holds can still be read, and observers hear a ``quarantined`` order
+        event saying why."""
         now = self._now()
-        expired = []
+        expired: list[str] = []
+        quarantined: list[tuple[str, str]] = []
         for order_id in self.store.expired(now.timestamp(), limit):
             if order_id.startswith("game:"):
                 if self.expire_row(order_id):
@@ -238,10 +248,40 @@ class Checkout:
             row = self.store.order(order_id)
             if row is None or row.status != "reserved":
                 continue
-            order = Order.loads(row.body, row.revision)
+            try:
+                order = Order.loads(row.body, row.revision)
+            except Exception as error:  # a record that cannot be read: set it aside
+                detail = self._quarantine(row, error, now)
+                if detail is not None:
+                    quarantined.append((order_id, detail))
+                continue
             if self._expire(order, now):
                 expired.append(order_id)
-        return expired
+        return SweepReport(expired=tuple(expired), quarantined=tuple(quarantined))
+
+    def _quarantine(self, row: OrderRow, error: Exception, now: datetime) -> str | None:
+        """Set an unreadable record aside, giving back the counters it holds if they
+        can be read; what was done, or ``None`` if another process did it first."""
+        why = f"unreadable ({type(error).__name__}: {str(error)[:500]})"
+        holds = _readable_holds(row.body)
+        if holds is None:
+            deltas: tuple[Delta, ...] = ()
+            detail = (f"{why}; its holds could not be read either, so nothing was given "
+                      "back: check the counters by hand")
+        else:
+            deltas = tuple(Delta(key, -amount) for key, amount in holds if amount)
+            detail = f"{why}; gave back " + (", ".join(f"{d.key} {-d.amount}" for d in deltas)
+                                             or "nothing")
+        body = json.dumps({"quarantined": {"at": now.isoformat(), "detail": detail},
+                           "record": row.body}, ensure_ascii=False)
+        outcome = self._apply(Change(order_id=row.order_id, revision=row.revision,
+                                     status="quarantined", body=body, deltas=deltas))
+        if not outcome.applied:
+            return None
+        self.hooks.order_event(OrderEvent(kind="quarantined", order_id=row.order_id,
+                                          customer=None, at=now, promotions=(),
+                                          detail=detail))
+        return detail
 
     def _expire(self, order: Order, now: datetime) -> bool:
         done = attrs.evolve(order, status="expired", revision=order.revision + 1,
@@ -333,11 +373,33 @@ class Checkout:
         return replay(self.pricer, self._load(order_id))
 
     def order(self, order_id: str) -> Order | None:
-        """The stored order, or ``None``."""
+        """The stored order, or ``None``; :class:`~promokit.errors.OrderError` if its
+        record cannot be read (a quarantined one, or one that a sweep would set
+        aside)."""
         row = self.store.order(order_id)
-        return Order.loads(row.body, row.revision) if row is not None else None
+        if row is None:
+            return None
+        if row.status == "quarantined":
+            raise OrderError(f"order {order_id!r} was quarantined: its record could not be "
+                             "read", order_id=order_id)
+        try:
+            return Order.loads(row.body, row.revision)
+        except Exception as error:
+            raise OrderError(f"order {order_id!r} cannot be read ({type(error).__name__}: "
+                             f"{str(error)[:500]})", order_id=order_id) from error
 
-    def _load(self, order_id: str) -> Order:
+    def _load(self, order_id: str, *, quarantine: bool = False) -> Order:
+        """The stored order; with ``quarantine``, a reserved record that cannot be read
+        is set aside (what it held given back) before the OrderError."""
+        row = self.store.order(order_id) if quarantine else None
+        if row is not None and row.status == "reserved":
+            try:
+                Order.loads(row.body, row.revision)
+            except Exception as error:
+                detail = self._quarantine(row, error, self._now())
+                raise OrderError(f"order {order_id!r} cannot be read; it was quarantined"
+                                 + (f": {detail}" if detail else ""),
+                                 order_id=order_id) from error
         order = self.order(order_id)
         if order is None:
             raise OrderError(f"no order {order_id!r} in the store at {self.store.url}",
@@ -382,6 +444,28 @@ class Checkout:
             kind=kind, order_id=order.order_id, customer=order.cart.customer.id, at=at,
             promotions=tuple(u.promotion for u in order.uses), refund_id=refund_id,
             amount=amount))
+
+
+@attrs.frozen
+class SweepReport:
+    """What one :meth:`Checkout.sweep_report` did: the orders it expired, and the
+    unreadable records it quarantined with what it did about each."""
+
+    expired: tuple[str, ...]
+    quarantined: tuple[tuple[str, str], ...] = ()
+
+
+def _readable_holds(body: str) -> list[tuple[str, int]] | None:
+    """The ``(counter, amount)`` an unreadable order record holds, if at least that can
+    be read from it; ``None`` otherwise."""
+    try:
+        rows = json.loads(body)["holds"]
+        holds = [(key, amount) for key, amount, _ in rows]
+    except Exception:
+        return None
+    if all(isinstance(key, str) and type(amount) is int for key, amount in holds):
+        return holds
+    return None
 
 
 def _check_id(what: str, value: object) -> None:
