@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import functools
 import sqlite3
 import sys
@@ -72,6 +73,8 @@ WARMUP = 20
 #: Far more than a run can sell: the sale never runs out while timed.
 STOCK = 10_000_000
 NOW = "2026-11-11T00:30:00+08:00"
+# Checkout trusts the engine's clock, not the cart's now: the engine is held at NOW.
+AT_NOW = dt.datetime.fromisoformat(NOW)
 
 CAMPAIGN = f'''
 currency = "CNY"
@@ -250,7 +253,7 @@ def run_share(place: Place, mode: str, worker: int, start_at: float, seconds: fl
             if store is None:
                 store = open_store(place.url)
                 stack.callback(store.close)
-            engine: Engine = engine_from_toml(CAMPAIGN, store=store)
+            engine: Engine = engine_from_toml(CAMPAIGN, store=store, clock=lambda: AT_NOW)
             commit = mode == "checkout+commit"
             if mode == "write":
                 order = _writer(engine, prefix, counter)
@@ -281,7 +284,7 @@ def _writer(engine: Engine, prefix: str, counter: Iterator[int]) -> Callable[[],
     template = f"{prefix}-template"
     # The order as checkout writes it, made on a memory store: the cell's is untouched;
     # and the counter ranges its first pricing sends (checkout's, with nothing known).
-    shop = engine_from_toml(CAMPAIGN)
+    shop = engine_from_toml(CAMPAIGN, clock=lambda: AT_NOW)
     model = shop.checkout(cart(template), f"SO-{template}")
     body = model.dumps()
     deltas = [(d.key, d.amount, d.limit) for d in model.holds]
