@@ -4,6 +4,7 @@ amounts. The flows run on every store backend; the single-process details on mem
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -228,9 +229,46 @@ def test_order_operations_on_unknown_or_wrong_orders(shop: Callable[..., Engine]
     engine.commit("SO-1")
     with pytest.raises(OrderError, match="refund it instead"):
         engine.release("SO-1")
-    for bad in ("", "   ", "x" * 201):
-        with pytest.raises(OrderError, match="order_id must be"):
+    for bad, why in (("", "must be a non-empty string"), ("   ", "must be a non-empty string"),
+                     ("x" * 201, "is 201 characters long; at most 200"),
+                     ("SO-\x1b[2J", "holds a control character"),
+                     ("SO-\x00", "holds a control character"),
+                     ("game:pin:group:abc", "kept for games' own records")):
+        with pytest.raises(OrderError, match=re.escape(why)):
             engine.checkout(cart_of(*BASKET), bad)
+    with pytest.raises(OrderError, match="refund_id 'RF\\\\x00' holds a control character"):
+        engine.refund("SO-1", "RF\x00")
+
+
+@EVERY_BACKEND
+def test_ids_with_the_separators_of_keys_and_entry_ids_name_nothing_else(
+        shop: Callable[..., Engine], store: Store) -> None:
+    """Keys and ledger entry ids are built from escaped parts (``stores.key_part``): a
+    refund id ``r``, refund ids that spell another order's entries, and a customer
+    ``alice:d:2026-11-11`` beside alice's daily counter are all told apart."""
+    engine = shop(d11_shop(flash_limits="per_customer = 5, per_customer_daily = 1"))
+    # Refund id "r" (its reversals were once named like the order's redemptions), and
+    # refunds "x:r" of "A" and "r:r" of "B" beside orders "A:x" and "B:f:r".
+    for order_id, customer, refund_id in (("SO-1", "c1", "r"), ("A", "ann", "x:r"),
+                                          ("B", "bea", "r:r")):
+        engine.checkout(cart_of(*BASKET, customer=customer), order_id)
+        engine.commit(order_id)
+        engine.refund(order_id, refund_id)
+    for order_id, customer in (("A:x", "bob"), ("B:f:r", "ben")):
+        engine.checkout(cart_of(*BASKET, customer=customer), order_id)
+        assert engine.commit(order_id).status == "committed"
+    ids = [entry.entry_id for entry in store.ledger()]
+    # 5 orders × 2 redemptions (flash, d11-300-50), 3 full refunds × 2 reversals.
+    assert len(ids) == len(set(ids)) == 16, ids
+    # Flash, one BLENDER a day and five in all per customer. The customer whose id
+    # spells alice's daily key buys first; alice has not bought today, and may.
+    blender = ("l1", "BLENDER", 1, "199.00")
+    for customer in ("alice:d:2026-11-11", "alice", "alice%3Ad%3A2026-11-11"):
+        order = engine.checkout(cart_of(blender, customer=customer), f"SO-{customer}")
+        assert [a.promotion for a in order.result.applied] == ["flash"], customer
+    again = engine.checkout(cart_of(blender, customer="alice"), "SO-alice-2")
+    assert [(n.promotion, n.reason) for n in again.result.not_applied] == [
+        ("d11-300-50", "below_threshold"), ("flash", "limit_reached")]
 
 
 # -- refunds ----------------------------------------------------------------------------

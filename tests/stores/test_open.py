@@ -1,7 +1,8 @@
-"""Opening stores by URL, and store backends from plugins."""
+"""Opening stores by URL, store backends from plugins, and the keys stores share."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import pytest
 import promokit
 from promokit import Engine, PluginError, StoreError, StoreURLError, open_store
 from promokit.registry import Registry
-from promokit.stores import Change, MemoryStore, NoStore, StoreBackend, parse_store_url
+from promokit.stores import (
+    Change,
+    MemoryStore,
+    NoStore,
+    StoreBackend,
+    counter_keys,
+    key_part,
+    parse_store_url,
+)
 from promokit.testing import cart, engine_from_toml
 
 
@@ -116,3 +125,14 @@ def test_an_engine_without_a_store_prices_but_refuses_to_write() -> None:
     with pytest.raises(StoreError, match="this engine has no store"):
         engine.games["g"].open()
     assert Engine(engine.campaigns).store.url == "none (no store given)"
+
+
+def test_keys_escape_their_parts_so_no_id_names_another_key() -> None:
+    day = date(2026, 11, 11)
+    assert key_part("alice:d:2026-11-11") == "alice%3Ad%3A2026-11-11"
+    assert key_part("100%:x") == "100%25%3Ax"
+    assert counter_keys.customer_uses("flash", "alice:d:2026-11-11") \
+        != counter_keys.customer_daily_uses("flash", "alice", day)
+    assert counter_keys.customer_uses("flash", "alice%3Ad%3A2026-11-11") \
+        != counter_keys.customer_uses("flash", "alice:d:2026-11-11")
+    assert counter_keys.stock("campaign:d11") != counter_keys.stock("campaign") + ":d11"

@@ -33,6 +33,7 @@ from ..money import Currency
 from ..order import Order, Refund
 from ..params import Params
 from ..stores.base import Change, Delta, JournalEntry, OrderRow, Store
+from ..stores.keys import key_part
 from ..terms import Funding, Schedule, Scope
 from ..text import Text
 from .audit import DrawLog, commitment, new_seed
@@ -258,8 +259,10 @@ class Game:
     # -- state -------------------------------------------------------------------
 
     def row_id(self, *parts: str) -> str:
-        """A row of this game: ``game:<id>:<part>:<part>…``."""
-        return ":".join(("game", self.id, *parts))
+        """A row (or counter) of this game: ``game:<id>:<part>:<part>…``, each part
+        escaped with :func:`~promokit.stores.key_part`, so a customer id holding
+        colons cannot name another row."""
+        return ":".join(("game", self.id, *(key_part(part) for part in parts)))
 
     def read(self, row_id: str) -> tuple[int, dict[str, Any] | None]:
         """The row's revision and JSON body (``0, None`` if it does not exist)."""

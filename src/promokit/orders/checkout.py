@@ -37,6 +37,7 @@ from ..campaign_set import CampaignSet
 from ..cart import Cart
 from ..errors import CartError, OrderError, Problem, RefundError, StoreError, StoreUnavailable
 from ..events import OrderEvent
+from ..inputs import InputLimits, bad_identifier
 from ..order import POLICIES, Order, Policy, Refund, Replay, Status
 from ..pricing import Known, Priced, Pricer
 from ..result import NotApplied, PriceResult
@@ -107,7 +108,7 @@ class Checkout:
         reserves twice: a repeat returns the first order, and an order id reused
         for another cart is an :class:`~promokit.errors.OrderError`.
         """
-        _check_id("order_id", order_id)
+        _check_id("order_id", order_id, self.pricer.setup.limits)
         cart = self.pricer.read_cart(cart)
         ttl = self.ttl if ttl is None else ttl
         if not ttl > 0:
@@ -319,7 +320,7 @@ class Checkout:
         refund; reused with other units it is an
         :class:`~promokit.errors.OrderError`.
         """
-        _check_id("refund_id", refund_id)
+        _check_id("refund_id", refund_id, self.pricer.setup.limits)
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         while True:
@@ -468,10 +469,18 @@ def _readable_holds(body: str) -> list[tuple[str, int]] | None:
     return None
 
 
-def _check_id(what: str, value: object) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        raise OrderError(f"{what} must be a non-empty string of at most 200 characters, "
-                         f"not {value!r}", order_id=str(value))
+def _check_id(what: str, value: object, limits: InputLimits) -> None:
+    """Refuse an order or refund id the store could not keep apart from others: not a
+    string, blank, too long, holding control characters, or (an order id) in the
+    ``game:`` namespace that games' rows live in."""
+    if not isinstance(value, str) or not value.strip():
+        raise OrderError(f"{what} must be a non-empty string, not {value!r}",
+                         order_id=str(value))
+    problem = bad_identifier(value, limits)
+    if problem is None and what == "order_id" and value.startswith("game:"):
+        problem = "starts with 'game:', which is kept for games' own records"
+    if problem is not None:
+        raise OrderError(f"{what} {value!r} {problem}", order_id=value)
 
 
 def _hash(data: Mapping[str, Any]) -> str:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from ..allocation import allocate
 from ..money import Currency
 from ..order import Order, Refund
-from ..stores import LedgerEntry
+from ..stores import LedgerEntry, key_part
 
 __all__ = ["CSV_COLUMNS", "ledger_csv", "ledger_jsonl", "redemptions", "reversals"]
 
@@ -62,7 +62,7 @@ def redemptions(order: Order, at: datetime, money: Currency) -> tuple[LedgerEntr
     for number, use in enumerate(order.uses):
         item = applied.get(use.promotion)
         entries.append(LedgerEntry(
-            entry_id=f"{order.order_id}:r:{number}", order_id=order.order_id,
+            entry_id=f"{key_part(order.order_id)}:r:{number}", order_id=order.order_id,
             kind="redemption", promotion=use.promotion, campaign=use.campaign,
             customer=order.cart.customer.id, currency=order.result.currency,
             amount=money.to_decimal(use.amount),
@@ -93,7 +93,7 @@ def reversals(order: Order, refund: Refund, money: Currency) -> tuple[LedgerEntr
         touched = {line.id for line in order.result.lines
                    if any(d.promotion == promotion for d in line.discounts)}
         entries.append(LedgerEntry(
-            entry_id=f"{order.order_id}:{refund.refund_id}:{number}",
+            entry_id=f"{key_part(order.order_id)}:f:{key_part(refund.refund_id)}:{number}",
             order_id=order.order_id, kind="reversal", promotion=promotion,
             campaign=use.campaign if use else None, customer=order.cart.customer.id,
             currency=order.result.currency, amount=-amount, funding=funding,

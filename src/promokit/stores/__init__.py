@@ -28,7 +28,7 @@ from .base import (
     Store,
     StoreBackend,
 )
-from .keys import counter_keys
+from .keys import counter_keys, key_part
 from .memory import MemoryStore
 from .url import StoreURL, parse_store_url
 
@@ -48,5 +48,6 @@ __all__ = [
     "StoreBackend",
     "StoreURL",
     "counter_keys",
+    "key_part",
     "parse_store_url",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from promokit.stores import key_part
+
 #: A bargain id: ``<game id>.<code>``, the code 16 hex digits.
 BARGAIN_ID = re.compile(r"^(?P<game>[A-Za-z0-9_-]+)\.(?P<code>[0-9a-f]{16})$")
 
@@ -18,4 +20,6 @@ def bargain_code(game_id: str, bargain_id: str | None) -> str | None:
 
 
 def bargain_key(game_id: str, code: str, *parts: str) -> str:
-    return ":".join(("game", game_id, "bargain", code, *parts))
+    """A counter of one bargain: ``game:<game>:bargain:<code>:<part>…``, the parts
+    escaped (a part may be a customer id)."""
+    return ":".join(("game", game_id, "bargain", code, *(key_part(part) for part in parts)))

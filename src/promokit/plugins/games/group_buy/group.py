@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from promokit.stores import key_part
+
 #: Hex digits of a group code (derived from the leader's order id).
 CODE_LENGTH = 12
 _CODE = re.compile(f"[0-9a-f]{{{CODE_LENGTH}}}")
@@ -115,7 +117,7 @@ class Keys:
         return f"{self.row(code)}:closed"
 
     def member(self, code: str, customer: str) -> str:
-        return f"{self.row(code)}:member:{customer}"
+        return f"{self.row(code)}:member:{key_part(customer)}"
 
     def groups(self, customer: str) -> str:
-        return f"game:{self.game}:groups:{customer}"
+        return f"game:{self.game}:groups:{key_part(customer)}"
