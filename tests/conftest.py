@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -69,7 +69,8 @@ def demo_steps(out: str) -> dict[str, str]:
 #
 # Redis and PostgreSQL tests use PROMOKIT_REDIS_URL and PROMOKIT_POSTGRES_URL (defaults:
 # the local servers). Each test gets its own namespace and drops it afterwards. Where a
-# server is not reachable the tests skip, saying why; under CI (CI=true) they fail.
+# server is not reachable the tests skip, saying why; under CI (CI=true), or when
+# PROMOKIT_REQUIRE_STORES=1 (tox's redis and postgres envs), they fail.
 
 REDIS_URL = os.environ.get("PROMOKIT_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("PROMOKIT_POSTGRES_URL",
@@ -92,9 +93,18 @@ def _unreachable(what: str, url: str, module: str) -> None:
         except OSError as error:
             why = f"{what} at {parts.hostname}:{parts.port} is not reachable ({error})"
     if why is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why}; CI must run the {what} tests", pytrace=False)
-        pytest.skip(why)
+        missing_service(what, why)
+
+
+def missing_service(what: str, why: str) -> NoReturn:
+    """Skip the test for ``why``, or fail it where the store tests must run (CI=true,
+    PROMOKIT_REQUIRE_STORES=1)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why}; CI must run the {what} tests", pytrace=False)
+    if os.environ.get("PROMOKIT_REQUIRE_STORES") == "1":
+        pytest.fail(f"{why}; PROMOKIT_REQUIRE_STORES=1 asks for the {what} tests",
+                    pytrace=False)
+    pytest.skip(why)
 
 
 def with_namespace(url: str, namespace: str) -> str:

@@ -24,6 +24,7 @@ pytest.importorskip("psycopg", reason="the PostgreSQL tests need psycopg "
                     "(pip install -e '.[test]')")
 
 import psycopg
+from conftest import missing_service
 
 from promokit import open_store
 from promokit.errors import StoreError, StoreUnavailable, StoreURLError
@@ -49,10 +50,8 @@ def server() -> str:
     try:
         psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
     except psycopg.Error as error:
-        why = f"PostgreSQL at {POSTGRES_URL} is not reachable ({error})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why}; CI must run the PostgreSQL tests", pytrace=False)
-        pytest.skip(why)
+        missing_service("PostgreSQL", f"PostgreSQL at {POSTGRES_URL} is not reachable "
+                                      f"({error})")
     return POSTGRES_URL
 
 

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import missing_service
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,10 +54,8 @@ def _reachable() -> None:
         socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379),
                                  timeout=2).close()
     except OSError as error:
-        why = f"Redis at {parts.hostname}:{parts.port} is not reachable ({error})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{why}; CI must run the Redis tests", pytrace=False)
-        pytest.skip(why)
+        missing_service("Redis", f"Redis at {parts.hostname}:{parts.port} is not reachable "
+                                 f"({error})")
 
 
 def _url(namespace: str, **options: str) -> str:
