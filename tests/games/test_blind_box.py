@@ -25,6 +25,7 @@ from promokit.cli import main
 from promokit.errors import ConfigError, GameError
 from promokit.gameplay import verify_log
 from promokit.games import DrawLog, commitment
+from promokit.games.audit import entry_hash
 from promokit.plugins.games.blind_box import BlindBox, BlindBoxGame
 from promokit.registry import Registry
 from promokit.testing import Clock, Recorder, campaigns_from_toml, engine_from_toml
@@ -295,8 +296,10 @@ def test_a_draw_is_the_digest_of_seed_client_seed_nonce_and_config() -> None:
     b = [again.draw(who("c1"), client_seed="lucky") for _ in range(20)]
     assert [d.item.id for d in a] == [d.item.id for d in b]
     assert [d.nonce for d in a] == list(range(1, 21))
-    default = first.draw(who("c2"))
-    assert default.client_seed == "c2" and default.nonce == 1
+    default = first.draw(who("c2"))  # no client seed: the hash of the log before it
+    log = first.draw_log()
+    assert log.entries[-1]["client_seed"] is None and default.nonce == 1
+    assert default.client_seed == log.entries[-1]["prev"] == entry_hash(log.entries[-2])
     assert default.to_json()["price"] == "59.00"
 
 
@@ -386,7 +389,7 @@ def test_probabilities_come_from_the_counts_that_remain() -> None:
     assert [i["percent"] for i in data["items"]] == ["33.33", "50.00", "16.67"]
     assert [i["probability"] for i in data["items"]] == ["1/3", "1/2", "1/6"]
     zh = game.disclosure("zh-CN")
-    assert "目前剩餘6盒" in zh and "概率33.33%（1/3）" in zh and "剩餘2個" in zh
+    assert "目前剩余6盒" in zh and "概率33.33%（1/3）" in zh and "剩余2个" in zh
 
 
 def test_real_draws_move_the_odds() -> None:
@@ -648,7 +651,8 @@ def test_tampering_with_a_finite_log_fails(tamper: str) -> None:
         log = tampered(log, 3, price="1.00")
     report = verify_log(log, registry)
     assert not report.ok, tamper
-    assert all(p.startswith("draw ") or "commitment" in p for p in report.problems)
+    assert all(p.startswith(("draw ", "the header says ", "the header's head "))
+               or "commitment" in p for p in report.problems)
 
 
 def test_a_pool_item_over_its_quantity_fails_verification() -> None:
@@ -674,6 +678,89 @@ def test_tampering_with_a_fixed_log_fails() -> None:
     assert any(p.startswith("draw 3:") for p in broken.problems)
 
 
+def forged(log: DrawLog, entries: list[dict[str, Any]]) -> DrawLog:
+    """A forger who knows the scheme: positions renumbered, the chain and the header's
+    count and head recomputed to fit ``entries``."""
+    previous = log.commitment
+    for position, entry in enumerate(entries, 1):
+        entry.update(position=position, prev=previous)
+        previous = entry_hash(entry)
+    return attrs.evolve(log, entries=tuple(entries), draws=len(entries), head=previous)
+
+
+def test_a_fixed_pool_log_missing_a_customers_last_box_fails() -> None:
+    """Fault: a fixed pool's log with a customer's last draw removed verified (their
+    nonces still ran 1, 2, 3 …, and a fixed pool counts nothing)."""
+    log, registry = revealed_log(FIXED, "molly", 12)
+    last = max(n for n, e in enumerate(log.entries, 1) if e["customer"] == "c1")
+    assert last < len(log.entries)
+    cut = [dict(e) for n, e in enumerate(log.entries, 1) if n != last]
+    problems = verify_log(attrs.evolve(log, entries=tuple(cut)), registry).problems
+    assert f"draw {last}: position {last + 1} logged, but it is entry {last} of the log " \
+           "(positions go 1, 2, 3 … in log order)" in problems
+    assert "the header says 12 draw(s), the log holds 11" in problems
+    # renumbered and re-chained, the log holds together; the published count and head
+    # (the reveal's) do not
+    rewritten = forged(log, cut)
+    assert verify_log(rewritten, registry).ok
+    report = verify_log(rewritten, registry, draws=log.draws, head=log.head)
+    assert report.problems == (
+        "the reveal published 12 draw(s), the log holds 11",
+        f"the reveal published the head {str(log.head)[:12]}…, the log ends at "
+        f"{str(rewritten.head)[:12]}…")
+
+
+def test_a_reordered_fixed_pool_log_fails() -> None:
+    """Fault: a fixed pool's log reordered (each customer's draws kept in their order)
+    verified."""
+    log, registry = revealed_log(FIXED, "molly", 12)
+    by_customer = sorted((dict(e) for e in log.entries), key=lambda e: e["customer"])
+    assert [e["customer"] for e in by_customer] != [e["customer"] for e in log.entries]
+    problems = verify_log(attrs.evolve(log, entries=tuple(by_customer)), registry).problems
+    assert any("logged, but it is entry 2 of the log" in p for p in problems)
+    assert any(p.startswith("draw 2: prev ") for p in problems)
+    # renumbered and re-chained: the head is not the published one
+    rewritten = forged(log, by_customer)
+    assert not verify_log(rewritten, registry, draws=log.draws, head=log.head).ok
+
+
+def test_a_default_draw_depends_on_the_log_before_it_not_on_the_customer_id() -> None:
+    """Fault: the default client seed was the customer's id, known before the
+    commitment, so a server could grind its seed to favour a chosen customer. Now a
+    draw without a client seed uses the hash of the log before it: the same seed,
+    customer and nonce give another digest after other draws."""
+    draws = []
+    for first in ("c7", "c8", "c9"):
+        game = box(build(FIXED), "molly")
+        game.open(seed=SEED)
+        game.draw(who(first), client_seed="theirs")
+        draws.append(game.draw(who("c1")))
+    assert len({d.digest for d in draws}) == 3
+    assert {d.nonce for d in draws} == {1} and "c1" not in {d.client_seed for d in draws}
+    own = box(build(FIXED), "molly")
+    own.open(seed=SEED)
+    own.draw(who("c7"), client_seed="theirs")
+    mine = own.draw(who("c1"), client_seed="chosen after the commitment")
+    assert mine.client_seed == "chosen after the commitment" and mine.position == 2
+    assert mine.receipt == entry_hash(own.draw_log().entries[1])
+
+
+@pytest.mark.parametrize(("pool", "key"), [("fixed", "weight"), ("finite", "quantity")])
+def test_weights_or_quantities_adding_up_past_the_bound_do_not_load(pool: str,
+                                                                    key: str) -> None:
+    """Fault: weights adding up past 2⁶⁴ loaded and skewed the probabilities."""
+    text = FIXED if pool == "fixed" else FINITE
+    big = {"fixed": ("weight = 60", "weight = 30"), "finite": ("quantity = 5", "quantity = 3")}
+    first, second = big[pool]
+    text = text.replace(first, f"{key} = 600000000000000").replace(
+        second, f"{key} = 500000000000000")
+    total = 1_100_000_000_000_000 + (10 if pool == "fixed" else 2)
+    assert problems_of(text) == [
+        f"game[0].items: the items' {key}s add up to {total:,}, more than "
+        "1,000,000,000,000,000: a draw picks ⌊u·W/2⁶⁴⌋ among the total W, which must stay "
+        "at most that for every item to get its share"]
+
+
 # -- disclosure -------------------------------------------------------------------------------
 
 
@@ -685,12 +772,12 @@ def test_the_disclosure_in_both_languages() -> None:
     zh = game.disclosure("zh-CN")
     for part in ("「星座系列」盲盒", "每盒¥59.00", "固定概率",
                  "【普通款】白羊座：概率60.00%（3/5）",
-                 "市場價值¥59.00", "【稀有款】金色獅子：概率9.00%（9/100）",
-                 "【隱藏款】隱藏款：概率1.00%（1/100），市場價值¥899.00",
+                 "市场价值¥59.00", "【稀有款】金色獅子：概率9.00%（9/100）",
+                 "【隱藏款】隐藏款：概率1.00%（1/100），市场价值¥899.00",
                  "普通款 90.00%、稀有款 9.00%、隱藏款 1.00%", "¥59.00至¥899.00",
-                 "保底：每位顧客連續10次抽取中至少得到一個稀有款或更稀有款式",
-                 "最多5盒", "最多消費¥300.00", "不向未滿8周歲者銷售；未滿18周歲者須經監護人同意",
-                 "主辦方：泡泡商店，客服 400-800-1234", "HMAC-SHA256", "活動時間：2026年11月11日"):
+                 "保底：每位顾客连续10次抽取中至少得到一个稀有款或更稀有款式",
+                 "最多5盒", "最多消费¥300.00", "不向未满8周岁者销售；未满18周岁者须经监护人同意",
+                 "主办方：泡泡商店，客服 400-800-1234", "HMAC-SHA256", "活动时间：2026年11月11日"):
         assert part in zh, part
     assert "月亮女神" not in zh  # the hidden item keeps its secret
     en = game.disclosure("en")
@@ -708,13 +795,13 @@ def test_the_disclosure_in_both_languages() -> None:
 def test_the_finite_disclosure_tells_quantities_last_prize_and_what_is_left() -> None:
     game = box(build(FINITE), "ichiban")
     zh = game.disclosure("zh-CN")
-    for part in ("共發售10盒", "抽出不放回", "目前剩餘10盒", "限量5個", "剩餘5個",
-                 "最後賞：抽出盒池最後一盒者另得「最後賞大公仔」（市場價值¥1,200.00）"):
+    for part in ("共发售10盒", "抽出不放回", "目前剩余10盒", "限量5个", "剩余5个",
+                 "最后赏：抽出盒池最后一盒者另得「最後賞大公仔」（市场价值¥1,200.00）"):
         assert part in zh, part
     game.open(seed=SEED)
     for _ in range(3):
         game.draw(who("c1"))
-    assert "目前剩餘7盒" in game.disclosure("zh-CN")
+    assert "目前剩余7盒" in game.disclosure("zh-CN")
     assert "7 left now" in game.disclosure("en")
     spec = game.spec
     static = spec.kind_impl.disclosure(spec, __import__("promokit.text").text.Text("en"))

@@ -11,11 +11,17 @@ customers on a pool of 60 boxes, all starting together. Asserted exactly:
 - the last prize goes once, to the draw that emptied the pool;
 - every customer's nonces are 1 … n, and after the reveal the log verifies.
 
+A fixed pool drawn the same way (120 boxes): every draw logs its real position,
+1 … 120 in journal order, the one its drawer was told, each entry's ``prev`` is
+the hash of the one before, and the log verifies against the published count and
+head.
+
 Memory stores are left out: they cannot be shared across processes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
@@ -31,6 +37,7 @@ from concurrency_kit import BACKENDS, DEADLINE, PROCESSES, THREADS
 from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.gameplay import verify_log
+from promokit.games.canonical import canonical_json
 from promokit.plugins.games.blind_box import BlindBoxGame
 from promokit.stores import Store
 from promokit.testing import engine_from_toml
@@ -68,6 +75,11 @@ pity = {tier = "rare", within = 4}
 '''
 
 
+FIXED = POOL.replace('pool = "finite"', 'pool = "fixed"').replace("quantity", "weight").replace(
+    'last_prize = {name = "全套簽名版", value = "2000.00"}\n', "").replace(
+    'id = "zodiac"', 'id = "fixed"')
+
+
 def _draw(game: BlindBoxGame, customer: str) -> dict[str, Any]:
     try:
         draw = game.draw(Customer(id=customer))
@@ -82,6 +94,15 @@ def _work(url: str, lanes: list[list[str]]) -> list[dict[str, Any]]:
     with kit.open_engine(url, POOL, clock=lambda: datetime(
             2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai"))) as engine:
         game = kit.game_of(engine, "zodiac", BlindBoxGame)
+        kit.start_together(DEADLINE)
+        return kit.run_lanes(lanes, lambda customer: _draw(game, customer), DEADLINE)
+
+
+def _work_fixed(url: str, lanes: list[list[str]]) -> list[dict[str, Any]]:
+    """One app server drawing from the fixed pool."""
+    with kit.open_engine(url, FIXED, clock=lambda: datetime(
+            2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai"))) as engine:
+        game = kit.game_of(engine, "fixed", BlindBoxGame)
         kit.start_together(DEADLINE)
         return kit.run_lanes(lanes, lambda customer: _draw(game, customer), DEADLINE)
 
@@ -127,3 +148,34 @@ def test_a_finite_pool_drawn_by_many_processes(pool: kit.WorkerPool, store_url: 
     game.reveal()
     report = verify_log(game.draw_log(), engine.registry)
     assert report.ok and report.draws == 60, report.problems
+
+
+@BACKENDS
+def test_a_fixed_pool_logs_every_draw_at_its_real_position(
+        pool: kit.WorkerPool, store_url: str, store: Store) -> None:
+    engine = engine_from_toml(FIXED, store=store, clock=lambda: datetime(
+        2026, 11, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+    game = kit.game_of(engine, "fixed", BlindBoxGame)
+    game.open(seed=SEED)
+    draws = [f"c{n % CUSTOMERS:02d}" for n in range(120)]
+    lanes = [draws[lane::PROCESSES * THREADS] for lane in range(PROCESSES * THREADS)]
+    results = kit.flat(pool.run_all(_work_fixed, lanes, store_url))
+
+    assert all("refused" not in r for r in results) and len(results) == 120
+    assert len({r["pid"] for r in results}) > 1
+    journal = [(sequence, json.loads(body))
+               for sequence, body in store.journal("game:fixed:draws")]
+    assert [e["position"] for _, e in journal] == [seq for seq, _ in journal] == list(
+        range(1, 121))
+    told = {r["position"]: r for r in results}
+    previous = game.commitment()
+    for _, entry in journal:
+        assert entry["prev"] == previous
+        previous = hashlib.sha256(canonical_json(entry).encode()).hexdigest()
+        assert (told[entry["position"]]["receipt"], told[entry["position"]]["customer"]) == (
+            previous, entry["customer"])
+
+    game.reveal()
+    assert (game.total_draws(), game.head()) == (120, previous)
+    report = verify_log(game.draw_log(), engine.registry, draws=120, head=previous)
+    assert report.ok, report.problems[:5]

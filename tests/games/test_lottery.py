@@ -107,6 +107,13 @@ def one_prize(weight: int = 1_000_000, stock: int = 2, **extra: Any) -> dict[str
     return table
 
 
+def default_prev(entry: Mapping[str, Any]) -> str:
+    """The hash of a log entry: SHA-256 of its canonical JSON (its keys are ASCII and it
+    holds no float, so sorted compact JSON is canonical)."""
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def revealed_log(game: LotteryGame) -> DrawLog:
     game.reveal()
     return game.draw_log()
@@ -311,7 +318,12 @@ def test_a_client_seed_is_checked_and_logged() -> None:
     draw = game.draw("c1", client_seed="我的幸運種子")
     assert (draw.client_seed, draw.nonce) == ("我的幸運種子", 1)
     assert entries_of(game)[0]["client_seed"] == "我的幸運種子"
-    assert game.draw("c2").client_seed == "c2"  # the default: the customer id
+    # without one, the draw uses the hash of the log before it, not the customer's id:
+    # nothing the server knew when it committed to its seed
+    default = game.draw("c2")
+    first, second = entries_of(game)
+    assert second["client_seed"] is None and default.client_seed == second["prev"] != "c2"
+    assert second["prev"] == default_prev(first)
 
 
 # -- daily limits and tickets ------------------------------------------------------------------
@@ -404,11 +416,12 @@ def test_a_locked_prize_falls_back_until_the_game_has_had_its_draws() -> None:
     game.open(seed=SEED)
     draws = [game.draw(f"c{n}") for n in range(1, 6)]
     assert [d.drawn for d in draws] == ["gold"] * 5
-    # draws 1–3 see 0, 1, 2 earlier draws (< 3): locked; draw 4 sees 3: won
+    # draws at positions 1–3 come after 0, 1, 2 draws (< 3): locked; position 4: won
     assert [(d.prize.id, d.reason) for d in draws] == [
         ("thanks", "locked"), ("thanks", "locked"), ("thanks", "locked"),
         ("gold", None), ("gold", None)]
-    assert [e["draws_before"] for e in entries_of(game)] == [0, 1, 2, 3, 4]
+    assert [e["position"] for e in entries_of(game)] == [d.position for d in draws] == [
+        1, 2, 3, 4, 5]
     assert verify_log(revealed_log(game), REGISTRY).ok
 
 
@@ -528,11 +541,11 @@ def test_no_customer_goes_n_draws_without_a_paid_prize_while_one_is_in_stock(
 
 def test_draw_frequencies_fit_the_weights() -> None:
     """20,000 draws (200 customers × 100) on a fixed seed; weights 1 : 4 : 15 : 80, so
-    the expected counts are 200, 800, 3,000 and 16,000. The observed counts (189,
-    836, 3,040, 15,935) give
+    the expected counts are 200, 800, 3,000 and 16,000. The observed counts (200,
+    804, 2,984, 16,012) give
 
-        χ² = 11²/200 + 36²/800 + 40²/3000 + 65²/16000
-           = 0.605 + 1.62 + 0.53333… + 0.26406… = 3.02239…,
+        χ² = 0²/200 + 4²/800 + 16²/3000 + 12²/16000
+           = 0 + 0.02 + 0.08533… + 0.009 = 0.11433…,
 
     far under 16.266, the critical value at p = 0.001 for 3 degrees of freedom."""
     table = {"id": "chi", "kind": "lottery", "free_draws_per_day": 100, "prizes": [
@@ -544,11 +557,11 @@ def test_draw_frequencies_fit_the_weights() -> None:
     game = lottery(engine_of(table))
     game.open(seed="ab" * 32)
     counts = Counter(game.draw(f"c{n}").prize.id for n in range(200) for _ in range(100))
-    assert counts == {"a": 189, "b": 836, "c": 3040, "none": 15935}
+    assert counts == {"a": 200, "b": 804, "c": 2984, "none": 16012}
     expected = {"a": 200, "b": 800, "c": 3000, "none": 16000}
     chi2 = sum(Fraction((counts[k] - e) ** 2, e) for k, e in expected.items())
-    assert chi2 == Fraction(121, 200) + Fraction(1296, 800) + Fraction(1600, 3000) \
-        + Fraction(4225, 16000)
+    assert chi2 == Fraction(0, 200) + Fraction(16, 800) + Fraction(256, 3000) \
+        + Fraction(144, 16000)
     assert chi2 < Fraction(16266, 1000)
 
 
@@ -635,8 +648,11 @@ def test_a_removed_entry_fails(played: tuple[LotteryGame, DrawLog]) -> None:
     problems = verify_log(tampered(log, remove), REGISTRY).problems
     assert "draw 7: customer 'c2' draws with nonce 3, expected 2 (nonces go 1, 2, 3 … without " \
            "gaps or repeats)" in problems
-    assert "draw 5: claims 5 earlier draws in the game, but only 4 come before it in the log" \
-        in problems
+    assert "draw 5: position 6 logged, but it is entry 5 of the log (positions go 1, 2, 3 … " \
+           "in log order)" in problems
+    assert any(p.startswith("draw 5: prev ") and p.endswith(
+        "is not the hash of the entry before it (an entry was changed, removed or moved)")
+        for p in problems)
 
 
 def test_a_changed_seed_fails(played: tuple[LotteryGame, DrawLog]) -> None:
@@ -677,9 +693,9 @@ def guarantee_at(log: DrawLog) -> int:
 
 
 @pytest.mark.parametrize("change, expected", [
-    (lambda log, es: es[3].update(draws_before=0),
-     "draw 4: claims 0 earlier draws in the game, no more than at customer 'c1''s previous "
-     "draw"),
+    (lambda log, es: es[3].update(position=1),
+     "draw 4: position 1 logged, but it is entry 4 of the log (positions go 1, 2, 3 … in log "
+     "order)"),
     (lambda log, es: es[0].update(prize="diamond"),
      "draw 1: awards 'diamond', which is not a prize"),
     (lambda log, es: es[guarantee_at(log) - 1].update(
@@ -690,7 +706,8 @@ def guarantee_at(log: DrawLog) -> int:
     (lambda log, es: es[0].update(candidates=[]),
      "draw 1: lists guarantee candidates, but no guarantee was due"),
     (lambda log, es: es[0].update(nonce="1"),
-     "draw 1: malformed entry (TypeError('nonce and draws_before must be whole numbers'))"),
+     "draw 1: malformed entry (TypeError('customer must be a string, nonce a whole number, "
+     "client_seed a string or null'))"),
 ])
 def test_other_tampering_fails(played: tuple[LotteryGame, DrawLog],
                                change: Callable[[DrawLog, list[dict[str, Any]]], None],
@@ -707,7 +724,8 @@ def test_other_tampering_fails(played: tuple[LotteryGame, DrawLog],
 
 def test_a_guarantee_of_a_prize_out_of_stock_fails(played: tuple[LotteryGame, DrawLog]) -> None:
     _, log = played
-    number = guarantee_at(log)
+    number = next(n for n, e in enumerate(log.entries, 1)
+                  if e["reason"] == "guarantee" and e["candidates"] == ["silver"])
     gold_gone = sum(e["prize"] == "gold" for e in log.entries[:number - 1]) == 2
     assert gold_gone and log.entries[number - 1]["candidates"] == ["silver"]
     entries = [dict(e) for e in log.entries]
@@ -742,8 +760,11 @@ def test_malformed_entries_are_reported_not_raised() -> None:
     problems = Lottery().verify({spec.config_hash: spec}, SEED,
                                 [{"config_hash": spec.config_hash, "customer": "c1"},
                                  {"config_hash": "0" * 64}])
-    assert problems[0].startswith("draw 1: malformed entry (KeyError('nonce')")
-    assert problems[1] == "draw 2: ran under a config the log does not hold"
+    assert problems[:2] == [
+        "draw 1: position None logged, but it is entry 1 of the log (positions go 1, 2, 3 … "
+        "in log order)", "draw 1: prev None… is not the commitment"]
+    assert problems[2].startswith("draw 1: malformed entry (KeyError('nonce')")
+    assert problems[-1] == "draw 2: ran under a config the log does not hold"
 
 
 def test_verify_passes_after_a_change_in_customers_favour_mid_game() -> None:
@@ -758,11 +779,110 @@ def test_verify_passes_after_a_change_in_customers_favour_mid_game() -> None:
     after = [game2.draw(f"c{n}") for n in range(3, 5)]
     assert [(d.prize.id, d.reason) for d in after] == [("gold", None), ("thanks", "out_of_stock")]
     log = revealed_log(game2)
-    assert set(log.configs) == {game.spec.config_hash, game2.spec.config_hash}
-    assert [e["config_hash"] for e in log.entries] == [game.spec.config_hash] * 3 + [
-        game2.spec.config_hash] * 2
+    assert set(log.configs) == {game.audit_hash, game2.audit_hash}
+    assert [e["config_hash"] for e in log.entries] == [game.audit_hash] * 3 + [
+        game2.audit_hash] * 2
     assert verify_log(log, REGISTRY).ok
     assert verify_log(DrawLog.loads(log.dumps()), REGISTRY).ok
+
+
+def test_an_edited_readable_config_in_the_header_fails(
+        played: tuple[LotteryGame, DrawLog]) -> None:
+    """Fault: editing only the header's readable ``config`` (a weight 10 → 1) verified."""
+    _, log = played
+    config = json.loads(json.dumps(log.config))
+    config["prizes"][1]["weight"] = 10
+    problems = verify_log(attrs.evolve(log, config=config), REGISTRY).problems
+    assert problems == (f"the header's config is not the config {log.config_hash[:12]}… it "
+                        "names",)
+    text = log.dumps().replace('"weight":1}', '"weight":10}', 1)  # in the exported lines
+    assert text != log.dumps() and not verify_log(DrawLog.loads(text), REGISTRY).ok
+
+
+def rechained(log: DrawLog, entries: list[dict[str, Any]]) -> DrawLog:
+    """A forger who knows the scheme: the chain and the header recomputed to fit."""
+    previous = log.commitment
+    for entry in entries:
+        entry["prev"] = previous
+        previous = default_prev(entry)
+    return attrs.evolve(log, entries=tuple(entries), draws=len(entries), head=previous)
+
+
+def test_a_win_rewritten_as_locked_and_given_to_a_later_drawer_fails() -> None:
+    """Fault: the draw count deciding "locked until draw N" was outside the HMAC, so a
+    genuine win could be rewritten as ``locked`` and the prize given to a later drawer,
+    and both verifiers accepted it."""
+    game = lottery(engine_of(one_prize(stock=1, prizes=[
+        {"id": "gold", "name": "Gold", "kind": "cash", "value": "10.00", "weight": 1_000_000,
+         "stock": 1, "locked_until": 3}, dict(THANKS, weight=1)])))
+    game.open(seed=SEED)
+    draws = [game.draw(f"c{n}") for n in range(1, 7)]
+    assert [(d.position, d.prize.id, d.reason) for d in draws[2:5]] == [
+        (3, "thanks", "locked"), (4, "gold", None), (5, "thanks", "out_of_stock")]
+    log = revealed_log(game)
+    entries = [dict(e) for e in log.entries]
+    entries[3].update(position=3, prize="thanks", reason="locked")  # c4's win, "locked"
+    entries[4].update(prize="gold", reason=None)  # … and its gold to c5
+    problems = verify_log(rechained(log, entries), REGISTRY).problems
+    assert "draw 4: position 3 logged, but it is entry 4 of the log (positions go 1, 2, 3 … " \
+           "in log order)" in problems
+    entries[3]["position"] = 4  # the real position: then "locked" is not due
+    problems = verify_log(rechained(log, entries), REGISTRY).problems
+    assert any(p.startswith("draw 4: should award 'gold' (reason None), the log says "
+                            "'thanks' (reason locked)") for p in problems), problems
+    # either way the head is not the one the reveal published
+    assert not verify_log(rechained(log, entries), REGISTRY, draws=log.draws,
+                          head=game.head()).ok
+
+
+def test_each_draw_returns_its_position_and_receipt() -> None:
+    game = lottery(engine_of(one_prize()))
+    game.open(seed=SEED)
+    draws = [game.draw(customer) for customer in ("c1", "c2", "c1")]
+    entries = entries_of(game)
+    assert [d.position for d in draws] == [e["position"] for e in entries] == [1, 2, 3]
+    assert [d.receipt for d in draws] == [default_prev(e) for e in entries]
+    assert [e["prev"] for e in entries] == [game.commitment(), draws[0].receipt,
+                                            draws[1].receipt]
+    assert game.head() == draws[-1].receipt and game.total_draws() == 3
+    log = revealed_log(game)
+    assert (log.draws, log.head) == (3, draws[-1].receipt)
+    assert verify_log(log, REGISTRY, draws=3, head=draws[-1].receipt).ok
+
+
+def test_a_seed_cannot_be_ground_for_a_customers_default_draws() -> None:
+    """Fault: the default client seed was the customer's id, known before the
+    commitment, so the server could grind its seed to favour a chosen customer (found
+    in 406 tries). A draw without a client seed now uses the hash of the log before
+    it, which depends on every earlier draw: after other draws, the same seed,
+    customer and nonce give other randomness."""
+    seeds = set()
+    for first in ("c7", "c8", "c9"):
+        game = lottery(engine_of(one_prize()))
+        game.open(seed=SEED)
+        game.draw(first, client_seed="theirs")
+        draw = game.draw("c1")
+        assert draw.nonce == 1 and entries_of(game)[1]["client_seed"] is None
+        seeds.add(draw.client_seed)
+    assert len(seeds) == 3 and "c1" not in seeds
+
+
+def test_weights_adding_up_past_the_bound_do_not_load() -> None:
+    """Fault: weights adding up past 2⁶⁴ loaded and skewed the probabilities; each is
+    at most 10¹⁵ and so is their total."""
+    table = one_prize(weight=600_000_000_000_000, prizes=[
+        {"id": "gold", "name": "Gold", "kind": "cash", "value": "10.00",
+         "weight": 600_000_000_000_000, "stock": 1},
+        {"id": "silver", "name": "Silver", "kind": "cash", "value": "5.00",
+         "weight": "400000000000000", "stock": 1},
+        dict(THANKS, weight=1)])
+    assert problems_of(table) == [
+        "game[0].prizes: the prizes' weights add up to 1,000,000,000,000,001, more than "
+        "1,000,000,000,000,000: a draw picks ⌊u·W/2⁶⁴⌋ among the total W, which must stay "
+        "at most that for every prize to get its share"]
+    table["prizes"][1]["weight"] = "399999999999999"  # exactly 10¹⁵ in all: loads
+    assert parse_campaigns(data_of(table), REGISTRY).games[0].config.weights == (
+        600_000_000_000_000, 399_999_999_999_999, 1)
 
 
 # -- config changes ----------------------------------------------------------------------------
@@ -851,11 +971,14 @@ def test_events_reach_the_hook() -> None:
     assert all((e.game, e.kind, e.at) == ("g", "lottery", NOW) for e in recorder.games)
     assert started.data == {"commitment": commitment}
     assert granted.data == {"action": "share", "action_id": "s1", "granted": 1, "tickets": 1}
-    assert drawn.data == {"nonce": 1, "prize": "gold", "won": True, "reason": None}
+    assert drawn.data == {"nonce": 1, "position": 1, "prize": "gold", "won": True,
+                          "reason": None, "receipt": default_prev(entries_of(game)[0])}
     assert won.data == {"nonce": 1, "id": "gold", "name": "Gold", "kind": "cash",
                         "value": 1000, "fallback": False}
-    assert lost.data == {"nonce": 1, "prize": "thanks", "won": False, "reason": "out_of_stock"}
-    assert revealed.data == {"seed": SEED, "draws": 2, "commitment": commitment}
+    assert lost.data == {"nonce": 1, "position": 2, "prize": "thanks", "won": False,
+                         "reason": "out_of_stock", "receipt": default_prev(entries_of(game)[1])}
+    assert revealed.data == {"seed": SEED, "draws": 2, "commitment": commitment,
+                             "head": lost.data["receipt"]}
 
 
 # -- disclosure ----------------------------------------------------------------------------------
@@ -864,26 +987,28 @@ def test_events_reach_the_hook() -> None:
 def test_the_disclosure_in_chinese() -> None:
     game = lottery(engine_of(koi_table(), jurisdiction="cn"))
     assert game.disclosure("zh-CN").splitlines() == [
-        "主辦方：杭州某某旗艦店，客服 400-800-1111",
-        "活動時間：2026年11月10日 20:00 至 2026年11月11日 23:59（北京時間 / Asia/Shanghai）",
-        "獎項設置（每次抽獎的中獎概率）：",
-        "- 錦鯉大禮包（實物，市場價值¥50,000.00）：共1份，中獎概率0.10%；本活動累計抽獎滿100次後"
+        "主办方：杭州某某旗艦店，客服 400-800-1111",
+        "活动时间：2026年11月10日 20:00 至 2026年11月11日 23:59（北京时间 / Asia/Shanghai）",
+        "奖项设置（每次抽奖的中奖概率）：",
+        "- 錦鯉大禮包（实物，市场价值¥50,000.00）：共1份，中奖概率0.10%；本活动累计抽奖满100次后"
         "方可抽中",
-        "- 50元無門檻券（優惠券，面值¥50.00）：共100份，中獎概率9.90%",
-        "- 謝謝參與（無獎品）：不限量，中獎概率90.00%；"
-        "抽中的獎品已抽完、尚未開放或您已達中獎上限時，均改為獲得此獎",
-        "抽獎次數：每人每天最多抽獎3次；每天免費1次，其餘每次消耗1張抽獎券；每人最多中獎2次（不含謝謝參與）；"
-        "按活動所在時區的自然日計算",
-        "抽獎券：每次下單購買得2張、每次分享得1張、每次答題得1張；每人每天最多獲得3張；抽獎券在活動結束前有效",
-        "保底：連續9次未抽中謝謝參與以外的獎品，第10次必中一個尚有庫存的獎品（按權重抽取）",
-        "開獎方式及時間：即抽即開，結果當場顯示",
-        "兌獎方式及時間：中獎後7天內在「我的獎品」兌換，逾期作廢",
-        "公正性：每次抽獎結果由服務器種子、您的客戶種子、您的抽獎序號和本規則的哈希值經 "
-        "HMAC-SHA256 算出。服務器種子的 SHA-256 承諾值在首次抽獎前公佈；"
-        "活動結束後公佈種子和全部抽獎記錄，任何人都可逐條重算驗證（promokit game verify）。"]
+        "- 50元無門檻券（优惠券，面值¥50.00）：共100份，中奖概率9.90%",
+        "- 謝謝參與（无奖品）：不限量，中奖概率90.00%；"
+        "抽中的奖品已抽完、尚未开放或您已达中奖上限时，均改为获得此奖",
+        "抽奖次数：每人每天最多抽奖3次；每天免费1次，其余每次消耗1张抽奖券；每人最多中奖2次（不含謝謝參與）；"
+        "按活动所在时区的自然日计算",
+        "抽奖券：每次下单购买得2张、每次分享得1张、每次答题得1张；每人每天最多获得3张；抽奖券在活动结束前有效",
+        "保底：连续9次未抽中謝謝參與以外的奖品，第10次必中一个尚有库存的奖品（按权重抽取）",
+        "开奖方式及时间：即抽即開，結果當場顯示",
+        "兑奖方式及时间：中獎後7天內在「我的獎品」兌換，逾期作廢",
+        "公正性：每次抽奖结果以服务器种子为密钥，对您的顾客编号、您的客户种子（未提供时为本次"
+        "抽奖前一条抽奖记录的哈希值）、您的抽奖序号和本规则的哈希值计算 HMAC-SHA256 得出。"
+        "服务器种子的 SHA-256 承诺值在首次抽奖前公布；如需确保结果公正，请在承诺值公布后自行"
+        "提供随机的客户种子，并保留抽奖凭据。活动结束后公布种子、抽奖总次数、最终哈希值和全部"
+        "抽奖记录，任何人都可逐条重算验证（promokit game verify）。"]
     commitment = game.open(seed=SEED)
     assert game.disclosure("zh-CN").splitlines()[-1] == \
-        f"承諾值（服務器種子的 SHA-256）：{commitment}"
+        f"承诺值（服务器种子的 SHA-256）：{commitment}"
 
 
 def test_the_disclosure_in_english() -> None:
@@ -908,8 +1033,10 @@ def test_the_disclosure_in_english() -> None:
                         "weights)")
     assert lines[9] == "How and when draws happen: 即抽即開，結果當場顯示"
     assert lines[10] == "How and when to redeem: 中獎後7天內在「我的獎品」兌換，逾期作廢"
-    assert lines[11].startswith("Fairness: each result is HMAC-SHA256 of the server seed")
+    assert lines[11].startswith("Fairness: each result is HMAC-SHA256, keyed by the server "
+                                "seed, of your customer id, your client seed")
     assert "commitment of the server seed is published before the first draw" in lines[11]
+    assert "give your own random client seed after it is published" in lines[11]
 
 
 def test_a_plain_lottery_discloses_cash_and_points() -> None:
@@ -1003,11 +1130,22 @@ def test_the_cli_actions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert (state["draws"], state["tickets"]) == (2, 0)
     revealed = play("reveal")
     assert revealed["commitment"] == opened["commitment"] and revealed["draws"] == 2
+    assert main(["game", "reveal", "koi", str(campaigns), "--store", url]) == 0
+    assert json.loads(capsys.readouterr().out) == revealed  # the same, published again
+    assert len(revealed["head"]) == 64
 
     log = tmp_path / "log.jsonl"
     assert main(["game", "log", "koi", str(campaigns), "--store", url, "--out", str(log)]) == 0
     capsys.readouterr()
     assert main(["game", "verify", str(log)]) == 0
+    assert main(["game", "verify", str(log), "--draws", "2", "--head", revealed["head"]]) == 0
+    capsys.readouterr()
+    # a log cut short, held against what the reveal published, fails
+    short = tmp_path / "short.jsonl"
+    lines = log.read_text(encoding="utf-8").splitlines()
+    short.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    assert main(["game", "verify", str(short), "--draws", "2", "--head", revealed["head"]]) == 1
+    assert "the reveal published 2 draw(s), the log holds 1" in capsys.readouterr().err
 
 
 def test_act_refuses_bad_arguments() -> None:

@@ -106,7 +106,8 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
     say(render(["nonce", "client seed", "prize", "fallback", "entry", "left today"], rows,
                indent="  "))
     notify()
-    say("Each outcome is HMAC-SHA256(seed, 'client seed:nonce:config hash'); the 錦鯉 is "
+    say("Each outcome is HMAC-SHA256(seed, canonical JSON of customer, client seed, nonce "
+        "and config hash), each draw chained to the one before; the 錦鯉 is "
         "locked until", "1,000 draws, so drawing it earlier gives the fallback, never "
         "another paid prize.")
 

@@ -20,11 +20,19 @@ change rule's comparisons); :mod:`promokit.gameplay` plays them.
 """
 
 from .audit import (
+    LOG_FORMAT,
+    MAX_TOTAL_WEIGHT,
+    Chain,
     DrawLog,
     VerifyReport,
     below,
+    chain_tail,
+    chained,
     commitment,
     draw_digest,
+    draw_input,
+    entry_hash,
+    hash_config,
     new_seed,
     pick_weighted,
     seed_stream,
@@ -44,11 +52,14 @@ from .base import (
     dumps,
 )
 from .changes import compare, shared_changes
-from .tokens import ShareToken, sign_token, verify_token
+from .tokens import ShareToken, is_token_shaped, sign_token, verify_token
 
 __all__ = [
     "LIVE_LIMIT",
+    "LOG_FORMAT",
     "MAX_ATTEMPTS",
+    "MAX_TOTAL_WEIGHT",
+    "Chain",
     "ConfigChange",
     "DrawLog",
     "Game",
@@ -62,10 +73,16 @@ __all__ = [
     "VerifyReport",
     "age_on",
     "below",
+    "chain_tail",
+    "chained",
     "commitment",
     "compare",
     "draw_digest",
+    "draw_input",
     "dumps",
+    "entry_hash",
+    "hash_config",
+    "is_token_shaped",
     "new_seed",
     "pick_weighted",
     "seed_stream",

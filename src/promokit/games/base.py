@@ -370,8 +370,10 @@ class Game:
         return str(body["commitment"])
 
     def client_seed(self, customer_id: str, given: str | None) -> str:
-        """The customer's part of a draw's randomness: ``given``, or their id; 1 to
-        128 characters (``bad_argument`` otherwise)."""
+        """The customer's own part of a draw's randomness, checked: 1 to 128
+        characters (``bad_argument`` otherwise). Chance games call it only for a
+        seed the customer gave; without one, a draw's client seed is the hash of the
+        draw log before it (docs/games.md), which nobody knows at commitment time."""
         client = customer_id if given is None else given
         if not client or len(client) > 128:
             raise GameError("client_seed must be 1 to 128 characters", reason="bad_argument",
@@ -430,6 +432,16 @@ class Game:
                         events=(("revealed", None, {"seed": body["seed"],
                                                     "commitment": body["commitment"]}),))
         return self.transact(self.spec.row, build)
+
+    def published(self) -> dict[str, Any]:
+        """What the reveal publishes, for a verifier to hold the log against: the
+        game, its seed and commitment (games with a chained draw log add the draw
+        count and the chain's head). Call it after :meth:`reveal`."""
+        body = self.start()
+        if body["status"] != "revealed":
+            raise GameError(f"game {self.id!r} has not revealed its seed yet",
+                            reason="not_revealed", game=self.id)
+        return {"game": self.id, "seed": body["seed"], "commitment": body["commitment"]}
 
     def configs(self) -> dict[str, dict[str, Any]]:
         """Every config the game ran under since its start, by hash."""

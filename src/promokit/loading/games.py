@@ -27,7 +27,7 @@ import attrs
 
 from ..campaign import Campaign
 from ..errors import ConfigError, Problem
-from ..games import GameSpec
+from ..games import GameSpec, hash_config
 from ..inputs import check_document
 from ..money import Currency
 from ..money import currency as currency_of
@@ -49,8 +49,11 @@ def game_source(table: Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def config_hash(source: Mapping[str, Any]) -> str:
-    """SHA-256 of a game table's canonical JSON."""
+def legacy_config_hash(source: Mapping[str, Any]) -> str:
+    """The hash game configs were named by before draw logs were chained: SHA-256 of
+    ``json.dumps(sort_keys=True, ensure_ascii=False)``. Kept only so that a verifier
+    can still read an old, unchained log; new configs are named by
+    :func:`~promokit.games.hash_config` (RFC 8785)."""
     return hashlib.sha256(json.dumps(source, sort_keys=True, ensure_ascii=False)
                           .encode()).hexdigest()
 
@@ -88,14 +91,19 @@ def parse_game(p: Params, registry: Registry, tz: ZoneInfo, *, jurisdiction: str
                     config=None, kind_impl=kind,  # type: ignore[arg-type]  # checked below
                     campaign=campaign_id, schedule=schedule, organiser=organiser,
                     conditions=conditions, funding=funding, source=source,
-                    config_hash=config_hash(source), timezone=tz, jurisdiction=jurisdiction)
+                    timezone=tz, jurisdiction=jurisdiction)
     if kind is None:
         return None  # with an unknown kind, its keys would only add noise
     config = kind.parse(p, spec)
     p.finish()
     if len(p.problems) > before or game_id is None:
         return None
-    spec = attrs.evolve(spec, config=config)
+    try:
+        named = hash_config(source)
+    except ValueError as error:  # a float the kind let through: it has no canonical form
+        p.problem(str(error))
+        return None
+    spec = attrs.evolve(spec, config=config, config_hash=named)
     _check(spec, jurisdiction, p)
     kind.check(spec, jurisdiction, p)
     return None if len(p.problems) > before else spec

@@ -13,8 +13,9 @@ need a guardian's consent under 18 (《盲盒經營行為規範指引（試行�
 customer's birthday is known.
 
 Every draw is auditable like a lottery's: the outcome is picked from
-``draw_digest(seed, client_seed, nonce, config_hash)`` with the customer's nonce
-1, 2, 3 … and journalled to ``game:<id>:draws``; :meth:`BlindBox.verify`
+``draw_digest(seed, customer=…, client_seed=…, nonce=…, config_hash=…)`` with the
+customer's nonce 1, 2, 3 … (the client seed the customer's own, or the hash of the
+log before the draw) and journalled, hash-chained, to ``game:<id>:draws``; :meth:`BlindBox.verify`
 recomputes a revealed log, replaying the pool's counts in log order.
 """
 

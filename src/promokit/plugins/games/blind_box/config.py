@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import attrs
 
 from promokit.games import pick_weighted
+from promokit.games.audit import MAX_TOTAL_WEIGHT
 from promokit.money import Currency
 from promokit.params import Params
 
@@ -191,6 +192,13 @@ def read_items(params: Params, pool: str | None, tiers: tuple[Tier, ...]) -> tup
             items.append(Item(id=item_id, name=name, tier=tier, value=value, weight=weight,
                               quantity=quantity, hidden=hidden))
     _unique("items", tables, ids)
+    total = sum(item.weight or item.quantity or 0 for item in items)
+    if total > MAX_TOTAL_WEIGHT:
+        key = "weight" if pool == "fixed" else "quantity"
+        params.problem(f"the items' {key}s add up to {total:,}, more than "
+                       f"{MAX_TOTAL_WEIGHT:,}: a draw picks ⌊u·W/2⁶⁴⌋ among the total W, "
+                       "which must stay at most that for every item to get its share",
+                       "items")
     for index, tier_ in enumerate(tiers):
         if tables and not any(table.data.get("tier") == tier_.id for table in tables):
             params.problem(f"tier {tier_.id!r} has no items", f"tiers[{index}]")

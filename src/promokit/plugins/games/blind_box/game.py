@@ -14,9 +14,21 @@ import attrs
 
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import MAX_ATTEMPTS, Game, age_on, draw_digest, dumps
+from promokit.games import (
+    LIVE_LIMIT,
+    MAX_ATTEMPTS,
+    DrawLog,
+    Game,
+    GameRuntime,
+    GameSpec,
+    age_on,
+    draw_digest,
+    dumps,
+)
+from promokit.games.audit import chain_tail, chained, entry_hash, hash_config
+from promokit.games.canonical import canonical_json
 from promokit.money import Currency
-from promokit.stores import Change, Delta, JournalEntry
+from promokit.stores import Change, Delta, Expect, JournalEntry
 from promokit.text import Text
 
 from .config import CN_CONSENT_AGE, CN_MIN_AGE, BlindBoxConfig, Item, LastPrize
@@ -32,6 +44,8 @@ class BoxDraw:
     customer: str
     nonce: int
     client_seed: str
+    """The client seed the draw used: the customer's own or, when they gave none, the
+    hash of the log before the draw (``prev``; the log entry then says ``null``)."""
     item: Item
     tier_name: str
     reason: str
@@ -43,13 +57,19 @@ class BoxDraw:
     remaining: int | None = None
     """Boxes left in a finite pool after this draw."""
     last_prize: LastPrize | None = None
+    position: int = 0
+    """The draw's place in the whole game (1, 2, 3 …), as the store ordered it."""
+    receipt: str = ""
+    """SHA-256 of the draw's log entry: keep it, and after the reveal find it in the
+    published log at ``position`` (docs/games.md)."""
     currency: Currency = attrs.field(eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data; money as decimal strings."""
         money = self.currency.to_decimal
         return {"game": self.game, "customer": self.customer, "nonce": self.nonce,
-                "client_seed": self.client_seed, "item": self.item.id,
+                "client_seed": self.client_seed, "position": self.position,
+                "receipt": self.receipt, "item": self.item.id,
                 "name": self.item.name, "tier": self.item.tier, "tier_name": self.tier_name,
                 "hidden": self.item.hidden, "value": str(money(self.item.value)),
                 "reason": self.reason, "won": self.won, "digest": self.digest,
@@ -64,6 +84,10 @@ class BlindBoxGame(Game):
     :meth:`state`, :meth:`disclosure`, and the base class's :meth:`reveal`."""
 
     config: BlindBoxConfig
+
+    def __init__(self, spec: GameSpec, runtime: GameRuntime) -> None:
+        super().__init__(spec, runtime)
+        self._audit_hash: str | None = None
 
     # -- keys --------------------------------------------------------------------
 
@@ -81,6 +105,13 @@ class BlindBoxGame(Game):
         """Counter: last prizes given (at most one)."""
         return self.row_id("pool", "last_prize")
 
+    @property
+    def audit_hash(self) -> str:
+        """SHA-256 of the config's canonical JSON: the ``config_hash`` draws are bound to."""
+        if self._audit_hash is None:
+            self._audit_hash = hash_config(self.spec.source)
+        return self._audit_hash
+
     def customer_row(self, customer: str) -> str:
         """The row of one customer's draws, day totals and pity count."""
         return self.row_id("customer", customer)
@@ -91,8 +122,9 @@ class BlindBoxGame(Game):
              guardian_consent: bool = False) -> BoxDraw:
         """Open one box for ``customer`` (paying :attr:`BlindBoxConfig.price`).
 
-        ``client_seed`` (default: the customer's id) is mixed into the draw's
-        randomness. Raises :class:`GameError`: ``not_open``, ``revealed``,
+        ``client_seed`` is the customer's part of the draw's randomness; without one
+        the draw uses the hash of the log before it (``prev``), which nobody knew
+        when the seed was committed to. Raises :class:`GameError`: ``not_open``, ``revealed``,
         ``not_started``/``ended``, ``customer_required``, ``not_eligible:…``,
         ``age_restricted``, ``guardian_consent_required``,
         ``limit_reached:draws_per_day``, ``limit_reached:spend_per_day``,
@@ -109,8 +141,54 @@ class BlindBoxGame(Game):
             raise GameError(f"game {self.id!r} revealed its seed and takes no more draws",
                             reason="revealed", game=self.id)
         self._check_age(customer, now.date(), guardian_consent)
-        client = self.client_seed(customer.id, client_seed)
-        return self._draw(customer.id, client, str(game_row["seed"]), now)
+        given = None if client_seed is None else self.client_seed(customer.id, client_seed)
+        return self._draw(customer.id, given, game_row, now)
+
+    def reveal(self) -> str:
+        """End the game's chance and publish the server seed; idempotent. The
+        ``revealed`` event also publishes the draw count and the chain's head, which a
+        verifier checks the log against (:meth:`total_draws`, :meth:`head`)."""
+        self.start()
+        for _ in range(MAX_ATTEMPTS):
+            row = self.store.order(self.spec.row)
+            assert row is not None
+            body = json.loads(row.body)
+            if body["status"] == "revealed":
+                return str(body["seed"])
+            at = self.now().isoformat()
+            body = {**body, "status": "revealed", "revealed_at": at}
+            outcome = self.store.apply(Change(
+                order_id=self.spec.row, revision=row.revision, status="revealed",
+                body=dumps(body), deltas=(Delta(self.live_key, LIVE_LIMIT),),
+                journal=(JournalEntry(self.stream("config"), dumps(
+                    {"event": "revealed", "seed": body["seed"], "at": at})),)))
+            if outcome.applied:  # no draw lands after this: the count is final
+                draws = self.total_draws()
+                self.emit("revealed", None, {"seed": body["seed"], "draws": draws,
+                                             "head": self.head(draws),
+                                             "commitment": body["commitment"]})
+                return str(body["seed"])
+        raise GameError(f"game {self.id!r} stayed busy; try the reveal again", reason="busy",
+                        game=self.id)
+
+    def published(self) -> dict[str, Any]:
+        """The seed and commitment, with the final draw count and the chain's head."""
+        draws = self.total_draws()
+        return {**super().published(), "draws": draws, "head": self.head(draws)}
+
+    def total_draws(self) -> int:
+        """Draws in the whole game so far (the final count once revealed)."""
+        return self.store.read([self.draws_key])[self.draws_key]
+
+    def head(self, draws: int | None = None) -> str:
+        """The hash of the game's last log entry (of entry ``draws``), the commitment
+        before the first draw: with :meth:`total_draws`, what the reveal publishes."""
+        count = self.total_draws() if draws is None else draws
+        return chain_tail(self.store, self.stream("draws"), count, self.commitment())
+
+    def draw_log(self) -> DrawLog:
+        """The audit record, chained (docs/games.md, "The draw log")."""
+        return chained(super().draw_log())
 
     def odds(self) -> Odds:
         """Every item's and tier's probability in the next draw (a finite pool's from
@@ -177,7 +255,8 @@ class BlindBoxGame(Game):
                                 game=self.id)
             return self.state(customer.id)
         if action == "reveal":
-            return {"game": self.id, "seed": self.reveal(), "commitment": self.commitment()}
+            self.reveal()
+            return self.published()
         return super().act(action, customer, args)
 
     # -- inside --------------------------------------------------------------------
@@ -213,11 +292,15 @@ class BlindBoxGame(Game):
             return "sold_out"
         return "running"
 
-    def _draw(self, customer: str, client: str, seed: str, now: datetime) -> BoxDraw:
+    def _draw(self, customer: str, given: str | None, game_row: Mapping[str, Any],
+              now: datetime) -> BoxDraw:
         """Apply one draw: the customer's row (nonce, day totals, pity), the pool's
-        counters and the journal in one change; retried when the row or, in a finite
-        pool, the pool moved meanwhile (the same nonce gives the same digest)."""
+        counters and the log entry in one change, which takes the game's next
+        position by a compare-and-set on the draw counter; retried when the row or
+        the counter moved meanwhile. So the log's order is the order of the picks,
+        each entry's ``position`` its real place and its ``prev`` the entry before."""
         config = self.config
+        seed, start = str(game_row["seed"]), str(game_row["commitment"])
         row_id = self.customer_row(customer)
         today = now.date().isoformat()
         for attempt in range(MAX_ATTEMPTS):
@@ -225,7 +308,6 @@ class BlindBoxGame(Game):
             body = _customer_body(row.body if row is not None else None, today)
             self._check_caps(body)
             nonce = body["draws"] + 1
-            digest = draw_digest(seed, client, nonce, self.spec.config_hash)
             snapshot = self._pool_snapshot()
             if snapshot is None:
                 continue  # a draw landed between our reads: read again
@@ -234,16 +316,23 @@ class BlindBoxGame(Game):
             if config.finite and not sum(counts.values()):
                 raise GameError(f"game {self.id!r}: every box of the pool is drawn",
                                 reason="sold_out", game=self.id)
+            prev = chain_tail(self.store, self.stream("draws"), pool_draws, start)
+            digest = draw_digest(seed, customer=customer, client_seed=given or prev,
+                                 nonce=nonce, config_hash=self.audit_hash)
             item, reason = config.pick(digest, counts, body["since_pity"])
             remaining = sum(counts.values()) - 1 if config.finite else None
             last = (config.last_prize if remaining == 0 and not prizes_given else None)
-            result = BoxDraw(game=self.id, customer=customer, nonce=nonce, client_seed=client,
-                             item=item, tier_name=config.tier(item.tier).name, reason=reason,
+            result = BoxDraw(game=self.id, customer=customer, nonce=nonce,
+                             client_seed=given or prev, item=item,
+                             tier_name=config.tier(item.tier).name, reason=reason,
                              won=config.wins(item), digest=digest.hex(), price=config.price,
                              pool_draw=pool_draws + 1 if config.finite else None,
-                             remaining=remaining, last_prize=last, currency=config.currency)
+                             remaining=remaining, last_prize=last, position=pool_draws + 1,
+                             currency=config.currency)
+            entry = self._entry(result, given, prev, body["since_pity"], now)
+            result = attrs.evolve(result, receipt=entry_hash(entry))
             change = self._change(row_id, row.revision if row is not None else 0, body,
-                                  result, pool_draws, now)
+                                  result, entry, pool_draws)
             outcome = self.store.apply(change)
             if outcome.applied:
                 self._announce(result)
@@ -268,8 +357,8 @@ class BlindBoxGame(Game):
     def _pool_snapshot(self) -> tuple[int, dict[str, int], int] | None:
         """Draws so far, each item's drawn count and last prizes given, read in one
         call; ``None`` if the reads disagree (a draw applied in between)."""
-        if not self.config.finite:
-            return 0, {}, 0  # a fixed pool draws from the weights alone
+        if not self.config.finite:  # a fixed pool draws from the weights alone
+            return self.store.read([self.draws_key])[self.draws_key], {}, 0
         items = self.config.items
         keys = [self.draws_key, self.last_prize_key, *(self.drawn_key(i.id) for i in items)]
         values = self.store.read(keys)
@@ -279,8 +368,24 @@ class BlindBoxGame(Game):
             return None
         return pool_draws, drawn, values.get(self.last_prize_key, 0)
 
+    def _entry(self, result: BoxDraw, given: str | None, prev: str, since_pity: int,
+               now: datetime) -> dict[str, Any]:
+        """The draw's log entry (docs/games.md, "The draw log")."""
+        money = self.config.currency.to_decimal
+        last = result.last_prize
+        return {"position": result.position, "prev": prev, "customer": result.customer,
+                "client_seed": given, "nonce": result.nonce, "config_hash": self.audit_hash,
+                "digest": result.digest, "item": result.item.id, "tier": result.item.tier,
+                "hidden": result.item.hidden, "value": str(money(result.item.value)),
+                "reason": result.reason, "won": result.won, "since_pity": since_pity,
+                "price": str(money(result.price)), "pool_draw": result.pool_draw,
+                "remaining": result.remaining,
+                "last_prize": None if last is None else
+                {"name": last.name, "value": str(money(last.value))},
+                "at": now.isoformat()}
+
     def _change(self, row_id: str, revision: int, body: dict[str, Any], result: BoxDraw,
-                pool_draws: int, now: datetime) -> Change:
+                entry: Mapping[str, Any], pool_draws: int) -> Change:
         config = self.config
         item = result.item
         items = dict(body["items"])
@@ -289,21 +394,18 @@ class BlindBoxGame(Game):
         new_body = {**body, "draws": result.nonce, "since_pity": since, "items": items,
                     "day_draws": body["day_draws"] + 1,
                     "day_spend": body["day_spend"] + config.price}
+        # compare-and-set: only if nobody drew since we read the draw counter
+        deltas = [Delta(self.draws_key, 1), self.live_hold()]
         if config.finite:
-            # compare-and-set: only if nobody drew since we read the pool
-            deltas = [Delta(self.draws_key, 1, limit=pool_draws + 1),
-                      Delta(self.drawn_key(item.id), 1, limit=item.quantity)]
+            deltas.append(Delta(self.drawn_key(item.id), 1, limit=item.quantity))
             if result.last_prize is not None:
                 deltas.append(Delta(self.last_prize_key, 1, limit=1))
         else:
-            deltas = [Delta(self.draws_key, 1), Delta(self.drawn_key(item.id), 1)]
-        deltas.append(self.live_hold())
-        entry = {**result.to_json(), "config_hash": self.spec.config_hash,
-                 "since_pity": body["since_pity"], "at": now.isoformat()}
-        del entry["game"], entry["tier_name"], entry["name"]
+            deltas.append(Delta(self.drawn_key(item.id), 1))
         return Change(order_id=row_id, revision=revision, status="active", body=dumps(new_body),
-                      deltas=tuple(deltas),
-                      journal=(JournalEntry(self.stream("draws"), dumps(entry)),))
+                      deltas=tuple(deltas), expect=(Expect(self.draws_key, pool_draws,
+                                                           pool_draws),),
+                      journal=(JournalEntry(self.stream("draws"), canonical_json(entry)),))
 
     def _announce(self, result: BoxDraw) -> None:
         data = result.to_json()

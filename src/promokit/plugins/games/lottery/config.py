@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from promokit.games.audit import MAX_TOTAL_WEIGHT
 from promokit.params import Params
 
 #: What a prize can be (``none`` only for the fallback: 謝謝參與).
@@ -17,6 +18,7 @@ PRIZE_KINDS = ("cash", "coupon", "goods", "points", "none")
 #: Actions that can earn entry tickets, in the order the disclosure lists them.
 TICKET_ACTIONS = ("purchase", "share", "quiz")
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_DIGITS = re.compile(r"^[0-9]{1,30}$")
 
 
 @attrs.frozen(kw_only=True)
@@ -28,7 +30,8 @@ class Prize:
     kind: str
     """``cash``, ``coupon``, ``goods``, ``points`` or ``none``."""
     weight: int
-    """Its share of the draw: probability = weight / total weight."""
+    """Its share of the draw: probability = weight / total weight (the weights add up to
+    at most :data:`~promokit.games.audit.MAX_TOTAL_WEIGHT`)."""
     value: int | None = None
     """Cash amount or declared market value, in minor units."""
     stock: int | None = None
@@ -131,9 +134,25 @@ def check_prizes(params: Params, tables: Sequence[Params]) -> None:
         if prize_id in seen:
             params.problem(f"prize id {prize_id!r} is used twice", f"prizes[{index}].id")
         seen.add(prize_id)
+    total = sum(weight for table in tables if (weight := _whole(table.data.get("weight"))))
+    if total > MAX_TOTAL_WEIGHT:
+        params.problem(f"the prizes' weights add up to {total:,}, more than "
+                       f"{MAX_TOTAL_WEIGHT:,}: a draw picks ⌊u·W/2⁶⁴⌋ among the total W, "
+                       "which must stay at most that for every prize to get its share",
+                       "prizes")
     fallbacks = sum(table.data.get("fallback") is True for table in tables)
     if fallbacks != 1:
         params.problem(f"exactly one prize must be the fallback (fallback = true: 謝謝參與 or "
                        f"a small coupon); found {fallbacks}", "prizes")
     if fallbacks == len(tables):
         params.problem("needs at least one prize besides the fallback", "prizes")
+
+
+def _whole(value: Any) -> int | None:
+    """A weight as :meth:`Params.integer` reads it (a whole number, or its digits),
+    or ``None``."""
+    if isinstance(value, str) and _DIGITS.match(value.strip()):
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None

@@ -20,14 +20,15 @@ GUARANTEE_OFFSET = 8
 # -- what a draw decides (shared by the game and the verifier) -------------------------
 
 
-def primary_outcome(config: LotteryConfig, drawn: Prize, draws_before: int, wins: int,
-             in_stock: Callable[[Prize], bool]) -> tuple[Prize, str | None]:
-    """The prize awarded for ``drawn`` before any guarantee, and why it fell back."""
+def primary_outcome(config: LotteryConfig, drawn: Prize, position: int, wins: int,
+                    in_stock: Callable[[Prize], bool]) -> tuple[Prize, str | None]:
+    """The prize awarded for ``drawn`` at the game's draw ``position`` (1, 2, 3 …)
+    before any guarantee, and why it fell back."""
     if drawn.fallback:
         return drawn, None
     if config.max_wins is not None and wins >= config.max_wins:
         return config.fallback, "max_wins"
-    if drawn.locked(draws_before):
+    if drawn.locked(position - 1):
         return config.fallback, "locked"
     if not in_stock(drawn):
         return config.fallback, "out_of_stock"
@@ -42,7 +43,15 @@ def guarantee_due(config: LotteryConfig, award: Prize, wins: int, since_win: int
             and since_win + 1 >= config.guarantee_every)
 
 
+def guarantee_candidates(config: LotteryConfig, position: int,
+                         in_stock: Callable[[Prize], bool]) -> list[Prize]:
+    """The paid prizes a due guarantee picks among: unlocked at ``position`` and in
+    stock, in config order."""
+    return [p for p in config.paid if not p.locked(position - 1) and in_stock(p)]
+
+
 def guarantee_pick(digest: bytes, candidates: Sequence[Prize]) -> Prize:
+    """The guarantee's prize: picked by the candidates' weights from bytes 8–15."""
     return candidates[pick_weighted(digest, [p.weight for p in candidates], GUARANTEE_OFFSET)]
 
 
@@ -57,6 +66,13 @@ class Draw:
     nonce: int
     """The customer's draw number (1, 2, 3 …): part of the draw's randomness."""
     client_seed: str
+    """The client seed the draw used: the customer's own or, when they gave none, the
+    hash of the log before the draw (``prev``; the log entry then says ``null``)."""
+    position: int
+    """The draw's place in the whole game (1, 2, 3 …), as the store ordered it."""
+    receipt: str
+    """SHA-256 of the draw's log entry: keep it, and after the reveal find it in the
+    published log at ``position`` (docs/games.md)."""
     drawn: str
     """The prize the randomness picked (before any fallback)."""
     prize: Prize
@@ -76,9 +92,10 @@ class Draw:
 
     def to_json(self) -> dict[str, Any]:
         return {"customer": self.customer, "nonce": self.nonce, "client_seed": self.client_seed,
-                "drawn": self.drawn, "prize": self.prize.to_json(), "won": self.won,
-                "reason": self.reason, "ticket": self.ticket,
-                "draws_left_today": self.draws_left_today, "tickets": self.tickets}
+                "position": self.position, "receipt": self.receipt, "drawn": self.drawn,
+                "prize": self.prize.to_json(), "won": self.won, "reason": self.reason,
+                "ticket": self.ticket, "draws_left_today": self.draws_left_today,
+                "tickets": self.tickets}
 
 
 @attrs.frozen(kw_only=True)

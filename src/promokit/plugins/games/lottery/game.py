@@ -4,32 +4,59 @@ tickets, a customer's state, reveal."""
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+
+import attrs
 
 from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.games import (
     MAX_ATTEMPTS,
+    DrawLog,
     Game,
     GameRuntime,
     GameSpec,
     Step,
-    commitment,
     draw_digest,
     dumps,
     pick_weighted,
 )
-from promokit.stores import Change, Delta, JournalEntry, OrderRow
+from promokit.games.audit import chain_tail, chained, entry_hash, hash_config
+from promokit.games.canonical import canonical_json
+from promokit.stores import Change, Delta, Expect, JournalEntry, OrderRow
 from promokit.text import Text
 
 from .config import LotteryConfig, Prize
-from .draw import Draw, Grant, guarantee_due, guarantee_pick, primary_outcome
+from .draw import (
+    Draw,
+    Grant,
+    guarantee_candidates,
+    guarantee_due,
+    guarantee_pick,
+    primary_outcome,
+)
 
 #: The reveal adds this to the draw counter, so no draw can land after it (a draw
 #: adds 1 with this limit). Far above any real count, and exact in every backend's
 #: integers (Redis scripts count in doubles: below 2⁵³).
 CLOSED = 10**12
+
+
+@attrs.frozen(kw_only=True)
+class _Plan:
+    """One draw ready to write: the draw count it read (expected unchanged at the
+    write), the customer's new row, the log entry, counter deltas and events."""
+
+    before: int
+    state: dict[str, Any]
+    entry: dict[str, Any]
+    result: Draw
+    deltas: tuple[Delta, ...]
+    events: tuple[tuple[str, str | None, Mapping[str, Any]], ...]
 
 
 # -- the customer's row ----------------------------------------------------------------------
@@ -58,6 +85,8 @@ class LotteryGame(Game):
     def __init__(self, spec: GameSpec, runtime: GameRuntime) -> None:
         super().__init__(spec, runtime)
         self._seed: str | None = None
+        self._published: str | None = None
+        self._audit_hash: str | None = None
 
     # -- keys -----------------------------------------------------------------
 
@@ -106,25 +135,65 @@ class LotteryGame(Game):
             if outcome.applied:
                 draws = outcome.values[self.total_key] - CLOSED
                 self.emit("revealed", None, {"seed": body["seed"], "draws": draws,
+                                             "head": self.head(draws),
                                              "commitment": body["commitment"]})
                 return str(body["seed"])
         raise GameError(f"game {self.id!r} stayed busy; try the reveal again", reason="busy",
                         game=self.id)
+
+    def published(self) -> dict[str, Any]:
+        """The seed and commitment, with the final draw count and the chain's head."""
+        draws = self.total_draws()
+        return {**super().published(), "draws": draws, "head": self.head(draws)}
 
     def total_draws(self) -> int:
         """Draws in the whole game so far (the final count once revealed)."""
         total = self.store.read([self.total_key])[self.total_key]
         return total - CLOSED if total >= CLOSED else total
 
+    def head(self, draws: int | None = None) -> str:
+        """The hash of the game's last log entry (of entry ``draws``), the commitment
+        before the first draw: with :meth:`total_draws`, what the reveal publishes
+        and a verifier checks the log against."""
+        count = self.total_draws() if draws is None else draws
+        return chain_tail(self.store, self.stream("draws"), count, self._commitment())
+
+    def draw_log(self) -> DrawLog:
+        """The audit record, chained (docs/games.md, "The draw log")."""
+        return chained(super().draw_log())
+
+    @property
+    def audit_hash(self) -> str:
+        """SHA-256 of the config's canonical JSON: the ``config_hash`` draws are bound to."""
+        if self._audit_hash is None:
+            self._audit_hash = hash_config(self.spec.source)
+        return self._audit_hash
+
+    def _commitment(self) -> str:
+        if self._published is None:
+            body = self.started()
+            if body is None:
+                raise GameError(f"game {self.id!r} is not open", reason="not_open",
+                                game=self.id)
+            self._published = str(body["commitment"])
+        return self._published
+
     # -- play ------------------------------------------------------------------------
 
     def draw(self, customer: Customer | str, *, client_seed: str | None = None) -> Draw:
         """Draw once for ``customer`` (a :class:`~promokit.cart.Customer` or an id).
 
-        ``client_seed`` is the customer's part of the randomness (default: their
-        id). Raises :class:`GameError`: ``not_open``, ``revealed``, ``not_started``,
-        ``ended``, ``customer_required``, ``not_eligible:<rule>``, ``daily_limit``,
-        ``no_ticket``, ``bad_argument``, ``busy``."""
+        ``client_seed`` is the customer's part of the randomness; without one the
+        draw uses the hash of the log before it (``prev``), which nobody knew when
+        the seed was committed to. Raises :class:`GameError`: ``not_open``,
+        ``revealed``, ``not_started``, ``ended``, ``customer_required``,
+        ``not_eligible:<rule>``, ``daily_limit``, ``no_ticket``, ``bad_argument``,
+        ``busy``.
+
+        The draw takes the next position of the game in a compare-and-set on the
+        draw counter, with the customer's row, the prize's stock and the log entry,
+        in one atomic write: the position it logs (and decides ``locked_until``
+        with) is its real place in the game, and its ``prev`` is the entry before."""
         if isinstance(customer, str):
             customer = Customer(id=customer)
         now = self.now()
@@ -132,70 +201,96 @@ class LotteryGame(Game):
         self.check_customer(customer, now)
         seed = self._server_seed()  # a revealed game is caught by the draw counter
         customer_id = str(customer.id)
-        client_seed = self.client_seed(customer_id, client_seed)
-        config, config_hash = self.config, self.spec.config_hash
+        given = None if client_seed is None else self.client_seed(customer_id, client_seed)
+        row_id = self.row_id("c", customer_id)
+        refused: frozenset[str] = frozenset()
+        for attempt in range(MAX_ATTEMPTS):
+            row = self.store.order(row_id)
+            body = json.loads(row.body) if row is not None else None
+            plan = self._plan(customer_id, given, seed, body, now, refused)
+            change = Change(order_id=row_id, revision=row.revision if row is not None else 0,
+                            status="active", body=dumps(plan.state), deltas=plan.deltas,
+                            journal=(JournalEntry(self.stream("draws"),
+                                                  canonical_json(plan.entry)),),
+                            expect=(Expect(self.total_key, plan.before, plan.before),))
+            outcome = self.store.apply(change)
+            if outcome.applied:
+                for event, who, data in plan.events:
+                    self.emit(event, who, data)
+                return plan.result
+            refused = frozenset(outcome.refused)
+            if not refused and attempt >= 2:  # contended: step aside a little, at random
+                time.sleep(random.uniform(0, min(0.002 * attempt, 0.05)))
+        raise GameError(f"game {self.id!r}: draws stayed busy after {MAX_ATTEMPTS} attempts; "
+                        "try again", reason="busy", game=self.id)
+
+    def _plan(self, customer_id: str, given: str | None, seed: str,
+              body: Mapping[str, Any] | None, now: datetime,
+              refused: frozenset[str]) -> _Plan:
+        """One draw as it would land now: read the counters and the chain's tail, pick,
+        decide the award. ``refused`` names prize counters the store just refused."""
+        config = self.config
         today = now.date().isoformat()
+        state = _customer_state(body, today)
         keys = [self.total_key, *(self.prize_key(p) for p in config.prizes)]
+        counters = self.store.read(keys)
+        before = counters[self.total_key]
+        if before >= CLOSED:
+            raise GameError(f"game {self.id!r} revealed its seed and takes no more draws",
+                            reason="revealed", game=self.id)
+        if config.draws_per_day is not None and state["day_draws"] >= config.draws_per_day:
+            raise GameError(f"customer {customer_id!r} has drawn "
+                            f"{config.draws_per_day} times today", reason="daily_limit",
+                            game=self.id)
+        ticket = state["day_draws"] >= config.free_draws_per_day
+        if ticket and state["tickets"] < 1:
+            raise GameError(f"customer {customer_id!r} has used today's free draws and has "
+                            "no entry ticket", reason="no_ticket", game=self.id)
 
-        def build(row: OrderRow | None, body: dict[str, Any] | None,
-                  refused: frozenset[str]) -> Step[Draw]:
-            state = _customer_state(body, today)
-            counters = self.store.read(keys)
-            draws_before = counters[self.total_key]
-            if self.total_key in refused or draws_before >= CLOSED:
-                raise GameError(f"game {self.id!r} revealed its seed and takes no more draws",
-                                reason="revealed", game=self.id)
-            if config.draws_per_day is not None and state["day_draws"] >= config.draws_per_day:
-                raise GameError(f"customer {customer_id!r} has drawn "
-                                f"{config.draws_per_day} times today", reason="daily_limit",
-                                game=self.id)
-            ticket = state["day_draws"] >= config.free_draws_per_day
-            if ticket and state["tickets"] < 1:
-                raise GameError(f"customer {customer_id!r} has used today's free draws and has "
-                                "no entry ticket", reason="no_ticket", game=self.id)
+        def in_stock(prize: Prize) -> bool:
+            key = self.prize_key(prize)
+            return prize.stock is None or (key not in refused and counters[key] < prize.stock)
 
-            def in_stock(prize: Prize) -> bool:
-                key = self.prize_key(prize)
-                return prize.stock is None or (key not in refused and counters[key] < prize.stock)
-
-            nonce = state["draws"] + 1
-            digest = draw_digest(seed, client_seed, nonce, config_hash)
-            drawn = config.prizes[pick_weighted(digest, config.weights)]
-            award, reason = primary_outcome(config, drawn, draws_before, state["wins"], in_stock)
-            candidates: list[Prize] | None = None
-            if guarantee_due(config, award, state["wins"], state["since_win"]):
-                candidates = [p for p in config.paid
-                              if not p.locked(draws_before) and in_stock(p)]
-                if candidates:
-                    award, reason = guarantee_pick(digest, candidates), "guarantee"
-            won = not award.fallback
-            state.update(draws=nonce, day_draws=state["day_draws"] + 1,
-                         tickets=state["tickets"] - ticket,
-                         wins=state["wins"] + won, since_win=0 if won else state["since_win"] + 1)
-            if won:
-                state["won"][award.id] = state["won"].get(award.id, 0) + 1
-            entry: dict[str, Any] = {
-                "customer": customer_id, "client_seed": client_seed, "nonce": nonce,
-                "config_hash": config_hash, "drawn_index": config.prizes.index(drawn),
-                "drawn": drawn.id, "prize": award.id, "reason": reason,
-                "draws_before": draws_before, "ticket": ticket, "at": now.isoformat()}
-            if candidates is not None:
-                entry["candidates"] = [p.id for p in candidates]
-            result = Draw(customer=customer_id, nonce=nonce, client_seed=client_seed,
-                          drawn=drawn.id, prize=award, reason=reason, ticket=ticket,
-                          draws_left_today=self._draws_left(state), tickets=state["tickets"])
-            events: list[tuple[str, str | None, Mapping[str, Any]]] = [
-                ("drawn", customer_id, {"nonce": nonce, "prize": award.id, "won": won,
-                                        "reason": reason})]
-            if won:
-                events.append(("won", customer_id, {"nonce": nonce, **award.to_json()}))
-            return Step(status="active", body=state, result=result,
-                        deltas=(Delta(self.total_key, 1, CLOSED),
-                                Delta(self.prize_key(award), 1, award.stock)),
-                        journal=(JournalEntry(self.stream("draws"), dumps(entry)),),
-                        events=tuple(events))
-
-        return self.transact(self.row_id("c", customer_id), build)
+        position = before + 1
+        prev = chain_tail(self.store, self.stream("draws"), before, self._commitment())
+        nonce = state["draws"] + 1
+        digest = draw_digest(seed, customer=customer_id, client_seed=given or prev,
+                             nonce=nonce, config_hash=self.audit_hash)
+        drawn = config.prizes[pick_weighted(digest, config.weights)]
+        award, reason = primary_outcome(config, drawn, position, state["wins"], in_stock)
+        candidates: list[Prize] | None = None
+        if guarantee_due(config, award, state["wins"], state["since_win"]):
+            candidates = guarantee_candidates(config, position, in_stock)
+            if candidates:
+                award, reason = guarantee_pick(digest, candidates), "guarantee"
+        won = not award.fallback
+        state.update(draws=nonce, day_draws=state["day_draws"] + 1,
+                     tickets=state["tickets"] - ticket,
+                     wins=state["wins"] + won, since_win=0 if won else state["since_win"] + 1)
+        if won:
+            state["won"][award.id] = state["won"].get(award.id, 0) + 1
+        entry: dict[str, Any] = {
+            "position": position, "prev": prev, "customer": customer_id,
+            "client_seed": given, "nonce": nonce, "config_hash": self.audit_hash,
+            "drawn_index": config.prizes.index(drawn), "drawn": drawn.id, "prize": award.id,
+            "reason": reason, "ticket": ticket, "at": now.isoformat()}
+        if candidates is not None:
+            entry["candidates"] = [p.id for p in candidates]
+        result = Draw(customer=customer_id, nonce=nonce, client_seed=given or prev,
+                      position=position,
+                      receipt=entry_hash(entry), drawn=drawn.id, prize=award, reason=reason,
+                      ticket=ticket, draws_left_today=self._draws_left(state),
+                      tickets=state["tickets"])
+        events: list[tuple[str, str | None, Mapping[str, Any]]] = [
+            ("drawn", customer_id, {"nonce": nonce, "position": position, "prize": award.id,
+                                    "won": won, "reason": reason,
+                                    "receipt": result.receipt})]
+        if won:
+            events.append(("won", customer_id, {"nonce": nonce, **award.to_json()}))
+        return _Plan(before=before, state=state, entry=entry, result=result,
+                     deltas=(Delta(self.total_key, 1, CLOSED),
+                             Delta(self.prize_key(award), 1, award.stock)),
+                     events=tuple(events))
 
     def grant(self, customer_id: str, action: str, action_id: str) -> Grant:
         """Give ``customer_id`` the entry tickets ``action`` earns (``purchase``,
@@ -285,9 +380,8 @@ class LotteryGame(Game):
         lines = self.spec.kind_impl.disclosure(self.spec, text)
         body = self.started()
         if body is not None:
-            lines.append(text.pick(f"Commitment (SHA-256 of the server seed): "
-                                   f"{body['commitment']}",
-                                   f"承諾值（服務器種子的 SHA-256）：{body['commitment']}"))
+            lines.append(text.gettext("Commitment (SHA-256 of the server seed): {commitment}",
+                                      commitment=body["commitment"]))
         return "\n".join(lines)
 
     def act(self, action: str, customer: Customer, args: Mapping[str, str]) -> Any:
@@ -305,9 +399,8 @@ class LotteryGame(Game):
         if action == "open":
             return {"game": self.id, "commitment": self.open()}
         if action == "reveal":
-            seed = self.reveal()
-            return {"game": self.id, "seed": seed, "commitment": commitment(seed),
-                    "draws": self.total_draws()}
+            self.reveal()
+            return self.published()
         if customer.id is None:
             raise GameError(f"{action} needs --customer", reason="customer_required",
                             game=self.id)
