@@ -469,11 +469,11 @@ def test_demo_prices_the_catalogue_by_hand(capsys: pytest.CaptureFixture[str]) -
     assert ["total", "9676.00"] in rows
     assert ["deposits", "paid", "-300.00"] in rows
     assert ["balance", "due", "9376.00"] in rows
-    assert "需3件參與商品，購物車中有1件" in zh                   # tees-buy2-get1
-    assert "滿¥99.00贈暖冬襪禮盒，參與商品目前¥79.00" in zh      # the gift, short of ¥99
-    assert "僅限新客（首單）" in zh
-    assert "d11-300-50: 再買¥22.00可減¥50.00" in zh
-    assert "sockhaus-gift-99 (shop sockhaus): 再買¥20.00可獲贈暖冬襪禮盒" in zh
+    assert "需3件参与商品，购物车中有1件" in zh                   # tees-buy2-get1
+    assert "满¥99.00赠暖冬襪禮盒，参与商品目前¥79.00" in zh      # the gift, short of ¥99
+    assert "仅限新客（首单）" in zh
+    assert "d11-300-50: 再买¥22.00可减¥50.00" in zh
+    assert "sockhaus-gift-99 (shop sockhaus): 再买¥20.00可获赠暖冬襪禮盒" in zh
     assert "sockhaus-points-x2: 158 points" in zh
 
 

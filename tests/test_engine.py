@@ -707,8 +707,8 @@ def test_messages_and_hints_in_chinese(make_engine):
     result = engine.evaluate(cart, lang="zh-CN")
     # Same hint as in English: 171.10 more saves 50.00.
     [hint] = result.hints
-    assert hint.message == "再買¥171.10可減¥50.00"
-    assert [c.message for c in result.rejected_codes] == ["優惠碼無效"]
+    assert hint.message == "再买¥171.10可减¥50.00"
+    assert [c.message for c in result.rejected_codes] == ["优惠码无效"]
     english = engine.evaluate(cart)
     assert english.hints[0].message == "Add ¥171.10 more to save ¥50.00"
     assert english.total == result.total
@@ -724,7 +724,7 @@ def test_built_in_kinds_explain_themselves_in_chinese(make_engine):
     # 100.00 of 每滿300: below the threshold; free shipping from 99 is met.
     result = make_engine(EVERY_300).evaluate(make_cart(("l1", "TV-1", 1, "100.00")),
                                              lang="zh-CN")
-    assert result.not_applied[0].message == "參與商品需滿¥300.00，目前¥100.00"
+    assert result.not_applied[0].message == "参与商品需满¥300.00，目前¥100.00"
 
 
 def test_the_index_names_the_lines_each_candidate_may_touch(make_engine):

@@ -1,4 +1,4 @@
-"""The customer-facing rule text (活動規則) in zh-CN and en.
+"""The customer-facing rule text (活動規則) in every language (en, zh-CN, zh-TW, zh-HK).
 
 The snapshots under ``tests/snapshots/`` are the rule text of
 ``examples/d11_rules.toml``; re-generate them after a deliberate change with
@@ -20,7 +20,7 @@ from promokit.cli import main
 from promokit.loading import load_campaigns, parse_campaigns
 from promokit.registry import Registry
 from promokit.rules_text import Entry, Section, rules, rules_text
-from promokit.text import Text
+from promokit.text import LANGUAGES, Text
 
 ROOT = Path(__file__).resolve().parent.parent
 D11_RULES = ROOT / "examples" / "d11_rules.toml"
@@ -59,7 +59,7 @@ def entries(campaigns: CampaignSet, lang: str, title_end: str) -> dict[str, str]
 # -- snapshots ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_d11_rule_text_matches_its_snapshot(lang: str, builtins: Registry) -> None:
     text = rules_text(load_campaigns(D11_RULES, builtins), lang)
     snapshot = SNAPSHOTS / f"d11_rules.{lang}.txt"
@@ -82,12 +82,12 @@ def test_sections_are_structured_and_deterministic(builtins: Registry) -> None:
     first = rules(campaigns, "zh-CN")
     assert first == rules(campaigns, "zh-CN")
     assert first[0] == Section(
-        title="2026雙11全民狂歡節 活動規則",
-        paragraphs=("活動時間：2026年11月10日 20:00 至 2026年11月11日 23:59"
-                    "（北京時間 / Asia/Shanghai）",))
-    assert first[1].entries[0] == Entry(label="優惠", text="滿¥300.00減¥50.00、滿¥500.00減¥100.00")
+        title="2026雙11全民狂歡節 活动规则",
+        paragraphs=("活动时间：2026年11月10日 20:00 至 2026年11月11日 23:59"
+                    "（北京时间 / Asia/Shanghai）",))
+    assert first[1].entries[0] == Entry(label="优惠", text="满¥300.00减¥50.00、满¥500.00减¥100.00")
     assert [s.title for s in first if s.level == 1] == [
-        "2026雙11全民狂歡節 活動規則", "其他優惠", "優惠疊加說明"]
+        "2026雙11全民狂歡節 活动规则", "其他优惠", "优惠叠加说明"]
 
 
 # -- what is never shown ------------------------------------------------------------
@@ -118,7 +118,7 @@ def test_funding_budgets_and_code_values_never_appear(lang: str, builtins: Regis
     for secret in ("hidden-fund", "secret-brand-fund", "merchant", "987654", "987,654",
                    "4321", "4,321", "ZZ-TOP", "SECRET", "0.6", "77", "secret-coupon"):
         assert secret not in text
-    assert ("需使用優惠碼" if lang == "zh-CN" else "requires a promotion code") in text
+    assert ("需使用优惠码" if lang == "zh-CN" else "requires a promotion code") in text
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -126,7 +126,7 @@ def test_the_d11_example_shows_no_budget_funding_or_codes(lang: str,
                                                           builtins: Registry) -> None:
     text = rules_text(load_campaigns(D11_RULES, builtins), lang)
     for secret in ("5,000,000", "3,000,000", "2,000,000", "NEW20-", "funding", "budget",
-                   "brand = ", "資金", "預算", "補貼"):
+                   "brand = ", "资金", "预算", "补贴"):
         assert secret not in text
 
 
@@ -141,8 +141,8 @@ kind = "percent_off"
 percent = "10"
 windows = [ { from = "23:00", to = "02:00" }, { from = "12:00", to = "00:00" } ]
 """, builtins)
-    assert entries(campaigns, "zh-CN", "night")["時間"] == (
-        "每天23:00至次日02:00、12:00–24:00（北京時間）")
+    assert entries(campaigns, "zh-CN", "night")["时间"] == (
+        "每天23:00至次日02:00、12:00–24:00（北京时间）")
     assert entries(campaigns, "en", "night")["When"] == (
         "daily 23:00 to 02:00 the next day and 12:00–24:00 (China Time)")
 
@@ -167,9 +167,9 @@ windows = [ { from = "09:00", to = "18:00" } ]
 """, builtins)
     zh, en = rules_text(campaigns, "zh-CN"), rules_text(campaigns, "en")
     # 07:00 at +08:00 is midnight in Berlin (UTC+1 in November)
-    assert "活動時間：2026年11月27日 00:00 至 2026年11月30日 00:00（Europe/Berlin）" in zh
+    assert "活动时间：2026年11月27日 00:00 至 2026年11月30日 00:00（Europe/Berlin）" in zh
     assert "每天09:00–18:00（Europe/Berlin）" in zh
-    assert "以上時間均為Europe/Berlin。" in zh
+    assert "以上时间均为Europe/Berlin。" in zh
     assert ("Period: 27 Nov 2026, 00:00 – 30 Nov 2026, 00:00 "
             "(Central European Time, Europe/Berlin)") in en
     assert "daily 09:00–18:00 (Central European Time)" in en
@@ -178,12 +178,12 @@ windows = [ { from = "09:00", to = "18:00" } ]
 
 def test_a_promotion_period_of_its_own_is_shown_once_a_day(builtins: Registry) -> None:
     campaigns = load_campaigns(D11_RULES, builtins)
-    assert entries(campaigns, "zh-CN", "LUMEN品牌日 全場85折")["時間"] == (
-        "2026年11月11日 00:00 至 23:59（北京時間 / Asia/Shanghai）")
+    assert entries(campaigns, "zh-CN", "LUMEN品牌日 全場85折")["时间"] == (
+        "2026年11月11日 00:00 至 23:59（北京时间 / Asia/Shanghai）")
     assert entries(campaigns, "en", "LUMEN品牌日 全場85折")["When"] == (
         "11 Nov 2026, 00:00–23:59 (China Time, Asia/Shanghai)")
     # the same period as the campaign's is not repeated
-    assert "時間" not in entries(campaigns, "zh-CN", "跨店滿300減50、滿500減100")
+    assert "时间" not in entries(campaigns, "zh-CN", "跨店滿300減50、滿500減100")
 
 
 def test_open_ended_periods(builtins: Registry) -> None:
@@ -200,8 +200,8 @@ kind = "percent_off"
 percent = "10"
 end = "2026-11-11T23:59:59"
 """, builtins)
-    assert entries(campaigns, "zh-CN", "from")["時間"] == (
-        "2026年11月1日 10:00起（北京時間 / Asia/Shanghai）")
+    assert entries(campaigns, "zh-CN", "from")["时间"] == (
+        "2026年11月1日 10:00起（北京时间 / Asia/Shanghai）")
     assert entries(campaigns, "en", "until")["When"] == (
         "until 11 Nov 2026, 23:59 (China Time, Asia/Shanghai)")
 
@@ -212,32 +212,32 @@ end = "2026-11-11T23:59:59"
 @pytest.mark.parametrize(("table", "zh", "en"), [
     ('kind = "percent_off"\npercent = "10"', "9折", "10% off"),
     ('kind = "percent_off"\npercent = "5"\nmax_off = "100"',
-     "95折，最多減¥100.00", "5% off, up to ¥100.00 off"),
+     "95折，最多减¥100.00", "5% off, up to ¥100.00 off"),
     ('kind = "amount_off"\namount = "20"', "每件直降¥20.00", "¥20.00 off each item"),
-    ('kind = "fixed_price"\nprice = "99"', "秒殺價¥99.00", "flash price ¥99.00"),
+    ('kind = "fixed_price"\nprice = "99"', "秒杀价¥99.00", "flash price ¥99.00"),
     ('kind = "member_price"\npercent_by_tier = { gold = "5", platinum = "8" }',
-     "gold會員95折、platinum會員92折", "gold members 5% off, platinum members 8% off"),
-    ('kind = "order_amount_off"\namount = "20"', "無門檻減¥20.00", "¥20.00 off, no minimum"),
+     "gold会员95折、platinum会员92折", "gold members 5% off, platinum members 8% off"),
+    ('kind = "order_amount_off"\namount = "20"', "无门槛减¥20.00", "¥20.00 off, no minimum"),
     ('kind = "tiered_threshold"\ntiers = [ { spend = "300", off = "50" }, '
      '{ spend = "500", off = "100" } ]',
-     "滿¥300.00減¥50.00、滿¥500.00減¥100.00",
+     "满¥300.00减¥50.00、满¥500.00减¥100.00",
      "¥50.00 off orders from ¥300.00; ¥100.00 off from ¥500.00"),
     ('kind = "tiered_threshold"\nevery = true\ntiers = [ { spend = "300", off = "50" } ]\n'
      'cap = "150"',
-     "每滿¥300.00減¥50.00，最多減¥150.00", "¥50.00 off every ¥300.00, up to ¥150.00 off"),
+     "每满¥300.00减¥50.00，最多减¥150.00", "¥50.00 off every ¥300.00, up to ¥150.00 off"),
     ('kind = "tiered_threshold"\ntiers = [ { spend = "500", percent = "10" }, '
      '{ spend = "800", percent = "15" } ]',
-     "滿¥500.00打9折、滿¥800.00打85折", "10% off orders from ¥500.00; 15% off from ¥800.00"),
+     "满¥500.00打9折、满¥800.00打85折", "10% off orders from ¥500.00; 15% off from ¥800.00"),
     ('kind = "tiered_threshold"\ntiers = [ { spend = "1000", percent = "100" } ]',
-     "滿¥1,000.00免單", "100% off orders from ¥1,000.00"),
+     "满¥1,000.00免单", "100% off orders from ¥1,000.00"),
     ('kind = "tiered_threshold"\ntiers = [ { spend = "300", off = "50" }, '
      '{ spend = "600", off = "120" } ]\ncap = "100"',
-     "滿¥300.00減¥50.00、滿¥600.00減¥120.00，最多減¥100.00",
+     "满¥300.00减¥50.00、满¥600.00减¥120.00，最多减¥100.00",
      "¥50.00 off orders from ¥300.00; ¥120.00 off from ¥600.00, up to ¥100.00 off"),
-    ('kind = "free_shipping"\nthreshold = "99"', "滿¥99.00包郵", "free shipping from ¥99.00"),
-    ('kind = "free_shipping"', "包郵", "free shipping"),
+    ('kind = "free_shipping"\nthreshold = "99"', "满¥99.00包邮", "free shipping from ¥99.00"),
+    ('kind = "free_shipping"', "包邮", "free shipping"),
     ('kind = "free_shipping"\nthreshold = "59"\nmax_off = "10"',
-     "滿¥59.00運費最多減¥10.00", "up to ¥10.00 off shipping from ¥59.00"),
+     "满¥59.00运费最多减¥10.00", "up to ¥10.00 off shipping from ¥59.00"),
 ])
 def test_kind_describe(table: str, zh: str, en: str, builtins: Registry) -> None:
     promotion = only(f'[[promotion]]\nid = "p"\n{table}\n', builtins)
@@ -257,9 +257,9 @@ def test_a_kind_without_describe_still_renders(registry: Registry) -> None:
     campaigns = load('[[promotion]]\nid = "p"\nname = "抹零"\nkind = "round_down"\n'
                      'conditions = [ { rule = "weekday", in = [3] } ]\n', registry)
     zh = entries(campaigns, "zh-CN", "抹零")
-    assert zh["優惠"] == "round_down"
-    assert zh["類型"] == "跨店/平台優惠（不同店鋪的參與商品合併計算）"
-    assert zh["參與條件"] == "需滿足「weekday」條件"  # ConditionType's generic default
+    assert zh["优惠"] == "round_down"
+    assert zh["类型"] == "跨店/平台优惠（不同店铺的参与商品合并计算）"
+    assert zh["参与条件"] == "需满足「weekday」条件"  # ConditionType's generic default
     assert entries(campaigns, "en", "抹零")["Conditions"] == "only on weekdays 3"
 
 
@@ -267,29 +267,29 @@ def test_a_kind_without_describe_still_renders(registry: Registry) -> None:
 
 
 @pytest.mark.parametrize(("condition", "zh", "en"), [
-    ('{ rule = "member_tier", in = ["gold", "platinum"] }', "僅限gold、platinum會員",
+    ('{ rule = "member_tier", in = ["gold", "platinum"] }', "仅限gold、platinum会员",
      "only for members of tier gold or platinum"),
-    ('{ rule = "new_customer" }', "僅限新客（首單）", "only for customers with no earlier order"),
-    ('{ rule = "dormant", days = 90 }', "僅限近90天未下單的老客",
+    ('{ rule = "new_customer" }', "仅限新客（首单）", "only for customers with no earlier order"),
+    ('{ rule = "dormant", days = 90 }', "仅限近90天未下单的老客",
      "only for customers whose last order was at least 90 days ago"),
     ('{ rule = "customer_tag", any = ["student", "teacher"] }',
-     "僅限帶有student或teacher標籤的顧客", "only for customers tagged student or teacher"),
+     "仅限带有student或teacher标签的顾客", "only for customers tagged student or teacher"),
     ('{ rule = "customer_tag", all = ["student", "vip"] }',
-     "僅限同時帶有student和vip標籤的顧客", "only for customers tagged student and vip"),
-    ('{ rule = "region", in = ["CN-31"] }', "僅限CN-31地區", "only for customers in CN-31"),
-    ('{ rule = "region", not_in = ["CN-54", "CN-65"] }', "不含CN-54、CN-65地區",
+     "仅限同时带有student和vip标签的顾客", "only for customers tagged student and vip"),
+    ('{ rule = "region", in = ["CN-31"] }', "仅限CN-31地区", "only for customers in CN-31"),
+    ('{ rule = "region", not_in = ["CN-54", "CN-65"] }', "不含CN-54、CN-65地区",
      "not for customers in CN-54 or CN-65"),
-    ('{ rule = "region", in = ["CN"], not_in = ["CN-54"] }', "僅限CN地區（不含CN-54）",
+    ('{ rule = "region", in = ["CN"], not_in = ["CN-54"] }', "仅限CN地区（不含CN-54）",
      "only for customers in CN, except CN-54"),
-    ('{ rule = "channel", in = ["app", "miniprogram"] }', "僅限app、miniprogram下單",
+    ('{ rule = "channel", in = ["app", "miniprogram"] }', "仅限app、miniprogram下单",
      "only on app or miniprogram"),
-    ('{ rule = "birthday", within_days = 7 }', "僅限生日前後7天內",
+    ('{ rule = "birthday", within_days = 7 }', "仅限生日前后7天内",
      "only within 7 days of the customer's birthday"),
-    ('{ rule = "birthday", within_days = 0 }', "僅限生日當天",
+    ('{ rule = "birthday", within_days = 0 }', "仅限生日当天",
      "only on the customer's birthday"),
-    ('{ rule = "min_spend", amount = "300" }', "參與商品滿¥300.00",
+    ('{ rule = "min_spend", amount = "300" }', "参与商品满¥300.00",
      "spend at least ¥300.00 on eligible items"),
-    ('{ rule = "min_quantity", quantity = 3 }', "參與商品滿3件", "buy at least 3 eligible items"),
+    ('{ rule = "min_quantity", quantity = 3 }', "参与商品满3件", "buy at least 3 eligible items"),
 ])
 def test_condition_describe(condition: str, zh: str, en: str, builtins: Registry) -> None:
     promotion = only(f'[[promotion]]\nid = "p"\nkind = "percent_off"\npercent = "5"\n'
@@ -314,9 +314,9 @@ conditions = [
                          { rule = "min_spend", amount = "100" } ] },
 ]
 """, builtins)
-    assert entries(campaigns, "zh-CN", "p")["參與條件"] == (
-        "僅限app下單；僅限新客（首單）；或僅限gold會員（滿足其一即可）；"
-        "以下情況不適用：僅限CN-54地區；參與商品滿2件；且參與商品滿¥100.00")
+    assert entries(campaigns, "zh-CN", "p")["参与条件"] == (
+        "仅限app下单；仅限新客（首单）；或仅限gold会员（满足其一即可）；"
+        "以下情况不适用：仅限CN-54地区；参与商品满2件；且参与商品满¥100.00")
     assert entries(campaigns, "en", "p")["Conditions"] == (
         "only on app; only for customers with no earlier order; or only for members of tier "
         "gold (any one is enough); not when only for customers in CN-54; "
@@ -342,9 +342,9 @@ exclude_shops = ["outlet"]
 exclude_tags = ["no-promo", "clearance"]
 """, builtins)
     zh = entries(campaigns, "zh-CN", "p")
-    assert zh["適用商品"] == "apparel/shoes類目，且acme店鋪的商品"
-    assert zh["不參與"] == ("商品編號為S-9的商品、apparel/shoes/kids類目的商品、zed品牌的商品、"
-                          "outlet店鋪的商品、帶clearance、no-promo標記的商品")
+    assert zh["适用商品"] == "apparel/shoes类目，且acme店铺的商品"
+    assert zh["不参与"] == ("商品编号为S-9的商品、apparel/shoes/kids类目的商品、zed品牌的商品、"
+                          "outlet店铺的商品、带clearance、no-promo标记的商品")
     en = entries(campaigns, "en", "p")
     assert en["Applies to"] == "items in category apparel/shoes and from shop acme"
     assert en["Not included"] == (
@@ -376,17 +376,17 @@ kind = "percent_off"
 percent = "5"
 exclusive = true
 """, builtins)
-    assert entries(campaigns, "zh-CN", "A券")["同享規則"] == "與「B券」不可在同一店鋪同時使用"
-    assert entries(campaigns, "zh-CN", "B券")["同享規則"] == (
-        "與「A券」不可在同一店鋪同時使用；門檻按商品原價計算（不扣除其他優惠）")
-    assert entries(campaigns, "zh-CN", "C 專享")["同享規則"] == "不與其他單品優惠同享"
+    assert entries(campaigns, "zh-CN", "A券")["同享规则"] == "与「B券」不可在同一店铺同时使用"
+    assert entries(campaigns, "zh-CN", "B券")["同享规则"] == (
+        "与「A券」不可在同一店铺同时使用；门槛按商品原价计算（不扣除其他优惠）")
+    assert entries(campaigns, "zh-CN", "C 專享")["同享规则"] == "不与其他单品优惠同享"
     assert entries(campaigns, "en", "A券")["Combining"] == (
         "cannot be used with “B券” in the same shop")
     assert entries(campaigns, "en", "C 專享")["Combining"] == (
         "cannot be combined with other item discounts")
     zh = rules_text(campaigns, "zh-CN")
-    assert "優惠按以下順序計算：單品優惠 → 店鋪優惠。" in zh
-    assert "店鋪優惠的門檻，按此前各項優惠減去後的金額計算（註明按原價計算門檻的除外）。" in zh
+    assert "优惠按以下顺序计算：单品优惠 → 店铺优惠。" in zh
+    assert "店铺优惠的门槛，按此前各项优惠减去后的金额计算（注明按原价计算门槛的除外）。" in zh
 
 
 @pytest.mark.parametrize(("limits", "zh", "en"), [
@@ -395,9 +395,9 @@ exclusive = true
     ("per_customer_daily = 2", "每人每天限用2次", "up to twice a day per customer"),
     ("total = 5000", "共限5,000次，用完即止", "5,000 uses in total, while they last"),
     ("stock = 500", "限量500件，售完即止", "500 units only, while stocks last"),
-    ("per_order_units = 1", "每單限1件享優惠", "1 discounted unit per order"),
+    ("per_order_units = 1", "每单限1件享优惠", "1 discounted unit per order"),
     ("stock = 500, per_customer = 1, per_order_units = 2",
-     "每人限用1次；限量500件，售完即止；每單限2件享優惠",
+     "每人限用1次；限量500件，售完即止；每单限2件享优惠",
      "once per customer; 500 units only, while stocks last; up to 2 discounted units per order"),
 ])
 def test_limits_in_words(limits: str, zh: str, en: str, builtins: Registry) -> None:
@@ -467,8 +467,8 @@ def test_a_bundle_scoped_only_by_exclusions_names_its_components_not_all_items(
                      'components = [ { sku = "PHONE-1" }, { sku = "BUDS-1" } ]\n'
                      'price = "5299"\nscope = { exclude_tags = ["no-promo"] }\n', registry)
     zh = entries(campaigns, "zh-CN", "套裝")
-    assert "適用商品" not in zh
-    assert zh["不參與"] == "帶no-promo標記的商品"
+    assert "适用商品" not in zh
+    assert zh["不参与"] == "带no-promo标记的商品"
 
 
 def test_the_rule_text_prints_every_games_disclosure_from_the_files_alone() -> None:
@@ -486,6 +486,6 @@ def test_the_rule_text_prints_every_games_disclosure_from_the_files_alone() -> N
     # jurisdiction cn: the blind box's age rule; every time in the file's timezone
     assert "Not sold to customers under 8; customers under 18 need their guardian's consent." \
         in games
-    assert "不向未滿8周歲者銷售；未滿18周歲者須經監護人同意。" in zh
-    assert "local time" not in games and "當地時間" not in zh
+    assert "不向未满8周岁者销售；未满18周岁者须经监护人同意。" in zh
+    assert "local time" not in games and "当地时间" not in zh
     assert "錦鯉大禮包 (goods, market value ¥50,000.00): 1 in total, probability 0.10%" in games

@@ -102,10 +102,10 @@ class ConditionType:
     def describe(self, params: Any, text: Text) -> str:
         """Who or what qualifies, in ``text.lang``, for rule text and for the
         message when the condition fails. The default is :meth:`message` in
-        English and the generic wording otherwise."""
+        English and the generic wording (``需满足「weekday」条件``) otherwise."""
         if text.lang == "en":
             return self.message(params)
-        return f"需滿足「{self.name}」條件"
+        return text.gettext("the “{rule}” condition must be met", rule=self.name)
 
     def threshold_between(self, params: Any, low: int, high: int) -> bool:
         """For conditions that use amounts: whether the result can change for a
@@ -180,9 +180,9 @@ def condition_message(condition: Condition, text: Text) -> str:
         return condition.type.describe(condition.params, text)
     parts = [condition_message(child, text) for child in condition.children]
     if condition.rule == "any":
-        return text.pick("needs one of: " + "; or ".join(parts),
-                         "需滿足其一：" + "；或".join(parts))
+        return text.gettext("needs one of: {conditions}",
+                            conditions=text.pgettext("any", "; or ").join(parts))
     if condition.rule == "not":
-        return text.pick("not when: " + "; and ".join(parts),
-                         "不適用於：" + "；且".join(parts))
-    return text.pick("; ", "；").join(parts)
+        return text.gettext("not when: {conditions}",
+                            conditions=text.pgettext("all", "; and ").join(parts))
+    return text.gettext("; ").join(parts)

@@ -161,8 +161,9 @@ class Engine:
                  lang: str | None = None) -> PriceResult:
         """Price ``cart`` (a :class:`Cart` or its JSON form) under the campaigns.
 
-        Messages and hints are in ``lang`` (``"en"`` or ``"zh-CN"``; the engine's
-        ``lang`` if not given). Does no I/O but one read of the counters it needs
+        Messages and hints are in ``lang`` (``"en"``, ``"zh-CN"``, ``"zh-TW"`` or
+        ``"zh-HK"``: :data:`~promokit.text.LANGUAGES`; the engine's ``lang`` if not
+        given). Does no I/O but one read of the counters it needs
         from the store, and never writes."""
         return self.pricer.evaluate(cart, lang=lang)
 

@@ -2,7 +2,7 @@
 
 :func:`rules` turns a :class:`~promokit.campaign.CampaignSet` into
 :class:`Section` objects, :func:`rules_text` into plain text with Markdown
-headings, in ``zh-CN`` or ``en``:
+headings, in any of :data:`~promokit.text.LANGUAGES`:
 
 - per campaign: its name and period (in the file's timezone, which is named);
 - per promotion: its name, the benefit in the kind's own words
@@ -46,7 +46,7 @@ __all__ = ["Entry", "Section", "rules", "rules_text"]
 
 @attrs.frozen(kw_only=True)
 class Entry:
-    """One labelled fact of a promotion: ``優惠`` → ``滿¥300.00減¥50.00``."""
+    """One labelled fact of a promotion: ``优惠`` → ``满¥300.00减¥50.00``."""
 
     label: str
     text: str
@@ -63,10 +63,10 @@ class Section:
 
 
 def rules_text(campaigns: CampaignSet, lang: Lang | str = "zh-CN") -> str:
-    """The 活動規則 of ``campaigns`` as plain text in ``lang`` (``zh-CN`` or ``en``);
-    ``""`` when the set holds no campaign or promotion."""
+    """The 活動規則 of ``campaigns`` as plain text in ``lang`` (one of
+    :data:`~promokit.text.LANGUAGES`); ``""`` when the set holds no campaign or
+    promotion."""
     text = Text(lang, currency=campaigns.currency)
-    colon = text.pick(": ", "：")
     blocks = []
     for section in rules(campaigns, lang):
         lines = [f"{'#' * section.level} {section.title}"]
@@ -74,7 +74,8 @@ def rules_text(campaigns: CampaignSet, lang: Lang | str = "zh-CN") -> str:
             lines.extend(["", *section.paragraphs])
         if section.entries:
             lines.append("")
-            lines.extend(f"- {entry.label}{colon}{entry.text}" for entry in section.entries)
+            lines.extend("- " + _label(text, entry.label, entry.text)
+                         for entry in section.entries)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else ""
 
@@ -100,20 +101,20 @@ class _Writer:
         for campaign in self.campaigns.campaigns:
             period = text.period(campaign.schedule.start, campaign.schedule.end, self.tz)
             found.append(Section(
-                title=text.pick(f"{campaign.name}: promotion rules", f"{campaign.name} 活動規則"),
-                paragraphs=(_label(text, "Period", "活動時間", period),) if period else ()))
+                title=text.gettext("{campaign}: promotion rules", campaign=campaign.name),
+                paragraphs=(_label(text, text.gettext("Period"), period),) if period else ()))
             members = [p for p in promotions if p.campaign == campaign.id]
             found.extend(self.promotion(number, promotion)
                          for number, promotion in enumerate(members, 1))
         loose = [p for p in promotions if self.campaigns.campaign(p.campaign) is None]
         if loose:
-            found.append(Section(title=text.pick("Other offers", "其他優惠")))
+            found.append(Section(title=text.gettext("Other offers")))
             found.extend(self.promotion(number, promotion)
                          for number, promotion in enumerate(loose, 1))
         if promotions:
             found.append(self.combining())
         if self.campaigns.games:
-            found.append(Section(title=text.pick("Games", "互動活動")))
+            found.append(Section(title=text.gettext("Games")))
             found.extend(Section(title=f"{number}. {spec.name}", level=2,
                                  paragraphs=tuple(spec.kind_impl.disclosure(spec, text)))
                          for number, spec in enumerate(self.campaigns.games, 1))
@@ -124,39 +125,38 @@ class _Writer:
     def promotion(self, number: int, promotion: Promotion) -> Section:
         text = self.text
         entries = [
-            Entry(label=text.pick("Offer", "優惠"),
+            Entry(label=text.gettext("Offer"),
                   text=promotion.kind_impl.describe(promotion.params, text)),
         ]
         if promotion.kind_impl.benefit == "reward":
-            kind_text = text.pick("reward (the price does not change; earned on what you pay)",
-                                  "獎勵（不改變價格，按實付金額計算）")
+            kind_text = text.gettext("reward (the price does not change; earned on what you "
+                                     "pay)")
         else:
             note = text.stage_note(promotion.stage)
             stage = text.stage(promotion.stage)
-            kind_text = text.pick(f"{stage} ({note})", f"{stage}（{note}）") if note else stage
-        entries.append(Entry(label=text.pick("Type", "類型"), text=kind_text))
+            kind_text = text.gettext("{text} ({note})", text=stage, note=note) if note else stage
+        entries.append(Entry(label=text.gettext("Type"), text=kind_text))
         when = self.when(promotion)
         if when:
-            entries.append(Entry(label=text.pick("When", "時間"), text=when))
+            entries.append(Entry(label=text.gettext("When"), text=when))
         applies = self.applies_to(promotion)
         if applies:
-            entries.append(Entry(label=text.pick("Applies to", "適用商品"), text=applies))
+            entries.append(Entry(label=text.gettext("Applies to"), text=applies))
         excluded = self.excluded(promotion.scope)
         if excluded:
-            entries.append(Entry(label=text.pick("Not included", "不參與"), text=excluded))
+            entries.append(Entry(label=text.gettext("Not included"), text=excluded))
         conditions = self.conditions(promotion)
         if conditions:
-            entries.append(Entry(label=text.pick("Conditions", "參與條件"), text=conditions))
+            entries.append(Entry(label=text.gettext("Conditions"), text=conditions))
         if promotion.codes:
-            entries.append(Entry(label=text.pick("Code", "優惠碼"),
-                                 text=text.pick("requires a promotion code, entered at checkout",
-                                                "需使用優惠碼（下單時輸入）")))
+            entries.append(Entry(label=text.gettext("Code"), text=text.gettext(
+                "requires a promotion code, entered at checkout")))
         combining = self.stacking(promotion)
         if combining:
-            entries.append(Entry(label=text.pick("Combining", "同享規則"), text=combining))
+            entries.append(Entry(label=text.gettext("Combining"), text=combining))
         limits = self.limits(promotion)
         if limits:
-            entries.append(Entry(label=text.pick("Limits", "限制"), text=limits))
+            entries.append(Entry(label=text.gettext("Limits"), text=limits))
         return Section(title=f"{number}. {promotion.name}", level=2, entries=tuple(entries))
 
     def when(self, promotion: Promotion) -> str:
@@ -172,7 +172,7 @@ class _Writer:
                 parts.append(period)
         if schedule.windows:
             parts.append(text.windows(schedule.windows, self.tz))
-        return text.pick("; ", "；").join(parts)
+        return _clauses(text, parts)
 
     def applies_to(self, promotion: Promotion) -> str:
         """The scope in words; ``""`` when only the kind's own scopes (a bundle's
@@ -181,25 +181,26 @@ class _Writer:
         if not scope.lists_lines:
             if promotion.kind_impl.scopes(promotion.params):
                 return ""  # only the kind's scopes, minus any exclusions (Promotion.covers)
-            return self.text.pick("all items", "全場商品")
+            return self.text.gettext("all items")
         clauses = self.scope_clauses(scope.skus, scope.categories, scope.brands, scope.shops,
                                      scope.tags, "or")
-        if self.text.zh:
-            return "，且".join(clauses) + "的商品"
-        return "items " + " and ".join(clauses)
+        # Translators: between the clauses of one scope ("items with SKU A and in
+        # category b").
+        joined = self.text.pgettext("scope", " and ").join(clauses)
+        return self.text.gettext("items {clauses}", clauses=joined)
 
     def excluded(self, scope: Scope) -> str:
         clauses = self.scope_clauses(scope.exclude_skus, scope.exclude_categories,
                                      scope.exclude_brands, scope.exclude_shops,
                                      scope.exclude_tags, "and")
-        if self.text.zh:
-            return "、".join(f"{clause}的商品" for clause in clauses)
-        return ", ".join(f"items {clause}" for clause in clauses)
+        text = self.text
+        return text.pgettext("list", ", ").join(
+            text.gettext("items {clauses}", clauses=clause) for clause in clauses)
 
     def scope_clauses(self, skus: Iterable[str], categories: Iterable[str],
                       brands: Iterable[str], shops: Iterable[str], tags: Iterable[str],
                       conjunction: Literal["and", "or"]) -> list[str]:
-        """``商品編號為A、B`` / ``with SKU A or B``, one per dimension that lists values."""
+        """``商品编号为A、B`` / ``with SKU A or B``, one per dimension that lists values."""
         text = self.text
 
         def listed(values: Iterable[str]) -> str:
@@ -207,16 +208,15 @@ class _Writer:
 
         clauses = []
         if skus:
-            clauses.append(text.pick(f"with SKU {listed(skus)}", f"商品編號為{listed(skus)}"))
+            clauses.append(text.gettext("with SKU {values}", values=listed(skus)))
         if categories:
-            clauses.append(text.pick(f"in category {listed(categories)}",
-                                     f"{listed(categories)}類目"))
+            clauses.append(text.gettext("in category {values}", values=listed(categories)))
         if brands:
-            clauses.append(text.pick(f"of brand {listed(brands)}", f"{listed(brands)}品牌"))
+            clauses.append(text.gettext("of brand {values}", values=listed(brands)))
         if shops:
-            clauses.append(text.pick(f"from shop {listed(shops)}", f"{listed(shops)}店鋪"))
+            clauses.append(text.gettext("from shop {values}", values=listed(shops)))
         if tags:
-            clauses.append(text.pick(f"tagged {listed(tags)}", f"帶{listed(tags)}標記"))
+            clauses.append(text.gettext("tagged {values}", values=listed(tags)))
         return clauses
 
     def conditions(self, promotion: Promotion) -> str:
@@ -224,9 +224,9 @@ class _Writer:
         parts = []
         if promotion.channels is not None:
             channels = text.join(sorted(promotion.channels), "or")
-            parts.append(text.pick(f"only on {channels}", f"僅限{channels}下單"))
+            parts.append(text.gettext("only on {channels}", channels=channels))
         parts.extend(self.condition(condition) for condition in promotion.conditions)
-        return text.pick("; ", "；").join(parts)
+        return _clauses(text, parts)
 
     def condition(self, condition: Condition) -> str:
         """A condition's own ``describe``; ``all`` / ``any`` / ``not`` in words."""
@@ -235,20 +235,19 @@ class _Writer:
             return condition.type.describe(condition.params, text)
         parts = [self.condition(child) for child in condition.children]
         if condition.rule == "any" and len(parts) > 1:
-            return text.pick("; or ".join(parts) + " (any one is enough)",
-                             "；或".join(parts) + "（滿足其一即可）")
+            return text.gettext("{conditions} (any one is enough)",
+                                conditions=text.pgettext("any", "; or ").join(parts))
+        every = text.pgettext("all", "; and ").join(parts)
         if condition.rule == "not":
-            return text.pick("not when " + "; and ".join(parts),
-                             "以下情況不適用：" + "；且".join(parts))
-        return text.pick("; and ", "；且").join(parts)
+            return text.gettext("not when {conditions}", conditions=every)
+        return every
 
     def stacking(self, promotion: Promotion) -> str:
         text = self.text
         parts = []
         if promotion.exclusive:
             others = text.stage(promotion.stage, plural=True)
-            parts.append(text.pick(f"cannot be combined with other {others}",
-                                   f"不與其他{others}同享"))
+            parts.append(text.gettext("cannot be combined with other {offers}", offers=others))
         if promotion.group is not None:
             rivals = [other.name for other in self.campaigns.promotions
                       if other.group == promotion.group and other.stage == promotion.stage
@@ -256,27 +255,25 @@ class _Writer:
             if rivals:
                 parts.append(self.group_rule(promotion.stage, rivals))
         if promotion.base == "list" and promotion.stage != "item":
-            parts.append(text.pick("its threshold counts list prices, before other discounts",
-                                   "門檻按商品原價計算（不扣除其他優惠）"))
-        return text.pick("; ", "；").join(parts)
+            parts.append(text.gettext("its threshold counts list prices, before other "
+                                      "discounts"))
+        return _clauses(text, parts)
 
     def group_rule(self, stage: str, rivals: Sequence[str]) -> str:
         text = self.text
-        if text.zh:
-            names = "、".join(f"「{name}」" for name in rivals)
-            where = {"item": "同一件商品", "shop": "同一店鋪"}.get(stage, "同一訂單")
-            return f"與{names}不可在{where}同時使用"
-        names = text.join((f"“{name}”" for name in rivals), "or")
-        where = {"item": "on the same item", "shop": "in the same shop"}.get(
-            stage, "in the same order")
-        return f"cannot be used with {names} {where}"
+        names = text.join((text.gettext("“{name}”", name=name) for name in rivals), "or")
+        if stage == "item":
+            return text.gettext("cannot be used with {names} on the same item", names=names)
+        if stage == "shop":
+            return text.gettext("cannot be used with {names} in the same shop", names=names)
+        return text.gettext("cannot be used with {names} in the same order", names=names)
 
     def limits(self, promotion: Promotion) -> str:
         text = self.text
         stock_of = promotion.kind_impl.stock_counts
         parts = [text.limit(name, value, stock_of=stock_of) for name in LIMITS
                  if (value := getattr(promotion.limits, name)) is not None]
-        return text.pick("; ", "；").join(parts)
+        return _clauses(text, parts)
 
     # -- how offers combine ------------------------------------------------------
 
@@ -288,26 +285,31 @@ class _Writer:
         paragraphs = []
         if len(present) > 1:
             order = [text.stage(stage, plural=True) for stage in present]
-            paragraphs.append(text.pick(
-                f"Offers are worked out in this order: {', then '.join(order)}.",
-                f"優惠按以下順序計算：{' → '.join(order)}。"))
+            paragraphs.append(text.gettext(
+                "Offers are worked out in this order: {stages}.",
+                stages=text.pgettext("order", ", then ").join(order)))
         later = present[1:]  # stages whose thresholds measure what earlier ones left
         if later:
             names = text.join((text.stage(stage, plural=True) for stage in later), "and")
-            paragraphs.append(text.pick(
-                f"The thresholds of {names} count what is left after the discounts worked "
-                "out before them, unless an offer says it counts list prices.",
-                f"{names}的門檻，按此前各項優惠減去後的金額計算（註明按原價計算門檻的除外）。"))
-        paragraphs.append(text.pick(
+            paragraphs.append(text.gettext(
+                "The thresholds of {stages} count what is left after the discounts worked "
+                "out before them, unless an offer says it counts list prices.", stages=names))
+        paragraphs.append(text.gettext(
             "Offers that can be combined are combined automatically. Where offers cannot "
-            "be combined, you get the combination that saves you the most.",
-            "可同享的優惠自動疊加；不可同享的優惠，系統自動為你選擇最划算的組合。"))
+            "be combined, you get the combination that saves you the most."))
         zone, key = text.timezone(self.tz, short=True), str(getattr(self.tz, "key", self.tz))
-        zone = zone if zone == key else text.pick(f"{zone} ({key})", f"{zone}（{key}）")
-        paragraphs.append(text.pick(f"All times are {zone}.", f"以上時間均為{zone}。"))
-        return Section(title=text.pick("How offers combine", "優惠疊加說明"),
-                       paragraphs=tuple(paragraphs))
+        zone = zone if zone == key else text.gettext("{text} ({note})", text=zone, note=key)
+        paragraphs.append(text.gettext("All times are {zone}.", zone=zone))
+        return Section(title=text.gettext("How offers combine"), paragraphs=tuple(paragraphs))
 
 
-def _label(text: Text, en: str, zh: str, value: str) -> str:
-    return text.pick(f"{en}: {value}", f"{zh}：{value}")
+def _label(text: Text, label: str, value: str) -> str:
+    """``优惠：满¥300.00减¥50.00`` / ``Offer: ¥50.00 off orders from ¥300.00``."""
+    return text.gettext("{label}: {value}", label=label, value=value)
+
+
+def _clauses(text: Text, parts: Iterable[str]) -> str:
+    """Clauses of one fact, one after another: ``a；b`` / ``a; b``."""
+    # Translators: between the clauses of one fact of a promotion (its limits, its
+    # conditions).
+    return text.gettext("; ").join(parts)

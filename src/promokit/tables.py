@@ -169,7 +169,7 @@ def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None
         for hint in result.hints:
             where = f" (shop {hint.shop})" if hint.shop else ""
             hint_lines.append(f"  {hint.promotion}{where}: {hint.message}")
-        parts.append("hints (湊單):\n" + "\n".join(hint_lines))
+        parts.append("hints (凑单):\n" + "\n".join(hint_lines))
     if result.rewards:
         parts.append("rewards:\n" + "\n".join(
             f"  {r.promotion}: {r.amount} {r.kind}" for r in result.rewards))

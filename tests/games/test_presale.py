@@ -759,19 +759,19 @@ def test_stock_held_matches_the_live_deposits(steps: list[tuple[str, int, int]])
 
 def test_the_disclosure_in_chinese(tv: PresaleGame) -> None:
     assert tv.disclosure("zh-CN").splitlines() == [
-        "65吋電視預售：商品TV-65預售價¥1,000.00/件。",
-        "定金：¥100.00/件（預售價的10%）。依《民法典》第五百八十六條，定金不得超過合同金額的20%，"
+        "65吋電視預售：商品TV-65预售价¥1,000.00/件。",
+        "定金：¥100.00/件（预售价的10%）。依《民法典》第五百八十六条，定金不得超过合同金额的20%，"
         "本商品定金最多¥200.00。",
-        "支付尾款時，每件定金¥100.00可抵¥300.00（定金×3，每個訂單行最多多抵¥300.00），"
-        "每件尾款¥700.00（未計其他優惠）。",
-        "定金支付時間：2026年10月20日 20:00 至 2026年11月10日 23:59（北京時間 / Asia/Shanghai）。"
-        "下單後須在30分鐘內（且不晚於定金支付截止時間）支付定金，逾時訂單自動取消，庫存釋放；"
-        "支付定金前可取消訂單。",
-        "尾款支付時間：2026年11月11日 00:00 至 23:59（北京時間 / Asia/Shanghai）。",
-        "限量2件，售完即止；每人限購2件。",
-        "定金支付後不退；未在2026年11月11日 23:59（北京時間）前支付尾款的，定金不予退還"
-        "（《民法典》第五百八十七條：給付定金的一方不履行債務的，無權請求返還定金；"
-        "收受定金的一方不履行債務的，應當雙倍返還定金）。",
+        "支付尾款时，每件定金¥100.00可抵¥300.00（定金×3，每个订单行最多多抵¥300.00），"
+        "每件尾款¥700.00（未计其他优惠）。",
+        "定金支付时间：2026年10月20日 20:00 至 2026年11月10日 23:59（北京时间 / Asia/Shanghai）。"
+        "下单后须在30分钟内（且不晚于定金支付截止时间）支付定金，逾时订单自动取消，库存释放；"
+        "支付定金前可取消订单。",
+        "尾款支付时间：2026年11月11日 00:00 至 23:59（北京时间 / Asia/Shanghai）。",
+        "限量2件，售完即止；每人限购2件。",
+        "定金支付后不退；未在2026年11月11日 23:59（北京时间）前支付尾款的，定金不予退还"
+        "（《民法典》第五百八十七条：给付定金的一方不履行债务的，无权请求返还定金；"
+        "收受定金的一方不履行债务的，应当双倍返还定金）。",
     ]
 
 
@@ -805,12 +805,12 @@ def test_the_disclosure_follows_the_config(registry: Registry, clock: Clock) -> 
                     pay_within_minutes=15, organiser="ACME, 400-800-1111")
     tv = make(registry, clock, data).games["tv"]
     zh = tv.disclosure("zh-CN").splitlines()
-    assert zh[1].startswith("定金：¥150.00/件（預售價的15%）")
-    assert zh[2] == ("支付尾款時，每件定金¥150.00可抵¥225.00（定金×1.5），"
-                     "每件尾款¥775.00（未計其他優惠）。")
-    assert "下單後須在15分鐘內" in zh[3]
+    assert zh[1].startswith("定金：¥150.00/件（预售价的15%）")
+    assert zh[2] == ("支付尾款时，每件定金¥150.00可抵¥225.00（定金×1.5），"
+                     "每件尾款¥775.00（未计其他优惠）。")
+    assert "下单后须在15分钟内" in zh[3]
     assert zh[5] == "限量2件，售完即止。"
-    assert zh[-1] == "主辦方：ACME, 400-800-1111。"
+    assert zh[-1] == "主办方：ACME, 400-800-1111。"
     en = tv.disclosure("en").splitlines()
     assert en[2] == ("When you pay the balance, each unit's deposit of ¥150.00 counts as "
                      "¥225.00 against the price (deposit × 1.5): the balance is ¥775.00 per "
@@ -821,10 +821,10 @@ def test_the_disclosure_follows_the_config(registry: Registry, clock: Clock) -> 
 def test_the_kind_alone_names_the_promotion(registry: Registry) -> None:
     spec = parse_campaigns(campaign(), registry).games[0]
     zh = Presale().disclosure(spec, Text("zh-CN"))
-    assert zh[2] == "支付尾款時，定金按活動「d11-deposit」的規則抵扣。"
+    assert zh[2] == "支付尾款时，定金按活动「d11-deposit」的规则抵扣。"
     # the kind alone knows the file's timezone too
     assert zh[3].startswith(
-        "定金支付時間：2026年10月20日 20:00 至 2026年11月10日 23:59（北京時間 / Asia/Shanghai）")
+        "定金支付时间：2026年10月20日 20:00 至 2026年11月10日 23:59（北京时间 / Asia/Shanghai）")
     no_promotion = parse_campaigns(campaign(promotion=None), registry).games[0]
     assert Presale().disclosure(no_promotion, Text("en"))[2] == (
         "When you pay the balance the deposit counts at its face value: the balance is "

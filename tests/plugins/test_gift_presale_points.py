@@ -61,10 +61,10 @@ def test_gift_below_the_threshold_gives_a_hint_in_chinese(make_engine):
                                             lang="zh-CN")
     [item] = result.not_applied
     assert (item.reason, item.message) == ("below_threshold",
-                                           "滿¥199.00贈保溫杯，參與商品目前¥150.00")
+                                           "满¥199.00赠保溫杯，参与商品目前¥150.00")
     [hint] = result.hints
     assert (hint.missing, hint.saving) == (D("49.00"), D("59.00"))
-    assert hint.message == "再買¥49.00可獲贈保溫杯"
+    assert hint.message == "再买¥49.00可获赠保溫杯"
 
 
 def test_gift_hint_out_of_reach_is_not_given(make_engine):
@@ -112,7 +112,7 @@ min_quantity = 3
     engine = make_engine(text)
     short = engine.evaluate(make_cart(("l1", "TEE-1", 2, "49.00")), lang="zh-CN")
     [item] = short.not_applied
-    assert (item.reason, item.message) == ("below_threshold", "滿3件贈襪子，參與商品目前2件")
+    assert (item.reason, item.message) == ("below_threshold", "满3件赠襪子，参与商品目前2件")
     assert short.hints == ()
     enough = engine.evaluate(make_cart(("l1", "TEE-1", 3, "49.00")))
     assert [(g.sku, g.quantity, g.value) for g in enough.gifts] == [("SOCKS-1", 1, D("9.90"))]
@@ -375,7 +375,7 @@ def test_points_round_to_nothing(make_engine):
         make_cart(("l1", "GUM-1", 1, "0.50")), lang="zh-CN")
     assert result.rewards == ()
     [item] = result.not_applied
-    assert (item.reason, item.message) == ("no_saving", "參與商品不足以獲得積分")
+    assert (item.reason, item.message) == ("no_saving", "参与商品不足以获得积分")
 
 
 def test_one_of_two_points_promotions_in_a_group_applies(make_engine):
@@ -472,21 +472,21 @@ def describe(registry: Registry, text: str, lang: str) -> str:
 
 
 @pytest.mark.parametrize(("text", "zh", "en"), [
-    (GIFT_199, "滿¥199.00贈保溫杯×1（價值¥59.00）",
+    (GIFT_199, "满¥199.00赠保溫杯×1（价值¥59.00）",
      "free 保溫杯 ×1 (worth ¥59.00) with ¥199.00 or more"),
-    (GIFT_199.replace('threshold = "199"', ""), "贈保溫杯×1（價值¥59.00）",
+    (GIFT_199.replace('threshold = "199"', ""), "赠保溫杯×1（价值¥59.00）",
      "free 保溫杯 ×1 (worth ¥59.00) with every order"),
     (GIFT_199.replace("quantity = 1", "quantity = 2").replace('threshold = "199"',
                                                              "min_quantity = 3"),
-     "滿3件贈保溫杯×2（每件價值¥59.00）",
+     "满3件赠保溫杯×2（每件价值¥59.00）",
      "free 保溫杯 ×2 (worth ¥59.00 each) with 3 or more items"),
     (DEPOSIT + 'cap = "150"\n', "定金翻2倍抵扣，最多抵¥150.00",
      "your deposit counts 2× against the price (up to ¥150.00 off)"),
     (DEPOSIT.replace('"2"', '"1.5"'), "定金翻1.5倍抵扣",
      "your deposit counts 1.5× against the price"),
-    (POINTS_KIND + 'multiplier = 2\npoints_per_unit = "1"\n', "積分2倍（每¥1得1分）",
+    (POINTS_KIND + 'multiplier = 2\npoints_per_unit = "1"\n', "积分2倍（每¥1得1分）",
      "2× points (1 point per ¥1)"),
-    (POINTS_KIND + 'multiplier = 3\npoints_per_unit = "0.5"\n', "積分3倍（每¥1得0.5分）",
+    (POINTS_KIND + 'multiplier = 3\npoints_per_unit = "0.5"\n', "积分3倍（每¥1得0.5分）",
      "3× points (0.5 points per ¥1)"),
 ])
 def test_describe_in_both_languages(registry, text, zh, en):

@@ -82,7 +82,7 @@ def test_second_half_price_with_one_unit_is_below_threshold(make_engine):
     assert why.message == "needs 2 eligible items; the cart has 1"
     zh = make_engine(SECOND_HALF).evaluate(make_cart(("l1", "MUG-1", 1, "100.00")),
                                            lang="zh-CN")
-    assert zh.not_applied[0].message == "需2件參與商品，購物車中有1件"
+    assert zh.not_applied[0].message == "需2件参与商品，购物车中有1件"
 
 
 def test_every_third_unit_free_over_four_lines(make_engine):
@@ -244,7 +244,7 @@ def test_a_bundle_missing_a_component_names_what_to_add(make_engine):
     assert result.not_applied[0].message == "add BUDS-1 ×1 to make up the bundle"
     zh = make_engine(PHONE_BUNDLE).evaluate(
         make_cart(("l1", "PHONE-1", 1, "3299.00")), lang="zh-CN")
-    assert zh.not_applied[0].message == "還差BUDS-1 ×1即可組成套裝"
+    assert zh.not_applied[0].message == "还差BUDS-1 ×1即可组成套装"
 
 
 BUDS_SECOND_HALF = '''
@@ -494,19 +494,19 @@ def test_buy_two_get_one_leaves_the_dear_units_to_second_half_price(make_engine)
 @pytest.mark.parametrize(("text", "en", "zh"), [
     (SECOND_HALF, "the 2nd item 50% off", "第2件5折"),
     (SECOND_HALF.replace("n = 2", "n = 3").replace('"50"', '"100"'),
-     "the 3rd item free", "第3件免費"),
-    (BUY_2_GET_1, "buy 2, get 1 free", "買2送1"),
-    (BUY_2_GET_1 + 'percent = "20"\n', "buy 2, get 1 at 20% off", "買2件第3件8折"),
-    (SHIRTS_GET_SOCKS, "buy 2, get 1 of SOCK-1 free", "買2送1（贈SOCK-1）"),
+     "the 3rd item free", "第3件免费"),
+    (BUY_2_GET_1, "buy 2, get 1 free", "买2送1"),
+    (BUY_2_GET_1 + 'percent = "20"\n', "buy 2, get 1 at 20% off", "买2件第3件8折"),
+    (SHIRTS_GET_SOCKS, "buy 2, get 1 of SOCK-1 free", "买2送1（赠SOCK-1）"),
     (PHONE_BUNDLE, "bundle of PHONE-1 ×1 + BUDS-1 ×1 for ¥3,999.00",
-     "組合價¥3,999.00（PHONE-1 ×1＋BUDS-1 ×1）"),
-    (TWO_NINE_THREE_EIGHT, "10% off 2 items or more, 20% off 3 or more", "滿2件9折、滿3件8折"),
+     "组合价¥3,999.00（PHONE-1 ×1＋BUDS-1 ×1）"),
+    (TWO_NINE_THREE_EIGHT, "10% off 2 items or more, 20% off 3 or more", "满2件9折、满3件8折"),
     ('''
 [[promotion]]
 id = "q"
 kind = "quantity_tiered"
 tiers = [ { quantity = 2, off = "5" }, { quantity = 3, off = "20" } ]
-''', "¥5.00 off 2 items or more, ¥20.00 off 3 or more", "滿2件減¥5.00、滿3件減¥20.00"),
+''', "¥5.00 off 2 items or more, ¥20.00 off 3 or more", "满2件减¥5.00、满3件减¥20.00"),
 ])
 def test_describe_in_both_languages(registry: Registry, text: str, en: str, zh: str) -> None:
     promo = promotion(text, registry)
@@ -524,7 +524,7 @@ components = [ { scope = { brands = ["acme"] }, quantity = 2 } ]
 ''', registry)
     assert promo.kind_impl.describe(promo.params, Text("en")) == (
         "bundle of selected items ×2 for ¥100.00")
-    assert promo.kind_impl.describe(promo.params, Text("zh-CN")) == "組合價¥100.00（指定商品 ×2）"
+    assert promo.kind_impl.describe(promo.params, Text("zh-CN")) == "组合价¥100.00（指定商品 ×2）"
 
 
 # -- bad parameters, by path -----------------------------------------------------

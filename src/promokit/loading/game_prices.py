@@ -74,9 +74,14 @@ class GamePrice(DiscountKind):
     def precheck(self, params: GamePriceParams, app: Application) -> NoDeal | None:
         if not any(self._mine(params, view.line) for view in app.lines):
             field = params.spec.kind_impl.price_field
-            return NoDeal("no_lines_in_scope", app.text.pick(
-                f"no line carries a {field} of this game",
-                f"沒有帶本活動{'團號' if field == 'group_id' else '砍價單號'}的商品"))
+            text = app.text
+            if field == "group_id":
+                message = text.gettext("no line carries a group_id of this game")
+            elif field == "bargain_id":
+                message = text.gettext("no line carries a bargain_id of this game")
+            else:
+                message = text.gettext("no line carries a {field} of this game", field=field)
+            return NoDeal("no_lines_in_scope", message)
         return None
 
     def compute(self, params: GamePriceParams, app: Application) -> Outcome:

@@ -93,8 +93,8 @@ class MemberTier(ConditionType):
         return f"only for members of tier {_either(params)}"
 
     def describe(self, params: tuple[str, ...], text: Text) -> str:
-        """``僅限gold、platinum會員`` / the English :meth:`message`."""
-        return f"僅限{text.join(params, 'or')}會員" if text.zh else self.message(params)
+        """``仅限gold、platinum会员`` / ``only for members of tier gold or platinum``."""
+        return text.gettext("only for members of tier {tiers}", tiers=text.join(params, "or"))
 
 
 class NewCustomer(ConditionType):
@@ -113,8 +113,8 @@ class NewCustomer(ConditionType):
         return "only for customers with no earlier order"
 
     def describe(self, params: None, text: Text) -> str:
-        """``僅限新客（首單）`` / the English :meth:`message`."""
-        return "僅限新客（首單）" if text.zh else self.message(params)
+        """``仅限新客（首单）`` / ``only for customers with no earlier order``."""
+        return text.gettext("only for customers with no earlier order")
 
 
 def _utc(moment: datetime, tz_for_naive: tzinfo | None) -> datetime:
@@ -150,8 +150,11 @@ class Dormant(ConditionType):
         return f"only for customers whose last order was at least {days} ago"
 
     def describe(self, params: int, text: Text) -> str:
-        """``僅限近30天未下單的老客`` / the English :meth:`message`."""
-        return f"僅限近{text.number(params)}天未下單的老客" if text.zh else self.message(params)
+        """``仅限近30天未下单的老客`` / ``only for customers whose last order was at
+        least 30 days ago``."""
+        return text.ngettext("only for customers whose last order was at least {days} day ago",
+                             "only for customers whose last order was at least {days} days ago",
+                             params, days=text.number(params))
 
 
 @attrs.frozen
@@ -188,14 +191,27 @@ class CustomerTag(ConditionType):
         return f"only for customers tagged {_either(params.tags, conjunction)}"
 
     def describe(self, params: TagRule, text: Text) -> str:
-        """``僅限帶有student或teacher標籤的顧客`` (``any``), ``僅限同時帶有student和vip標籤的
-        顧客`` (``all``) / the English :meth:`message`."""
-        if not text.zh:
-            return self.message(params)
-        if params.mode == "any":
-            return f"僅限帶有{'或'.join(params.tags)}標籤的顧客"
-        both = "同時" if len(params.tags) > 1 else ""
-        return f"僅限{both}帶有{'和'.join(params.tags)}標籤的顧客"
+        """``仅限带有student或teacher标签的顾客`` (``any``), ``仅限同时带有student和vip标签的
+        顾客`` (``all``) / ``only for customers tagged student or teacher``."""
+        tags = _tags(text, params)
+        if params.mode == "all" and len(params.tags) > 1:
+            return text.pgettext("every tag", "only for customers tagged {tags}", tags=tags)
+        return text.gettext("only for customers tagged {tags}", tags=tags)
+
+
+def _tags(text: Text, rule: TagRule) -> str:
+    """The tags with the conjunction of their mode: ``student或teacher`` /
+    ``student, teacher or vip``."""
+    tags = rule.tags
+    if len(tags) <= 1:
+        return "".join(tags)
+    if rule.mode == "any":
+        # Translators: between tags of which a customer needs one ("a, b or c").
+        head = text.pgettext("any tag", ", ").join(tags[:-1])
+        return text.pgettext("any tag", "{head} or {last}", head=head, last=tags[-1])
+    # Translators: between tags a customer needs all of ("a, b and c").
+    head = text.pgettext("every tag", ", ").join(tags[:-1])
+    return text.pgettext("every tag", "{head} and {last}", head=head, last=tags[-1])
 
 
 def region_matches(code: str, region: str) -> bool:
@@ -260,15 +276,16 @@ class Region(ConditionType):
         return text
 
     def describe(self, params: RegionRule, text: Text) -> str:
-        """``僅限CN-31地區``, ``不含CN-54、CN-65地區``, ``僅限CN地區（不含CN-54）`` /
-        the English :meth:`message`."""
-        if not text.zh:
-            return self.message(params)
+        """``仅限CN-31地区``, ``不含CN-54、CN-65地区``, ``仅限CN地区（不含CN-54）`` /
+        ``only for customers in CN, except CN-54``."""
         outside = text.join(params.outside or (), "or")
         if params.within is None:
-            return f"不含{outside}地區"
-        within = f"僅限{text.join(params.within, 'or')}地區"
-        return f"{within}（不含{outside}）" if params.outside else within
+            return text.gettext("not for customers in {regions}", regions=outside)
+        within = text.join(params.within, "or")
+        if params.outside:
+            return text.gettext("only for customers in {regions}, except {others}",
+                                regions=within, others=outside)
+        return text.gettext("only for customers in {regions}", regions=within)
 
 
 class Birthday(ConditionType):
@@ -295,10 +312,13 @@ class Birthday(ConditionType):
         return f"only within {days} of the customer's birthday"
 
     def describe(self, params: int, text: Text) -> str:
-        """``僅限生日當天``, ``僅限生日前後7天內`` / the English :meth:`message`."""
-        if not text.zh:
-            return self.message(params)
-        return "僅限生日當天" if params == 0 else f"僅限生日前後{text.number(params)}天內"
+        """``仅限生日当天``, ``仅限生日前后7天内`` / ``only within 7 days of the
+        customer's birthday``."""
+        if params == 0:
+            return text.gettext("only on the customer's birthday")
+        return text.ngettext("only within {days} day of the customer's birthday",
+                             "only within {days} days of the customer's birthday", params,
+                             days=text.number(params))
 
 
 def _birthday_in(birthday: date, year: int) -> date:
@@ -327,8 +347,8 @@ class Channel(ConditionType):
         return f"only on {_either(params)}"
 
     def describe(self, params: tuple[str, ...], text: Text) -> str:
-        """``僅限app、miniprogram下單`` / the English :meth:`message`."""
-        return f"僅限{text.join(params, 'or')}下單" if text.zh else self.message(params)
+        """``仅限app、miniprogram下单`` / ``only on app or miniprogram``."""
+        return text.gettext("only on {channels}", channels=text.join(params, "or"))
 
 
 # -- what is in scope -----------------------------------------------------------
@@ -361,10 +381,10 @@ class MinSpend(ConditionType):
         return f"spend at least {money} on eligible items"
 
     def describe(self, params: SpendRule, text: Text) -> str:
-        """``參與商品滿¥300.00`` / ``spend at least ¥300.00 on eligible items``, the
+        """``参与商品满¥300.00`` / ``spend at least ¥300.00 on eligible items``, the
         amount formatted with Babel in the rule's currency."""
-        money = text.money(params.amount, params.currency)
-        return text.pick(f"spend at least {money} on eligible items", f"參與商品滿{money}")
+        return text.gettext("spend at least {amount} on eligible items",
+                            amount=text.money(params.amount, params.currency))
 
     def threshold_between(self, params: SpendRule, low: int, high: int) -> bool:
         return low < params.amount <= high
@@ -387,8 +407,10 @@ class MinQuantity(ConditionType):
         return f"buy at least {items}"
 
     def describe(self, params: int, text: Text) -> str:
-        """``參與商品滿3件`` / the English :meth:`message`."""
-        return f"參與商品滿{text.number(params)}件" if text.zh else self.message(params)
+        """``参与商品满3件`` / ``buy at least 3 eligible items``."""
+        return text.ngettext("buy at least {count} eligible item",
+                             "buy at least {count} eligible items", params,
+                             count=text.number(params))
 
 
 @hookimpl

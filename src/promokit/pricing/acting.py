@@ -219,9 +219,8 @@ def _act(ctx: Context, unit: Unit, state: State, bases: Sequence[int]) -> Acted:
     lines = views(ctx, unit, state, bases)
     promotion = unit.promotion
     if not lines:
-        return skip(NoDeal("no_lines_in_scope", ctx.text.pick(
-            "its items are all taken by other quantity deals",
-            "參與商品已被其他件數優惠使用")), None)
+        return skip(NoDeal("no_lines_in_scope", ctx.text.gettext(
+            "its items are all taken by other quantity deals")), None)
     if any(condition.uses_amounts for condition in promotion.conditions):
         condition_ctx = ConditionContext(customer=ctx.cart.customer, channel=ctx.cart.channel,
                                          now=ctx.now, currency=ctx.currency, lines=tuple(lines))

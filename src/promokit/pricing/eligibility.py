@@ -87,15 +87,16 @@ def static_reason(ctx: Context, promotion: Promotion, in_scope: list[int]) -> No
     amounts, the kind's precheck, the guards."""
     cart, text, campaigns = ctx.cart, ctx.text, ctx.setup.campaigns
     if ctx.currency != campaigns.currency:
-        return NoDeal("currency", text.pick(
-            f"priced in {campaigns.currency.code}, the cart is in {cart.currency}",
-            f"活動以{campaigns.currency.code}計價，購物車為{cart.currency}"))
+        return NoDeal("currency", text.gettext(
+            "priced in {currency}, the cart is in {cart}", currency=campaigns.currency.code,
+            cart=cart.currency))
     schedule_reason = promotion.schedule.reason_at(ctx.now)
     if schedule_reason is not None:
         return NoDeal(schedule_reason, _schedule_message(promotion, schedule_reason, text))
     if promotion.channels is not None and cart.channel not in promotion.channels:
         channels = ", ".join(sorted(promotion.channels))
-        return NoDeal("channel", text.pick(f"only on {channels}", f"僅限{channels}"))
+        return NoDeal("channel", text.pgettext("reason", "only on {channels}",
+                                               channels=channels))
     if promotion.codes and promotion.codes.isdisjoint(cart.codes) and not promotion.coupons:
         return NoDeal("code_missing", text.reason("code_missing"))
     if promotion.coupons and not promotion.codes.intersection(cart.codes) \
@@ -136,12 +137,12 @@ def _schedule_message(promotion: Promotion, reason: str, text: Text) -> str:
     schedule = promotion.schedule
     if reason == "not_started" and schedule.start is not None:
         when = schedule.start.isoformat()
-        return text.pick(f"starts at {when}", f"{when}開始")
+        return text.gettext("starts at {when}", when=when)
     if reason == "ended" and schedule.end is not None:
         when = schedule.end.isoformat()
-        return text.pick(f"ended at {when}", f"已於{when}結束")
+        return text.gettext("ended at {when}", when=when)
     windows = ", ".join(f"{w.start:%H:%M}–{w.end:%H:%M}" for w in schedule.windows)
-    return text.pick(f"only runs {windows} daily", f"每日{windows}進行")
+    return text.gettext("only runs {windows} daily", windows=windows)
 
 
 def store_reason(ctx: Context, promotion: Promotion) -> NoDeal | None:
@@ -169,9 +170,8 @@ def store_reason(ctx: Context, promotion: Promotion) -> NoDeal | None:
     if ctx.checkout and customer is None and (promotion_limits.per_customer is not None
                                               or promotion_limits.per_customer_daily
                                               is not None):
-        return NoDeal("limit_reached", text.pick(
-            "limited per customer: needs a signed-in customer",
-            "每位顧客限用，請先登入"))
+        return NoDeal("limit_reached", text.gettext(
+            "limited per customer: needs a signed-in customer"))
     return None
 
 

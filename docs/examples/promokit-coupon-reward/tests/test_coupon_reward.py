@@ -51,7 +51,7 @@ def test_the_coupon_is_a_reward_on_the_spend_after_discounts() -> None:
         {"promotion": "spend-199-get-20", "kind": "coupon", "amount": "NEXT-20"}]
 
 
-def test_below_the_threshold_it_explains_itself_in_both_languages() -> None:
+def test_below_the_threshold_it_explains_itself_in_every_language() -> None:
     # 200.00 × 5% = 10.00 → 190.00 < 199; the 95折 saves money and the coupon does not,
     # so the best deal keeps the 95折, and the reward says what is missing: 9.00.
     result = engine().evaluate(cart("200.00"))
@@ -59,12 +59,17 @@ def test_below_the_threshold_it_explains_itself_in_both_languages() -> None:
     assert (item.promotion, item.reason) == ("spend-199-get-20", "below_threshold")
     assert item.message == "spend ¥9.00 more to earn the coupon"
     chinese = engine().evaluate(cart("200.00"), lang="zh-CN")
-    assert chinese.not_applied[0].message == "再買¥9.00可得優惠券"
+    assert chinese.not_applied[0].message == "再买¥9.00可得优惠券"
+    taiwan = engine().evaluate(cart("200.00"), lang="zh-TW")
+    assert taiwan.not_applied[0].message == "再買¥9.00可得優惠券"
 
 
 def test_the_rule_text_describes_it() -> None:
     campaigns = campaigns_from_toml(CAMPAIGN, plugins=[promokit_coupon_reward])
-    assert "滿¥199.00返¥20.00優惠券" in rules_text(campaigns, "zh-CN")
+    assert "满¥199.00返¥20.00优惠券" in rules_text(campaigns, "zh-CN")
+    assert "滿¥199.00送¥20.00折價券" in rules_text(campaigns, "zh-TW")
+    # promokit's own words around it come from promokit's catalog
+    assert "- 优惠：满¥199.00返¥20.00优惠券（下单后发放）" in rules_text(campaigns, "zh-CN")
     assert "spend ¥199.00 or more and get a ¥20.00 coupon" in rules_text(campaigns, "en")
 
 
@@ -77,3 +82,19 @@ def test_it_keeps_the_contract_of_every_kind() -> None:
                 make_cart(("l1", "A", 2, "99.50"), ("l2", "B", 1, "0.01"), shipping="8.00"),
                 make_cart(("l1", "A", 1, "198.99"))],
                plugins=[promokit_coupon_reward])
+
+
+def test_its_catalogs_are_compiled_from_its_po_files() -> None:
+    """The .mo files are shipped: each says what its .po says."""
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    folders = sorted(promokit_coupon_reward.LOCALE_DIR.glob("*/LC_MESSAGES"))
+    assert [folder.parent.name for folder in folders] == ["zh_Hans_CN", "zh_Hant_HK",
+                                                          "zh_Hant_TW"]
+    for folder in folders:
+        po_path = folder / f"{promokit_coupon_reward.DOMAIN}.po"
+        with po_path.open("rb") as po, po_path.with_suffix(".mo").open("rb") as mo:
+            wanted = {m.id: m.string for m in read_po(po) if m.id and not m.fuzzy}
+            compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+        assert compiled == wanted and all(wanted.values())

@@ -24,8 +24,7 @@ class AmountOff(DiscountKind):
 
     def describe(self, params: int, text: Text) -> str:
         """``每件直降¥20.00`` / ``¥20.00 off each item``."""
-        amount = text.amount(params)
-        return text.pick(f"{amount} off each item", f"每件直降{amount}")
+        return text.gettext("{amount} off each item", amount=text.amount(params))
 
 
 @hookimpl

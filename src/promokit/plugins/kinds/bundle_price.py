@@ -111,8 +111,7 @@ class BundlePrice(DiscountKind):
                     for view, count in zip(app.lines, taken, strict=True))
         amount = parts - bundles * params.price
         if amount <= 0:
-            return NoDeal("no_saving", app.text.pick("the bundle costs more than its parts",
-                                                     "組合價不低於單買價格"))
+            return NoDeal("no_saving", app.text.gettext("the bundle costs more than its parts"))
         return UnitDeal(amount, taken)
 
     def _missing(self, params: BundleParams, app: Application,
@@ -122,23 +121,27 @@ class BundlePrice(DiscountKind):
             have = sum(app.lines[p].quantity for p in lines)
             if have < component.quantity:
                 short.append(f"{self._name(component, app.text)} ×{component.quantity - have}")
+        text = app.text
         if not short:  # enough of each alone, not for all at once (shared lines)
-            return app.text.pick("not enough items to make up the bundle",
-                                 "商品數量不足以組成套裝")
-        return app.text.pick("add " + " + ".join(short) + " to make up the bundle",
-                             "還差" + "＋".join(short) + "即可組成套裝")
+            return text.gettext("not enough items to make up the bundle")
+        return text.gettext("add {items} to make up the bundle",
+                            items=_plus(text).join(short))
 
     @staticmethod
     def _name(component: Component, text: Text) -> str:
-        return component.sku or text.pick("selected items", "指定商品")
+        return component.sku or text.gettext("selected items")
 
     def describe(self, params: BundleParams, text: Text) -> str:
         price = text.money(params.price, params.currency)
         parts = [f"{self._name(component, text)} ×{component.quantity}"
                  for component in params.components]
-        if text.zh:
-            return f"組合價{price}（{'＋'.join(parts)}）"
-        return f"bundle of {' + '.join(parts)} for {price}"
+        return text.gettext("bundle of {items} for {price}", items=_plus(text).join(parts),
+                            price=price)
+
+
+def _plus(text: Text) -> str:
+    """Between the components of a bundle: ``＋`` / `` + ``."""
+    return text.pgettext("bundle", " + ")
 
 
 Run = tuple[int, int, int, int]

@@ -50,7 +50,7 @@ def scope_words(scope: Scope, text: Text) -> str:
     """The SKUs a scope lists, or "selected items"."""
     if scope.skus and attrs.evolve(scope, skus=()) == Scope():
         return "/".join(sorted(scope.skus))
-    return text.pick("the selected items", "指定商品")
+    return text.gettext("the selected items")
 
 
 class BuyXGetY(DiscountKind):
@@ -86,10 +86,11 @@ class BuyXGetY(DiscountKind):
             units = sum(run[3] for run in runs)
             groups = units // (params.buy + params.get)
             if groups == 0:
-                return NoDeal("below_threshold", app.text.pick(
-                    f"needs {params.buy + params.get} eligible items; "
-                    f"the cart has {units}",
-                    f"需{params.buy + params.get}件參與商品，購物車中有{units}件"))
+                needs = params.buy + params.get
+                return NoDeal("below_threshold", app.text.ngettext(
+                    "needs {count} eligible item; the cart has {units}",
+                    "needs {count} eligible items; the cart has {units}", needs,
+                    count=app.text.number(needs), units=app.text.number(units)))
             # The cheapest units are given; the next ones are those bought for them.
             discounted = _take(runs, groups * params.get, taken)
             _take(_after(runs, groups * params.get), groups * params.buy, taken)
@@ -101,32 +102,39 @@ class BuyXGetY(DiscountKind):
             buy_units = sum(run[3] for run in buy_runs)
             groups = min(buy_units // params.buy, get_units // params.get)
             if groups == 0:
-                return NoDeal("below_threshold", app.text.pick(
-                    f"needs {params.buy} items bought and {params.get} to give; "
-                    f"the cart has {buy_units} and {get_units}",
-                    f"需購買{params.buy}件並有{params.get}件贈送商品，"
-                    f"購物車中分別有{buy_units}件和{get_units}件"))
+                text = app.text
+                return NoDeal("below_threshold", text.gettext(
+                    "needs {buy} items bought and {get} to give; the cart has {buy_units} "
+                    "and {get_units}", buy=text.number(params.buy), get=text.number(params.get),
+                    buy_units=text.number(buy_units), get_units=text.number(get_units)))
             discounted = _take(get_runs, groups * params.get, taken)
             _take(buy_runs, groups * params.buy, taken)
         amount = percent_of(discounted, params.percent)
         if amount == 0:
-            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
-                                                     "優惠金額捨入後為零"))
+            return NoDeal("no_saving", app.text.gettext("the discount rounds to nothing"))
         return UnitDeal(amount, taken)
 
     def describe(self, params: BuyXGetYParams, text: Text) -> str:
-        buy, get, percent = params.buy, params.get, params.percent
+        """``买2送1`` / ``buy 2, get 1 free``; ``买2件第3件8折`` / ``buy 2, get 1 at 20%
+        off``; ``买2送1（赠SOCK-1）`` / ``buy 2, get 1 of SOCK-1 free``."""
+        buy, get, percent = text.number(params.buy), text.number(params.get), params.percent
         what = None if params.get_scope is None else scope_words(params.get_scope, text)
-        if text.zh:
-            if percent == 100:
-                return f"買{buy}送{get}" + (f"（贈{what}）" if what else "")
-            rate = text.percent_off(percent)
+        if percent == 100:
             if what:
-                return f"買{buy}件，{get}件{what}{rate}"
-            return (f"買{buy}件第{buy + 1}件{rate}" if get == 1
-                    else f"買{buy}件，另{get}件{rate}")
-        off = "free" if percent == 100 else f"at {text.percent_off(percent)}"
-        return f"buy {buy}, get {get} of {what} {off}" if what else f"buy {buy}, get {get} {off}"
+                return text.gettext("buy {buy}, get {get} of {items} free", buy=buy, get=get,
+                                    items=what)
+            return text.gettext("buy {buy}, get {get} free", buy=buy, get=get)
+        rate = text.percent_off(percent)
+        if what:
+            return text.gettext("buy {buy}, get {get} of {items} at {discount}", buy=buy,
+                                get=get, items=what, discount=rate)
+        if params.get == 1:
+            # Translators: {next} is the number of the discounted item (buy + 1), for
+            # languages that name it: 买2件第3件8折.
+            return text.gettext("buy {buy}, get 1 at {discount}", buy=buy, discount=rate,
+                                next=text.number(params.buy + 1))
+        return text.gettext("buy {buy}, get {get} at {discount}", buy=buy, get=get,
+                            discount=rate)
 
 
 @hookimpl

@@ -66,7 +66,7 @@ class DepositMultiplier(DiscountKind):
         if any(view.line.deposit_paid is not None and view.line.deposit_paid > 0
                for view in app.lines):
             return None
-        return NoDeal("no_saving", app.text.pick("no deposit was paid", "未支付定金"))
+        return NoDeal("no_saving", app.text.gettext("no deposit was paid"))
 
     def precheck(self, params: DepositParams, app: Application) -> NoDeal | None:
         return self._no_deposit(app)
@@ -86,13 +86,13 @@ class DepositMultiplier(DiscountKind):
         return PerLine(amounts)
 
     def describe(self, params: DepositParams, text: Text) -> str:
+        """``定金翻2倍抵扣，最多抵¥300.00`` / ``your deposit counts 2× against the price
+        (up to ¥300.00 off)``."""
         times = text.number(params.multiplier)
         if params.cap is None:
-            return text.pick(f"your deposit counts {times}× against the price",
-                             f"定金翻{times}倍抵扣")
-        cap = text.money(params.cap, params.currency)
-        return text.pick(f"your deposit counts {times}× against the price (up to {cap} off)",
-                         f"定金翻{times}倍抵扣，最多抵{cap}")
+            return text.gettext("your deposit counts {times}× against the price", times=times)
+        return text.gettext("your deposit counts {times}× against the price (up to {cap} off)",
+                            times=times, cap=text.money(params.cap, params.currency))
 
 
 @hookimpl

@@ -25,14 +25,13 @@ class FixedPrice(DiscountKind):
     def compute(self, params: int, app: Application) -> Outcome:
         amounts = tuple(max(0, line.net - params * line.quantity) for line in app.lines)
         if not any(amounts):
-            return NoDeal("no_saving", app.text.pick(
-                "the items already cost no more than the offer price", "商品價格已不高於活動價"))
+            return NoDeal("no_saving", app.text.gettext(
+                "the items already cost no more than the offer price"))
         return PerLine(amounts)
 
     def describe(self, params: int, text: Text) -> str:
-        """``秒殺價¥99.00`` / ``flash price ¥99.00`` (per unit)."""
-        price = text.amount(params)
-        return text.pick(f"flash price {price}", f"秒殺價{price}")
+        """``秒杀价¥99.00`` / ``flash price ¥99.00`` (per unit)."""
+        return text.gettext("flash price {price}", price=text.amount(params))
 
 
 @hookimpl

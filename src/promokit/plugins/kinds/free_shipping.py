@@ -37,17 +37,16 @@ class FreeShipping(DiscountKind):
                                   params.money("max_off", required=False, positive=True))
 
     def describe(self, params: FreeShippingParams, text: Text) -> str:
-        """``滿¥99.00包郵`` / ``free shipping from ¥99.00``; with ``max_off``:
-        ``滿¥99.00運費最多減¥10.00`` / ``up to ¥10.00 off shipping from ¥99.00``."""
+        """``满¥99.00包邮`` / ``free shipping from ¥99.00``; with ``max_off``:
+        ``满¥99.00运费最多减¥10.00`` / ``up to ¥10.00 off shipping from ¥99.00``."""
         if params.max_off is None:
-            benefit = text.pick("free shipping", "包郵")
+            benefit = text.gettext("free shipping")
         else:
-            cap = text.amount(params.max_off)
-            benefit = text.pick(f"up to {cap} off shipping", f"運費最多減{cap}")
+            benefit = text.gettext("up to {cap} off shipping", cap=text.amount(params.max_off))
         if params.threshold is None:
             return benefit
-        threshold = text.amount(params.threshold)
-        return text.pick(f"{benefit} from {threshold}", f"滿{threshold}{benefit}")
+        return text.pgettext("shipping", "{discount} from {spend}", discount=benefit,
+                             spend=text.amount(params.threshold))
 
     def _off(self, params: FreeShippingParams, shipping: int) -> int:
         return shipping if params.max_off is None else min(shipping, params.max_off)
@@ -55,11 +54,11 @@ class FreeShipping(DiscountKind):
     def compute(self, params: FreeShippingParams, app: Application) -> Outcome:
         if params.threshold is not None and app.spend < params.threshold:
             money, text = app.currency, app.text
-            return NoDeal("below_threshold", text.pick(
-                f"free shipping from {money.format(params.threshold)} {money.code} in eligible "
-                "items", f"參與商品滿{text.money(params.threshold, money)}包郵"))
+            return NoDeal("below_threshold", text.gettext(
+                "free shipping from {amount} in eligible items",
+                amount=text.money(params.threshold, money)))
         if app.shipping == 0:
-            return NoDeal("no_saving", app.text.pick("no shipping is charged", "本單無運費"))
+            return NoDeal("no_saving", app.text.gettext("no shipping is charged"))
         return ShippingOff(self._off(params, app.shipping))
 
     def threshold_between(self, params: FreeShippingParams, low: int, high: int) -> bool:

@@ -82,10 +82,10 @@ class GiftKind(DiscountKind):
         if params.min_quantity is None or app.quantity >= params.min_quantity:
             return None
         text = app.text
-        return NoDeal("below_threshold", text.pick(
-            f"free {params.name} with {params.min_quantity} or more eligible items; "
-            f"the cart has {app.quantity}",
-            f"滿{params.min_quantity}件贈{params.name}，參與商品目前{app.quantity}件"))
+        return NoDeal("below_threshold", text.gettext(
+            "free {gift} with {count} or more eligible items; the cart has {units}",
+            gift=params.name, count=text.number(params.min_quantity),
+            units=text.number(app.quantity)))
 
     def precheck(self, params: GiftParams, app: Application) -> NoDeal | None:
         # Units in scope do not depend on prices: a cart short of them never qualifies.
@@ -94,11 +94,10 @@ class GiftKind(DiscountKind):
     def compute(self, params: GiftParams, app: Application) -> Outcome:
         text, money = app.text, app.currency
         if params.threshold is not None and app.spend < params.threshold:
-            return NoDeal("below_threshold", text.pick(
-                f"free {params.name} from {text.money(params.threshold, money)} in eligible "
-                f"items; they come to {text.money(app.spend, money)}",
-                f"滿{text.money(params.threshold, money)}贈{params.name}，"
-                f"參與商品目前{text.money(app.spend, money)}"))
+            return NoDeal("below_threshold", text.gettext(
+                "free {gift} from {amount} in eligible items; they come to {spend}",
+                gift=params.name, amount=text.money(params.threshold, money),
+                spend=text.money(app.spend, money)))
         short = self._short_of_quantity(params, app)
         if short is not None:
             return short
@@ -118,25 +117,35 @@ class GiftKind(DiscountKind):
         return HintProposal(missing=missing,
                             saving=params.value * self._given(params, app.stock_left),
                             target=params.threshold,
-                            message=app.text.pick(f"Add {need} more to get a free {params.name}",
-                                                  f"再買{need}可獲贈{params.name}"))
+                            message=app.text.gettext("Add {amount} more to get a free {gift}",
+                                                     amount=need, gift=params.name))
 
     def describe(self, params: GiftParams, text: Text) -> str:
+        """``满¥199.00赠保温杯×1（价值¥59.00）`` / ``free 保温杯 ×1 (worth ¥59.00) with
+        ¥199.00 or more``."""
         money = params.currency
-        worth = text.money(params.value, money)
-        each_en, each_zh = (" each", "每件") if params.quantity > 1 else ("", "")
-        needs_zh = []
-        needs_en = []
+        needs = []
         if params.threshold is not None:
-            needs_zh.append(f"滿{text.money(params.threshold, money)}")
-            needs_en.append(f"{text.money(params.threshold, money)} or more")
+            needs.append(text.gettext("{amount} or more",
+                                      amount=text.money(params.threshold, money)))
         if params.min_quantity is not None:
-            needs_zh.append(f"滿{params.min_quantity}件")
-            needs_en.append(f"{params.min_quantity} or more items")
-        return text.pick(
-            f"free {params.name} ×{params.quantity} (worth {worth}{each_en}) with "
-            + (" and ".join(needs_en) if needs_en else "every order"),
-            "且".join(needs_zh) + f"贈{params.name}×{params.quantity}（{each_zh}價值{worth}）")
+            needs.append(text.gettext("{count} or more items",
+                                      count=text.number(params.min_quantity)))
+        fill = {"gift": params.name, "quantity": text.number(params.quantity),
+                "worth": text.money(params.value, money)}
+        if not needs:
+            if params.quantity > 1:
+                return text.gettext("free {gift} ×{quantity} (worth {worth} each) with every "
+                                    "order", **fill)
+            return text.gettext("free {gift} ×{quantity} (worth {worth}) with every order",
+                                **fill)
+        # Translators: between the things a gift needs ("¥199.00 or more and 2 or more
+        # items").
+        fill["needs"] = text.pgettext("gift", " and ").join(needs)
+        if params.quantity > 1:
+            return text.gettext("free {gift} ×{quantity} (worth {worth} each) with {needs}",
+                                **fill)
+        return text.gettext("free {gift} ×{quantity} (worth {worth}) with {needs}", **fill)
 
 
 @hookimpl

@@ -35,26 +35,24 @@ class MemberPrice(DiscountKind):
     def precheck(self, params: Mapping[str, Decimal], app: Application) -> NoDeal | None:
         if app.customer.tier not in params:
             listed = app.text.join(sorted(params), "or")
-            return NoDeal("not_eligible:member_tier", app.text.pick(
-                f"only for members of tier {listed}", f"僅限{listed}會員"))
+            return NoDeal("not_eligible:member_tier", app.text.gettext(
+                "only for members of tier {tiers}", tiers=listed))
         return None
 
     def compute(self, params: Mapping[str, Decimal], app: Application) -> Outcome:
         percent = params[app.customer.tier or ""]
         amounts = tuple(percent_of(line.net, percent) for line in app.lines)
         if not any(amounts):
-            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
-                                                     "折扣金額不足一分"))
+            return NoDeal("no_saving", app.text.gettext("the discount rounds to nothing"))
         return PerLine(amounts)
 
     def describe(self, params: Mapping[str, Decimal], text: Text) -> str:
-        """The tiers as the file names them, in its order: ``gold會員95折、platinum會員92折``
+        """The tiers as the file names them, in its order: ``gold会员95折、platinum会员92折``
         / ``gold members 5% off, platinum members 8% off``."""
-        if text.zh:
-            return "、".join(f"{tier}會員{text.percent_off(percent)}"
-                            for tier, percent in params.items())
-        return ", ".join(f"{tier} members {text.percent_off(percent)}"
-                         for tier, percent in params.items())
+        return text.pgettext("list", ", ").join(
+            text.gettext("{tier} members {discount}", tier=tier,
+                         discount=text.percent_off(percent))
+            for tier, percent in params.items())
 
 
 @hookimpl

@@ -33,13 +33,6 @@ class NthItemParams:
     percent: Decimal
 
 
-def ordinal(number: int) -> str:
-    """``2nd``, ``3rd``, ``11th`` …"""
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
-        number % 10, "th")
-    return f"{number}{suffix}"
-
-
 class NthItem(DiscountKind):
     name = "nth_item"
     default_stage = "item"
@@ -60,9 +53,10 @@ class NthItem(DiscountKind):
         units = sum(count for *_, count in runs)
         groups = units // n
         if groups == 0:
-            return NoDeal("below_threshold", app.text.pick(
-                f"needs {n} eligible items; the cart has {units}",
-                f"需{n}件參與商品，購物車中有{units}件"))
+            return NoDeal("below_threshold", app.text.ngettext(
+                "needs {count} eligible item; the cart has {units}",
+                "needs {count} eligible items; the cart has {units}", n,
+                count=app.text.number(n), units=app.text.number(units)))
         covered = [0] * len(app.lines)
         discounted = 0
         at, end = 0, groups * n
@@ -76,15 +70,15 @@ class NthItem(DiscountKind):
             at += take
         amount = percent_of(discounted, params.percent)
         if amount == 0:
-            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
-                                                     "優惠金額捨入後為零"))
+            return NoDeal("no_saving", app.text.gettext("the discount rounds to nothing"))
         return UnitDeal(amount, covered)
 
     def describe(self, params: NthItemParams, text: Text) -> str:
-        if text.zh:
-            return f"第{params.n}件{text.percent_off(params.percent)}"
-        off = "free" if params.percent == 100 else text.percent_off(params.percent)
-        return f"the {ordinal(params.n)} item {off}"
+        """``第2件5折`` / ``the 2nd item 50% off``; ``the 3rd item free``."""
+        off = (text.gettext("free") if params.percent == 100
+               else text.percent_off(params.percent))
+        return text.gettext("the {ordinal} item {discount}", ordinal=text.ordinal(params.n),
+                            discount=off)
 
 
 @hookimpl

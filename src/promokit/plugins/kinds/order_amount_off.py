@@ -24,9 +24,8 @@ class OrderAmountOff(DiscountKind):
         return Total(min(params, app.net))
 
     def describe(self, params: int, text: Text) -> str:
-        """``無門檻減¥20.00`` / ``¥20.00 off, no minimum``."""
-        amount = text.amount(params)
-        return text.pick(f"{amount} off, no minimum", f"無門檻減{amount}")
+        """``无门槛减¥20.00`` / ``¥20.00 off, no minimum``."""
+        return text.gettext("{amount} off, no minimum", amount=text.amount(params))
 
 
 @hookimpl

@@ -36,20 +36,19 @@ class PercentOff(DiscountKind):
     def compute(self, params: PercentOffParams, app: Application) -> Outcome:
         amounts = tuple(percent_of(line.net, params.percent) for line in app.lines)
         if not any(amounts):
-            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
-                                                     "折扣金額不足一分"))
+            return NoDeal("no_saving", app.text.gettext("the discount rounds to nothing"))
         if params.max_off is not None and sum(amounts) > params.max_off:
             return Total(params.max_off)
         return PerLine(amounts)
 
     def describe(self, params: PercentOffParams, text: Text) -> str:
-        """``9折`` / ``10% off``; with ``max_off``: ``95折，最多減¥100.00`` /
+        """``9折`` / ``10% off``; with ``max_off``: ``95折，最多减¥100.00`` /
         ``5% off, up to ¥100.00 off``."""
         benefit = text.percent_off(params.percent)
         if params.max_off is None:
             return benefit
-        cap = text.amount(params.max_off)
-        return text.pick(f"{benefit}, up to {cap} off", f"{benefit}，最多減{cap}")
+        return text.gettext("{discount}, up to {cap} off", discount=benefit,
+                            cap=text.amount(params.max_off))
 
 
 @hookimpl

@@ -54,8 +54,7 @@ class PointsMultiplier(DiscountKind):
     def compute(self, params: PointsParams, app: Application) -> Outcome:
         points = self.points(params, app.net, app.currency)
         if points == 0:
-            return NoDeal("no_saving", app.text.pick("the eligible items earn no points",
-                                                     "參與商品不足以獲得積分"))
+            return NoDeal("no_saving", app.text.gettext("the eligible items earn no points"))
         return Rewards((RewardItem("points", str(points)),))
 
     def describe(self, params: PointsParams, text: Text) -> str:
@@ -63,10 +62,11 @@ class PointsMultiplier(DiscountKind):
         one = text.money(money.scale, money)  # "¥1.00": shown as "¥1"
         if money.exponent:
             one = one.removesuffix("." + "0" * money.exponent)
-        rate = text.number(params.points_per_unit)
-        points = "point" if params.points_per_unit == 1 else "points"
-        return text.pick(f"{params.multiplier}× points ({rate} {points} per {one})",
-                         f"積分{params.multiplier}倍（每{one}得{rate}分）")
+        fill = {"multiplier": text.number(params.multiplier),
+                "rate": text.number(params.points_per_unit), "one": one}
+        if params.points_per_unit == 1:
+            return text.gettext("{multiplier}× points ({rate} point per {one})", **fill)
+        return text.gettext("{multiplier}× points ({rate} points per {one})", **fill)
 
 
 @hookimpl

@@ -45,9 +45,10 @@ class QuantityTiered(DiscountKind):
         reached = [tier for tier in params.tiers if units >= tier.at]
         if not reached:
             first = params.tiers[0].at
-            return NoDeal("below_threshold", app.text.pick(
-                f"needs {first} eligible items; the cart has {units}",
-                f"需{first}件參與商品，購物車中有{units}件"))
+            return NoDeal("below_threshold", app.text.ngettext(
+                "needs {count} eligible item; the cart has {units}",
+                "needs {count} eligible items; the cart has {units}", first,
+                count=app.text.number(first), units=app.text.number(units)))
         tier = reached[-1]
         if tier.off is not None:
             amount = tier.off
@@ -55,22 +56,30 @@ class QuantityTiered(DiscountKind):
             assert tier.percent is not None
             amount = percent_of(app.net, tier.percent)
         if amount == 0:
-            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
-                                                     "優惠金額捨入後為零"))
+            return NoDeal("no_saving", app.text.gettext("the discount rounds to nothing"))
         return UnitDeal(amount, [view.quantity for view in app.lines])
 
     def describe(self, params: QuantityTieredParams, text: Text) -> str:
+        """``满2件9折、满3件8折`` / ``10% off 2 items or more, 20% off 3 or more``;
+        ``满3件减¥50.00`` / ``¥50.00 off 3 items or more``."""
         parts = []
         for number, tier in enumerate(params.tiers):
-            money = None if tier.off is None else text.money(tier.off, params.currency)
-            rate = None if tier.percent is None else text.percent_off(tier.percent)
-            if text.zh:
-                parts.append(f"滿{tier.at}件" + (rate or f"減{money}"))
+            if tier.percent is not None:
+                discount = text.percent_off(tier.percent)
             else:
-                items = "item" if tier.at == 1 else "items"
-                count = f"{tier.at} {items}" if number == 0 else str(tier.at)
-                parts.append(f"{rate or f'{money} off'} {count} or more")
-        return text.pick(", ", "、").join(parts)
+                assert tier.off is not None
+                discount = text.gettext("{amount} off",
+                                        amount=text.money(tier.off, params.currency))
+            count = text.number(tier.at)
+            if number == 0:
+                parts.append(text.ngettext("{discount} {count} item or more",
+                                           "{discount} {count} items or more", tier.at,
+                                           discount=discount, count=count))
+            else:
+                # Translators: a further tier, after "10% off 2 items or more".
+                parts.append(text.gettext("{discount} {count} or more", discount=discount,
+                                          count=count))
+        return text.pgettext("list", ", ").join(parts)
 
 
 @hookimpl

@@ -54,32 +54,47 @@ class TieredThreshold(DiscountKind):
         return TieredParams(tiers=tuple(tiers), every=every, cap=cap)
 
     def describe(self, params: TieredParams, text: Text) -> str:
-        """``滿¥300.00減¥50.00、滿¥500.00減¥100.00`` / ``¥50.00 off orders from ¥300.00;
-        ¥100.00 off from ¥500.00``; ``每滿¥300.00減¥50.00，最多減¥150.00`` /
-        ``¥50.00 off every ¥300.00, up to ¥150.00 off``; ``滿¥500.00打9折`` /
+        """``满¥300.00减¥50.00、满¥500.00减¥100.00`` / ``¥50.00 off orders from ¥300.00;
+        ¥100.00 off from ¥500.00``; ``每满¥300.00减¥50.00，最多减¥150.00`` /
+        ``¥50.00 off every ¥300.00, up to ¥150.00 off``; ``满¥500.00打9折`` /
         ``10% off orders from ¥500.00``."""
-        parts = []
-        for number, tier in enumerate(params.tiers):
-            spend = text.amount(tier.at)
-            if tier.off is not None:
-                off = text.amount(tier.off)
-                if params.every:
-                    parts.append(text.pick(f"{off} off every {spend}", f"每滿{spend}減{off}"))
-                    continue
-                benefit = text.pick(f"{off} off", f"減{off}")
-            else:
-                assert tier.percent is not None
-                rate = text.percent_off(tier.percent)
-                benefit = text.pick(rate, "免單" if tier.percent == 100 else f"打{rate}")
-            if text.zh:
-                parts.append(f"滿{spend}{benefit}")
-            else:
-                parts.append(f"{benefit} {'orders ' if number == 0 else ''}from {spend}")
-        described = text.pick("; ", "、").join(parts)
+        parts = [self._tier(params, number, tier, text)
+                 for number, tier in enumerate(params.tiers)]
+        # Translators: between the tiers of a spend threshold.
+        described = text.pgettext("tiers", "; ").join(parts)
         if params.cap is None:
             return described
-        cap = text.amount(params.cap)
-        return text.pick(f"{described}, up to {cap} off", f"{described}，最多減{cap}")
+        return text.gettext("{discount}, up to {cap} off", discount=described,
+                            cap=text.amount(params.cap))
+
+    @staticmethod
+    def _tier(params: TieredParams, number: int, tier: Tier, text: Text) -> str:
+        """One tier: the first says what it is measured on (``orders from``)."""
+        spend = text.amount(tier.at)
+        first = number == 0
+        if tier.off is not None:
+            amount = text.amount(tier.off)
+            if params.every:
+                return text.gettext("{amount} off every {spend}", amount=amount, spend=spend)
+            if first:
+                return text.gettext("{amount} off orders from {spend}", amount=amount,
+                                    spend=spend)
+            return text.gettext("{amount} off from {spend}", amount=amount, spend=spend)
+        assert tier.percent is not None
+        discount = text.percent_off(tier.percent)
+        if tier.percent == 100 and first:
+            # Translators: a tier that takes the whole order off; {discount} is "100% off",
+            # which a translation may leave out (满¥500.00免单).
+            return text.pgettext("100%", "{discount} orders from {spend}", discount=discount,
+                                 spend=spend)
+        if tier.percent == 100:
+            # Translators: a further tier that takes the whole order off; {discount} is
+            # "100% off", which a translation may leave out (满¥800.00免单).
+            return text.pgettext("100%", "{discount} from {spend}", discount=discount,
+                                 spend=spend)
+        if first:
+            return text.gettext("{discount} orders from {spend}", discount=discount, spend=spend)
+        return text.gettext("{discount} from {spend}", discount=discount, spend=spend)
 
     # -- the discount as a function of spend ---------------------------------
 
@@ -113,12 +128,10 @@ class TieredThreshold(DiscountKind):
             first = params.tiers[0].at
             if spend < first:
                 money, text = app.currency, app.text
-                return NoDeal("below_threshold", text.pick(
-                    f"needs {money.format(first)} {money.code} in eligible items; "
-                    f"they come to {money.format(spend)}",
-                    f"參與商品需滿{text.money(first, money)}，目前{text.money(spend, money)}"))
-            return NoDeal("no_saving", app.text.pick("the discount rounds to nothing",
-                                                     "折扣金額不足一分"))
+                return NoDeal("below_threshold", text.gettext(
+                    "needs {amount} in eligible items; they come to {spend}",
+                    amount=text.money(first, money), spend=text.money(spend, money)))
+            return NoDeal("no_saving", app.text.gettext("the discount rounds to nothing"))
         return Total(off)
 
     def threshold_between(self, params: TieredParams, low: int, high: int) -> bool:

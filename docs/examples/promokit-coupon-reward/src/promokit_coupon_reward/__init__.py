@@ -18,9 +18,23 @@ Campaign keys::
 
 Install it (``pip install ./docs/examples/promokit-coupon-reward``) and promokit
 finds it through the ``promokit`` entry point group.
+
+Its words are English messages translated by its own gettext catalog,
+``locale/<locale>/LC_MESSAGES/promokit_coupon_reward.po`` (compiled to ``.mo``,
+shipped in the wheel), which :meth:`~promokit.text.Text.with_catalog` puts in front
+of promokit's; a language without a catalog reads them in English. After changing a
+message, from this folder::
+
+    pybabel extract -F babel.cfg -c Translators: --no-location --sort-output \
+        -o src/promokit_coupon_reward/locale/promokit_coupon_reward.pot . \
+    && pybabel update -i src/promokit_coupon_reward/locale/promokit_coupon_reward.pot \
+        -d src/promokit_coupon_reward/locale -D promokit_coupon_reward \
+    && pybabel compile -d src/promokit_coupon_reward/locale -D promokit_coupon_reward
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import attrs
 
@@ -30,7 +44,16 @@ from promokit.money import Currency
 from promokit.params import Params
 from promokit.text import Text
 
-__all__ = ["CouponReward", "promokit_register_kinds"]
+__all__ = ["DOMAIN", "LOCALE_DIR", "CouponReward", "promokit_register_kinds"]
+
+#: This plugin's gettext domain and catalogs.
+DOMAIN = "promokit_coupon_reward"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def words(text: Text) -> Text:
+    """``text`` also translating this plugin's messages."""
+    return text.with_catalog(DOMAIN, LOCALE_DIR)
 
 
 @attrs.frozen
@@ -59,19 +82,22 @@ class CouponReward(DiscountKind):
 
     def compute(self, params: CouponRewardParams, app: Application) -> Outcome:
         if app.spend < params.threshold:
-            need = app.text.money(params.threshold - app.spend, app.currency)
-            return NoDeal("below_threshold", app.text.pick(
-                f"spend {need} more to earn the coupon", f"再買{need}可得優惠券"))
+            text = words(app.text)
+            return NoDeal("below_threshold", text.gettext(
+                "spend {amount} more to earn the coupon",
+                amount=text.money(params.threshold - app.spend, app.currency)))
         return Rewards((RewardItem(kind="coupon", amount=params.batch),))
 
     def threshold_between(self, params: CouponRewardParams, low: int, high: int) -> bool:
         return low < params.threshold <= high
 
     def describe(self, params: CouponRewardParams, text: Text) -> str:
-        spend = text.money(params.threshold, params.currency)
-        value = text.money(params.coupon_value, params.currency)
-        return text.pick(f"spend {spend} or more and get a {value} coupon for your next order",
-                         f"滿{spend}返{value}優惠券（下單後發放）")
+        """``满¥199.00返¥20.00优惠券（下单后发放）`` / ``spend ¥199.00 or more and get a
+        ¥20.00 coupon for your next order``."""
+        text = words(text)
+        return text.gettext("spend {spend} or more and get a {value} coupon for your next order",
+                            spend=text.money(params.threshold, params.currency),
+                            value=text.money(params.coupon_value, params.currency))
 
 
 @hookimpl

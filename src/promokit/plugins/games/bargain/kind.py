@@ -69,64 +69,57 @@ class Bargain(GameKind):
     def disclosure(self, spec: GameSpec, text: Text) -> list[str]:
         """The rules, generated from the config."""
         c: BargainConfig = spec.config
-        price, floor = text.amount(c.price), text.amount(c.floor)
-        lines = [text.pick(
-            f"{spec.name} — bargain (砍價) on {c.sku}: every bargain starts at the list "
-            f"price {price}; friends' helps cut it down to the floor price {floor}.",
-            f"{spec.name}（砍價）商品：{c.sku}，每次砍價從原價{price}開始，好友幫砍最低可至底價{floor}。")]
+        helps = text.number(c.helps)
+        lines = [text.gettext(
+            "{game} — bargain (砍價) on {sku}: every bargain starts at the list price "
+            "{price}; friends' helps cut it down to the floor price {floor}.", game=spec.name,
+            sku=c.sku, price=text.amount(c.price), floor=text.amount(c.floor))]
         if c.new_helper_bonus > 1:
-            lines.append(text.pick(
-                f"Exactly {c.helps} helps reach the floor: at most {c.helps}, fewer when new "
-                f"customers help, since a new customer's help (no orders yet) cuts like "
-                f"{c.new_helper_bonus} helps. Every bargain shows how many more helps it needs "
-                "at most.",
-                f"恰好{c.helps}次助力砍至底價：最多需{c.helps}位好友；新用戶（從未下單）助力一次"
-                f"相當於{c.new_helper_bonus}刀，所需人數可能更少。頁面隨時顯示最多還需幾次助力。"))
+            lines.append(text.gettext(
+                "Exactly {helps} helps reach the floor: at most {helps}, fewer when new "
+                "customers help, since a new customer's help (no orders yet) cuts like "
+                "{bonus} helps. Every bargain shows how many more helps it needs at most.",
+                helps=helps, bonus=text.number(c.new_helper_bonus)))
         else:
-            lines.append(text.pick(
-                f"Exactly {c.helps} helps reach the floor; the page always shows how many "
-                "more are needed.",
-                f"恰好{c.helps}次助力砍至底價，頁面隨時顯示還需幾次助力。"))
-        lines.append(text.pick(
-            "Earlier helps cut more; every help cuts at least "
-            f"{text.amount(1)} and the cuts add up exactly to {text.amount(c.total_cut)}.",
-            f"越早助力砍得越多；每刀至少{text.amount(1)}，各刀合計恰好{text.amount(c.total_cut)}。"))
-        buy = c.window_hours + c.buy_within_hours
-        lines.append(text.pick(
-            f"A bargain takes helps for {c.window_hours} hours from its start; its starter "
-            f"may buy one unit at the price reached within {buy} hours of the start, once.",
-            f"每個砍價自發起起{c.window_hours}小時內可接受助力；發起人可在發起後{buy}小時內"
-            "以砍後價格購買一件，限購一次。"))
-        who = text.pick(
-            "Any signed-in customer except the bargain's starter may help, once per "
-            "bargain",
-            "除發起人外，任何已登錄用戶均可助力，每個砍價限助力一次")
+            lines.append(text.gettext(
+                "Exactly {helps} helps reach the floor; the page always shows how many more "
+                "are needed.", helps=helps))
+        lines.append(text.gettext(
+            "Earlier helps cut more; every help cuts at least {least} and the cuts add up "
+            "exactly to {total}.", least=text.amount(1), total=text.amount(c.total_cut)))
+        lines.append(text.gettext(
+            "A bargain takes helps for {hours} hours from its start; its starter may buy one "
+            "unit at the price reached within {buy_hours} hours of the start, once.",
+            hours=text.number(c.window_hours),
+            buy_hours=text.number(c.window_hours + c.buy_within_hours)))
         if c.helps_per_day is not None:
-            who += text.pick(
-                f", and {c.helps_per_day} {'help' if c.helps_per_day == 1 else 'helps'} "
-                "a calendar day at most across this game's bargains.",
-                f"，每人每自然日最多助力{c.helps_per_day}次（本活動所有砍價合計）。")
+            lines.append(text.ngettext(
+                "Any signed-in customer except the bargain's starter may help, once per "
+                "bargain, and {count} help a calendar day at most across this game's "
+                "bargains.",
+                "Any signed-in customer except the bargain's starter may help, once per "
+                "bargain, and {count} helps a calendar day at most across this game's "
+                "bargains.", c.helps_per_day, count=text.number(c.helps_per_day)))
         else:
-            who += text.pick(".", "。")
-        lines.append(who)
-        lines.append(text.pick(
-            f"Each customer may start up to {c.max_bargains_per_customer} bargains in this "
-            "game." if c.max_bargains_per_customer > 1 else
-            "Each customer may start one bargain in this game.",
-            f"每位用戶本活動限發起{c.max_bargains_per_customer}次砍價。"))
+            lines.append(text.gettext(
+                "Any signed-in customer except the bargain's starter may help, once per "
+                "bargain."))
+        if c.max_bargains_per_customer > 1:
+            lines.append(text.gettext("Each customer may start up to {count} bargains in this "
+                                      "game.", count=text.number(c.max_bargains_per_customer)))
+        else:
+            lines.append(text.gettext("Each customer may start one bargain in this game."))
         tz = (spec.schedule.start or spec.schedule.end)
         period = (text.period(spec.schedule.start, spec.schedule.end, tz.tzinfo)
                   if tz is not None and tz.tzinfo is not None else None)
         if period is not None:
-            lines.append(text.pick(f"Runs {period}.", f"活動時間：{period}。"))
+            lines.append(text.gettext("Runs {period}.", period=period))
         if spec.organiser:
-            lines.append(text.pick(f"Organiser: {spec.organiser}.", f"主辦方：{spec.organiser}。"))
-        lines.append(text.pick(
+            lines.append(text.gettext("Organiser: {organiser}.", organiser=spec.organiser))
+        lines.append(text.gettext(
             "Audit: every bargain's cuts are fixed when it starts, from a secret seed whose "
             "SHA-256 commitment is published before the first bargain; after the game the "
-            "seed is revealed and anyone can recompute every cut from the published log.",
-            "公正性：每個砍價的各刀金額在發起時即由秘密種子確定，種子的SHA-256承諾值在首個砍價前公布；"
-            "活動結束後公開種子，任何人都可依公布的記錄重算每一刀。"))
+            "seed is revealed and anyone can recompute every cut from the published log."))
         return lines
 
     def changes(self, old: GameSpec, new: GameSpec) -> list[ConfigChange]:
@@ -236,17 +229,18 @@ class Bargain(GameKind):
         code = bargain_code(spec.id, line.bargain_id)
         price = counters.get(bargain_key(spec.id, code, "price"), 0) if code is not None else 0
         if code is None or not price:
-            return NoDeal("not_eligible:bargain", text.pick(
-                f"{line.bargain_id!r} is not a bargain of game {spec.id!r}",
-                f"{line.bargain_id}不是本活動的砍價單"))
+            # Translators: {game} is the game's id; a translation may leave it out
+            # ("not a bargain of this game").
+            return NoDeal("not_eligible:bargain", text.gettext(
+                "{bargain!r} is not a bargain of game {game!r}", bargain=line.bargain_id,
+                game=spec.id))
         owner = None if customer.id is None else bargain_key(spec.id, code, "owner", customer.id)
         if owner is None or counters.get(owner) != 1:
-            return NoDeal("not_eligible:bargain_owner", text.pick(
-                "only the customer who started the bargain buys at its price",
-                "僅發起砍價的顧客可按砍後價購買"))
+            return NoDeal("not_eligible:bargain_owner", text.gettext(
+                "only the customer who started the bargain buys at its price"))
         if now.timestamp() >= counters.get(bargain_key(spec.id, code, "buy_by"), 0):
-            return NoDeal("ended", text.pick(
-                "the time to buy at the bargained price has passed", "砍後價的購買時間已過"))
+            return NoDeal("ended", text.gettext(
+                "the time to buy at the bargained price has passed"))
         return price - counters.get(bargain_key(spec.id, code, "cut"), 0)
 
     def price_units(self, spec: GameSpec, line: Line) -> int:

@@ -72,73 +72,65 @@ class GroupBuy(GameKind):
         """Product, price or tiers, size, window, who may join, limits, expiry."""
         config: GroupBuyConfig = spec.config
         price, sku = text.amount(config.price), config.sku
+        size, needed = text.number(config.size), text.number(config.needed)
         if not config.tiered:
-            lines = [text.pick(
-                f"{spec.name}: group buy of {sku} at {price} per unit when {config.size} "
-                "people buy together.",
-                f"{spec.name}：{sku} 拼團價{price}/件，{config.size}人成團。")]
+            lines = [text.gettext(
+                "{game}: group buy of {sku} at {price} per unit when {size} people buy "
+                "together.", game=spec.name, sku=sku, price=price, size=size)]
         else:
-            steps = text.join(text.pick(f"{t.size} people {text.amount(t.price)}",
-                                        f"{t.size}人團{text.amount(t.price)}")
+            steps = text.join(text.gettext("{size} people {price}", size=text.number(t.size),
+                                           price=text.amount(t.price))
                               for t in config.tiers)
-            lines = [text.pick(
-                f"{spec.name}: group buy of {sku}; the price falls as the group grows: "
-                f"{steps}. A group succeeds with {config.needed} people and takes at most "
-                f"{config.size}.",
-                f"{spec.name}：{sku} 階梯拼團價：{steps}；{config.needed}人即成團，"
-                f"每團最多{config.size}人。"), text.pick(
-                f"Everyone pays {price} per unit up front; when the group closes larger, "
-                "the difference to the final price is refunded to each member.",
-                f"參團時按{price}/件支付，成團人數更多時，按最終階梯價退還差價。")]
+            lines = [text.gettext(
+                "{game}: group buy of {sku}; the price falls as the group grows: {steps}. A "
+                "group succeeds with {needed} people and takes at most {size}.",
+                game=spec.name, sku=sku, steps=steps, needed=needed, size=size),
+                text.gettext(
+                "Everyone pays {price} per unit up front; when the group closes larger, the "
+                "difference to the final price is refunded to each member.", price=price)]
         start, end = spec.schedule.start, spec.schedule.end
         moment = start or end
         if moment is not None and moment.tzinfo is not None:
             period = text.period(start, end, moment.tzinfo)
-            lines.append(text.pick(f"Groups may be opened and joined {period}.",
-                                   f"開團及參團時間：{period}。"))
-        until_end = text.pick(" (closing at the latest when the game ends)", "（最遲至活動結束）"
-                              ) if spec.schedule.end else ""
-        lines.append(text.pick(
-            f"The leader opens a group by paying at the group price; the group stays open "
-            f"for {config.window_hours} hours{until_end}. Others join through the leader's "
-            "share link, each after paying.",
-            f"團長支付後開團，拼團有效期{config.window_hours}小時{until_end}；"
-            "好友通過分享連結支付後參團。"))
-        who = text.pick("Anyone may open a group; only new customers (no earlier order) may "
-                        "join one.", "任何人可開團；僅新用戶（無歷史訂單）可參團。"
-                        ) if config.new_customers_only else text.pick(
-            "Anyone may open or join a group.", "任何人均可開團或參團。")
-        lines.append(who + text.pick(" Nobody joins the same group twice.",
-                                     "同一團每人限參一次。"))
+            lines.append(text.gettext("Groups may be opened and joined {period}.",
+                                      period=period))
+        until_end = text.gettext(" (closing at the latest when the game ends)"
+                                 ) if spec.schedule.end else ""
+        lines.append(text.gettext(
+            "The leader opens a group by paying at the group price; the group stays open for "
+            "{hours} hours{until_end}. Others join through the leader's share link, each "
+            "after paying.", hours=text.number(config.window_hours), until_end=until_end))
+        who = text.gettext("Anyone may open a group; only new customers (no earlier order) "
+                           "may join one.") if config.new_customers_only else text.gettext(
+            "Anyone may open or join a group.")
+        lines.append(who + text.gettext(" Nobody joins the same group twice."))
         if spec.conditions:
-            needs = text.pick("; ", "；").join(condition_message(c, text)
-                                              for c in spec.conditions)
-            lines.append(text.pick(f"To take part: {needs}.", f"參與條件：{needs}。"))
-        limits = [text.pick(f"{_count(config.max_units, 'unit')} per member at the group price",
-                            f"每人限{config.max_units}件享拼團價")]
+            needs = text.gettext("; ").join(condition_message(c, text)
+                                           for c in spec.conditions)
+            lines.append(text.gettext("To take part: {conditions}.", conditions=needs))
+        limits = [text.ngettext("{count} unit per member at the group price",
+                                "{count} units per member at the group price",
+                                config.max_units, count=text.number(config.max_units))]
         if config.max_groups_per_customer is not None:
-            limits.append(text.pick(
-                "each customer may open or join at most "
-                f"{_count(config.max_groups_per_customer, 'group')} (an expired group does not "
-                "count)",
-                f"每人最多開團或參團{config.max_groups_per_customer}次（未成團不計）"))
-        lines.append(text.pick("Limits: ", "限制：") + text.pick("; ", "；").join(limits)
-                     + text.pick(".", "。"))
+            most = config.max_groups_per_customer
+            limits.append(text.ngettext(
+                "each customer may open or join at most {count} group (an expired group does "
+                "not count)",
+                "each customer may open or join at most {count} groups (an expired group does "
+                "not count)", most, count=text.number(most)))
+        lines.append(text.gettext("Limits: {limits}.", limits=text.gettext("; ").join(limits)))
         if config.auto_complete:
-            lines.append(text.pick(
-                f"If a group has fewer than {config.needed} members when its window ends, "
-                "the shop fills the missing places with virtual members (系統模擬成團) and "
-                "the group succeeds: virtual members are not real buyers.",
-                f"有效期結束時未滿{config.needed}人的團，由系統以虛擬成員補足並成團"
-                "（虛擬成員非真實買家）。"))
+            lines.append(text.gettext(
+                "If a group has fewer than {needed} members when its window ends, the shop "
+                "fills the missing places with virtual members (系統模擬成團) and the group "
+                "succeeds: virtual members are not real buyers.", needed=needed))
         else:
-            lines.append(text.pick(
-                f"If a group has fewer than {config.needed} members when its window ends, "
-                "it fails and every member's payment is refunded in full.",
-                f"有效期結束時未滿{config.needed}人的團拼團失敗，已付款全額原路退回。"))
+            lines.append(text.gettext(
+                "If a group has fewer than {needed} members when its window ends, it fails "
+                "and every member's payment is refunded in full.", needed=needed))
         if spec.organiser:
-            lines.append(text.pick(f"Organiser: {spec.organiser}.",
-                                   f"活動主辦方：{spec.organiser}。"))
+            lines.append(text.pgettext("group_buy", "Organiser: {organiser}.",
+                                       organiser=spec.organiser))
         return lines
 
     def changes(self, old: GameSpec, new: GameSpec) -> list[ConfigChange]:
@@ -208,8 +200,8 @@ class GroupBuy(GameKind):
         config: GroupBuyConfig = spec.config
         keys = Keys(spec.id)
         if customer.id is None:
-            return NoDeal("not_eligible:customer_required", text.pick(
-                "a group buy needs a signed-in customer", "拼團需要登錄"))
+            return NoDeal("not_eligible:customer_required", text.gettext(
+                "a group buy needs a signed-in customer"))
         # The kernel's game promotion carries no conditions, and this hook sees no cart
         # channel: check the game's customer conditions here, leaving channel rules to
         # open_group / join.
@@ -221,32 +213,28 @@ class GroupBuy(GameKind):
             return NoDeal(f"not_eligible:{failed.rule}", condition_message(failed, text))
         limit = config.max_groups_per_customer
         if limit is not None and counters.get(keys.groups(customer.id), 0) >= limit:
-            return NoDeal("limit_reached", text.pick(
-                f"a customer may open or join at most {limit} group(s) of this game",
-                f"每人最多開團或參團{limit}次"))
+            return NoDeal("limit_reached", text.gettext(
+                "a customer may open or join at most {count} group(s) of this game",
+                count=text.number(limit)))
         if line.group_id == spec.id:
             return config.price  # the leader opens a new group
         code = code_of(spec.id, line.group_id)
         if code is None or not counters.get(keys.ends(code), 0):
-            return NoDeal("not_eligible:group_unknown", text.pick(
-                f"no group {line.group_id!r}", f"找不到團{line.group_id}"))
+            return NoDeal("not_eligible:group_unknown", text.gettext(
+                "no group {group!r}", group=line.group_id))
         if counters.get(keys.member(code, customer.id), 0):
-            return NoDeal("not_eligible:group_member", text.pick(
-                "you are in this group already", "你已在這個團中"))
+            return NoDeal("not_eligible:group_member", text.gettext(
+                "you are in this group already"))
         if config.new_customers_only and customer.orders_count != 0:
-            return NoDeal("not_eligible:new_customer", text.pick(
-                "only new customers may join", "僅限新客參團"))
+            return NoDeal("not_eligible:new_customer", text.gettext(
+                "only new customers may join"))
         if counters.get(keys.members(code), 0) >= config.size:
-            return NoDeal("not_eligible:group_full", text.pick("the group is full",
-                                                                  "該團已滿"))
+            return NoDeal("not_eligible:group_full", text.gettext("the group is full"))
         if now.timestamp() >= counters[keys.ends(code)] or counters.get(keys.closed(code)):
-            return NoDeal("ended", text.pick("the group's window has ended", "該團已結束"))
+            return NoDeal("ended", text.gettext("the group's window has ended"))
         return config.price
 
     def price_units(self, spec: GameSpec, line: Line) -> int:
         """At most ``max_units`` units of a line get the group price."""
         return min(line.quantity, int(spec.config.max_units))
 
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -98,42 +98,41 @@ class Lottery(GameKind):
         """Organiser, period, prizes with value, quantity and probability, limits,
         tickets, guarantee, draw and redemption terms, and the audit."""
         config: LotteryConfig = spec.config
-        colon = text.pick(": ", "：")
-        lines = [text.pick(f"Organiser: {spec.organiser}", f"主辦方：{spec.organiser}")
-                 if spec.organiser else text.pick("Organiser: the shop", "主辦方：本店")]
+        def label(name: str, value: str) -> str:
+            return text.gettext("{label}: {value}", label=name, value=value)
+
+        lines = [label(text.gettext("Organiser"), spec.organiser or text.gettext("the shop"))]
         moment = spec.schedule.start or spec.schedule.end
         if moment is not None and moment.tzinfo is not None:
             period = text.period(spec.schedule.start, spec.schedule.end, moment.tzinfo)
-            lines.append(text.pick("Period", "活動時間") + colon + str(period))
-        lines.append(text.pick("Prizes (probability per draw):",
-                               "獎項設置（每次抽獎的中獎概率）："))
+            lines.append(label(text.gettext("Period"), str(period)))
+        lines.append(text.gettext("Prizes (probability per draw):"))
         lines.extend(prize_line(config, prize, text) for prize in config.prizes)
-        lines.append(text.pick("Draws", "抽獎次數") + colon + draws_text(config, text))
+        lines.append(label(text.gettext("Draws"), draws_text(config, text)))
         if config.tickets:
-            lines.append(text.pick("Entry tickets", "抽獎券") + colon + tickets_text(config, text))
+            lines.append(label(text.gettext("Entry tickets"), tickets_text(config, text)))
         if config.guarantee_every is not None:
             n, fallback = config.guarantee_every, config.fallback.name
-            lines.append(text.pick(
-                f"Guarantee: after {n - 1} draws in a row without a prize other than "
-                f"{fallback}, your next draw wins one of the prizes still in stock (picked by "
-                "their weights)",
-                f"保底：連續{n - 1}次未抽中{fallback}以外的獎品，第{n}次必中一個尚有庫存的"
-                "獎品（按權重抽取）"))
+            # Translators: {n} is the number of the draw that wins, for languages that
+            # name it (the 10th draw); {before} the draws without a prize before it.
+            lines.append(text.gettext(
+                "Guarantee: after {before} draws in a row without a prize other than "
+                "{fallback}, your next draw wins one of the prizes still in stock (picked by "
+                "their weights)", before=text.number(n - 1), fallback=fallback,
+                n=text.number(n)))
         if config.draw_time:
-            lines.append(text.pick("How and when draws happen", "開獎方式及時間") + colon
-                         + config.draw_time)
+            lines.append(label(text.gettext("How and when draws happen"), config.draw_time))
         if config.redeem:
-            lines.append(text.pick("How and when to redeem", "兌獎方式及時間") + colon
-                         + config.redeem)
-        lines.append(text.pick(
-            "Fairness: each result is HMAC-SHA256 of the server seed and your client seed "
-            "with your draw number and the rules' hash. The SHA-256 commitment of the server "
-            "seed is published before the first draw; after the game the seed and every "
-            "draw are published, so anyone can recompute each draw "
-            "(`promokit game verify`).",
-            "公正性：每次抽獎結果由服務器種子、您的客戶種子、您的抽獎序號和本規則的哈希值經 "
-            "HMAC-SHA256 算出。服務器種子的 SHA-256 承諾值在首次抽獎前公佈；活動結束後公佈"
-            "種子和全部抽獎記錄，任何人都可逐條重算驗證（promokit game verify）。"))
+            lines.append(label(text.gettext("How and when to redeem"), config.redeem))
+        lines.append(text.gettext(
+            "Fairness: each result is HMAC-SHA256, keyed by the server seed, of your "
+            "customer id, your client seed (unless you give one, the hash of the draw record "
+            "before yours), your draw number and the rules' hash. The SHA-256 commitment of "
+            "the server seed is published before the first draw; to be sure of your draws, "
+            "give your own random client seed after it is published and keep your draw "
+            "receipts. After the game the seed, the number of draws, the final hash and "
+            "every draw are published, so anyone can recompute each draw "
+            "(`promokit game verify`)."))
         return lines
 
     # -- config changes -----------------------------------------------------------------
