@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from promokit import ConfigError, Engine, open_store
 from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.gameplay import verify_log
+from promokit.games import is_token_shaped, sign_token
 from promokit.loading import parse_game_table
 from promokit.plugins.games.bargain import Bargain, BargainGame, cut_plan
 from promokit.stores.base import Change, Delta
@@ -463,7 +465,9 @@ def test_bad_tokens_are_refused_with_their_reasons(fixed_seed: None, clock: Cloc
     payload, _, signature = token.partition(".")
     tampered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
     assert reason_of(game.help, tampered, who("b1")) == "token_invalid"
-    assert reason_of(game.help, "not-a-token", who("b1")) == "token_invalid"
+    # Neither an id nor a token: said so, not blamed on a token it never was.
+    assert reason_of(game.help, "not-a-token", who("b1")) == "not_found"
+    assert reason_of(game.help, "kettle.0123", who("b1")) == "not_found"
     assert reason_of(game.help, other.share(blender, "alice"), who("b1")) == \
         "token_other_game"
     clock.move(hours=24)
@@ -475,7 +479,10 @@ def test_tokens_need_a_secret(fixed_seed: None, clock: Clock) -> None:
     assert isinstance(game, BargainGame)
     game.start_bargain(who("alice"))
     assert reason_of(game.share, ALICE, "alice") == "secret_required"
-    assert reason_of(game.help, "a.b", who("b1")) == "secret_required"
+    foreign = sign_token(b"k" * 32, game="kettle", subject=ALICE, inviter="alice",
+                         expires=2**40)
+    assert reason_of(game.help, foreign, who("b1")) == "secret_required"
+    assert reason_of(game.help, "a.b", who("b1")) == "not_found"
     assert game.help(ALICE, who("b1")).cut == PLAN[0]  # ids work without one
 
 
@@ -704,9 +711,9 @@ def test_the_disclosure_is_generated_from_the_config(fixed_seed: None, clock: Cl
                   "recompute every cut", "11 Nov 2026"):
         assert words in en, words
     zh = game.disclosure("zh-CN")
-    for words in ("KETTLE", "原價¥100.00", "底價¥1.00", "恰好5次助力", "最多需5位好友",
-                  "新用戶", "相當於2刀", "24小時", "48小時", "除發起人外", "每個砍價限助力一次",
-                  "每人每自然日最多助力3次", "限發起1次", "客服 400-000-0000", "SHA-256",
+    for words in ("KETTLE", "原价¥100.00", "底价¥1.00", "恰好5次助力", "最多需5位好友",
+                  "新用户", "相当于2刀", "24小时", "48小时", "除发起人外", "每个砍价限助力一次",
+                  "每人每自然日最多助力3次", "限发起1次", "客服 400-000-0000", "SHA-256",
                   "重算每一刀", "2026年11月11日"):
         assert words in zh, words
     plain = build(GAME.replace("helps_per_day = 3\nnew_helper_bonus = 2\n", ""),
@@ -792,3 +799,38 @@ def test_the_cut_counter_never_passes_the_floor(game: BargainGame) -> None:
                                    deltas=(Delta(key, 9000),))).applied
     assert reason_of(game.help, ALICE, who("b1")) == "done"
     assert game.bargain(ALICE).helps_left == 5 and game.store.read([key]) == {key: 9000}
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def test_the_cli_names_the_secret_variable_and_calls_an_unknown_action_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from promokit.cli import main
+
+    campaigns = tmp_path / "kettle.toml"
+    campaigns.write_text(GAME, encoding="utf-8")
+    store = ["--store", f"sqlite:///{tmp_path / 'store.db'}"]
+    monkeypatch.delenv("PROMOKIT_SECRET", raising=False)
+    assert main(["game", "play", "kettle", "start", str(campaigns), *store,
+                 "--customer", "alice"]) == 0
+    bargain = json.loads(capsys.readouterr().out)["id"]
+
+    assert main(["game", "play", "kettle", "share", str(campaigns), *store,
+                 "--customer", "alice", "--set", f"bargain={bargain}"]) == 1
+    err = capsys.readouterr().err
+    assert "set $PROMOKIT_SECRET (at least 16 bytes" in err
+    assert "Engine(secret" not in err and "Traceback" not in err
+
+    assert main(["game", "play", "kettle", "dance", str(campaigns), *store]) == 2
+    err = capsys.readouterr().err
+    assert "dance" in err and "Traceback" not in err
+    assert main(["game", "play", "kettle", "start", str(campaigns), *store,
+                 "--customer", "alice", "--set", "colour=red"]) == 2
+    assert "colour" in capsys.readouterr().err
+
+    monkeypatch.setenv("PROMOKIT_SECRET", "s" * 16)
+    assert main(["game", "play", "kettle", "share", str(campaigns), *store,
+                 "--customer", "alice", "--set", f"bargain={bargain}"]) == 0
+    assert is_token_shaped(json.loads(capsys.readouterr().out)["token"])

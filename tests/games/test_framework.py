@@ -5,6 +5,7 @@ cart through a line's ``bargain_id``."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -32,6 +33,7 @@ from promokit.games import (
     compare,
     draw_digest,
     dumps,
+    is_token_shaped,
     new_seed,
     pick_weighted,
     seed_stream,
@@ -160,8 +162,9 @@ def test_a_game_table_loads_with_its_shared_keys(registry: Registry) -> None:
     assert spec.config == CounterConfig("KETTLE", 8000, 3)
     assert spec.schedule.start == datetime(2026, 11, 10, 20, 0, tzinfo=SHANGHAI)
     assert spec.source["start"] == "2026-11-10T20:00:00"  # canonical JSON types
-    expected = hashlib.sha256(json.dumps(spec.source, sort_keys=True, ensure_ascii=False)
-                              .encode()).hexdigest()
+    # RFC 8785 for a table of strings and small integers: sorted keys, no spaces
+    expected = hashlib.sha256(json.dumps(spec.source, sort_keys=True, ensure_ascii=False,
+                                         separators=(",", ":")).encode()).hexdigest()
     assert spec.config_hash == expected
 
 
@@ -339,6 +342,39 @@ def test_share_tokens_are_bound_to_game_subject_inviter_and_time() -> None:
         assert raised.value.reason == "token_invalid"
 
 
+def test_a_share_token_has_one_spelling_and_a_payload_sign_token_wrote() -> None:
+    """Fault 18 of issue 13: ``!!`` inside the signature, ``==`` after it, stray bits in
+    its last character, and a validly signed payload that is not our JSON were
+    accepted (or raised ``JSONDecodeError``)."""
+    secret = b"k" * 32
+    token = sign_token(secret, game="pin", subject="pin.g1", inviter="c1", expires=2000)
+    payload, _, signature = token.partition(".")
+    assert len(signature) == 43 and verify_token(secret, token, game="pin", now=0)
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    stray = signature[:-1] + last[last.index(signature[-1]) ^ 1]  # same bytes decoded
+    assert base64.urlsafe_b64decode(stray + "=") == base64.urlsafe_b64decode(signature + "=")
+
+    def signed(body: bytes) -> str:
+        encoded = base64.urlsafe_b64encode(body).rstrip(b"=").decode()
+        mac = hmac.new(secret, encoded.encode(), hashlib.sha256).digest()
+        return encoded + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    respellings = [payload + "." + signature[:10] + "!!" + signature[10:],
+                   token + "==", payload + "==." + signature, payload + "." + stray,
+                   " " + token, token + "\n", payload + "." + signature.replace("-", "+")]
+    not_ours = [signed(b"not json"), signed(b"[1, 2]"), signed(b"\xff\xfe"),
+                signed(b'{"g": "pin", "s": "x", "i": "c", "e": "2000"}'),
+                signed(b'{"g": "pin", "s": "x", "i": "c", "e": 2000, "x": 1}'),
+                signed(b'{"g": "pin", "s": "x", "i": "c", "e": true}')]
+    for candidate in respellings + not_ours:
+        with pytest.raises(GameError) as raised:
+            verify_token(secret, candidate, game="pin", now=0)
+        assert raised.value.reason == "token_invalid", candidate
+    assert verify_token(secret, signed(b'{"g":"pin","s":"x","i":"c","e":5}'), game="pin",
+                        now=0).subject == "x"  # the checks are not refusing good tokens
+    assert is_token_shaped(token) and not is_token_shaped("pin.0123456789ab")
+
+
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(GameError, match="at least 16 bytes"):
         sign_token(b"short", game="g", subject="s", inviter="c", expires=1)
@@ -349,8 +385,10 @@ def test_a_short_secret_is_refused() -> None:
 
 def test_draw_digest_is_hmac_sha256_of_client_seed_nonce_and_config_hash() -> None:
     seed = "00" * 31 + "01"
-    expected = hmac.new(bytes.fromhex(seed), b"alice:7:cafe", hashlib.sha256).digest()
-    assert draw_digest(seed, "alice", 7, "cafe") == expected
+    message = b'{"client_seed":"alice","config_hash":"cafe","customer":"c1","nonce":7}'
+    expected = hmac.new(bytes.fromhex(seed), message, hashlib.sha256).digest()
+    assert draw_digest(seed, customer="c1", client_seed="alice", nonce=7,
+                       config_hash="cafe") == expected
     assert commitment(seed) == hashlib.sha256(bytes.fromhex(seed)).hexdigest()
     assert len(new_seed()) == 64 and new_seed() != new_seed()
 

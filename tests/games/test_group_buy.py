@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from promokit import open_store
 from promokit.cart import Customer
 from promokit.errors import ConfigError, GameError, StoreError
+from promokit.games import sign_token
 from promokit.money import currency
 from promokit.plugins.games.group_buy import (
     GroupBuy,
@@ -625,8 +626,8 @@ def test_token_errors(world: World) -> None:
     ann = Customer(id="ann", orders_count=0)
     world.pay("ann", "o-ann", group_id)
     tampered = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + signature
-    for bad, reason in ((tampered, "token_invalid"), ("garbage", "token_invalid"),
-                        (token + "x", "token_invalid")):
+    for bad, reason in ((tampered, "token_invalid"), ("garbage", "not_found"),
+                        (token + "x", "token_invalid"), (token + "==", "token_invalid")):
         with pytest.raises(GameError) as error:
             world.game.join(bad, ann, "o-ann")
         assert reason_of(error) == reason, bad
@@ -680,7 +681,9 @@ def test_share_rules(world: World) -> None:
         unsigned.game.share(group, "leader")
     assert reason_of(error) == "secret_required"
     with pytest.raises(GameError) as error:
-        unsigned.game.join("a.b", Customer(id="ann", orders_count=0), "o-ann")
+        unsigned.game.join(sign_token(b"k" * 32, game="pin", subject=group, inviter="leader",
+                                      expires=2**40),
+                           Customer(id="ann", orders_count=0), "o-ann")
     assert reason_of(error) == "secret_required"
 
 
@@ -741,7 +744,7 @@ def test_joining_lines_are_priced_from_the_groups_counters(world: World) -> None
     messages = {lang: [n.message for n in world.engine.evaluate(
         cart("cat", group_id), lang=lang).not_applied if n.promotion == "pin"]
         for lang in ("en", "zh-CN")}
-    assert messages == {"en": ["the group is full"], "zh-CN": ["該團已滿"]}
+    assert messages == {"en": ["the group is full"], "zh-CN": ["该团已满"]}
 
 
 @pytest.mark.parametrize(("seconds_before_end", "reason"), [(1, None), (0, "ended")])
@@ -808,9 +811,9 @@ def test_the_disclosure_is_generated_from_the_config_in_both_languages() -> None
                  "payment is refunded in full", "Organiser: Acme, 400-000",
                  "10 Nov 2026, 00:00 – 20 Nov 2026, 23:59"):
         assert part in en, part
-    for part in ("KETTLE 拼團價¥69.00/件，3人成團", "拼團有效期12小時（最遲至活動結束）",
-                 "僅新用戶（無歷史訂單）可參團", "每人限1件享拼團價", "每人最多開團或參團2次",
-                 "未滿3人的團拼團失敗，已付款全額原路退回", "活動主辦方：Acme, 400-000"):
+    for part in ("KETTLE 拼团价¥69.00/件，3人成团", "拼团有效期12小时（最迟至活动结束）",
+                 "仅新用户（无历史订单）可参团", "每人限1件享拼团价", "每人最多开团或参团2次",
+                 "未满3人的团拼团失败，已付款全额原路退回", "活动主办方：Acme, 400-000"):
         assert part in zh, part
 
 
@@ -820,8 +823,8 @@ def test_the_disclosure_tells_of_tiers_and_virtual_members() -> None:
     assert "2 people ¥79.00, 3 people ¥69.00 and 5 people ¥59.00" in en
     assert "Everyone pays ¥79.00 per unit up front" in en
     assert "virtual members" in en and "not real buyers" in en
-    assert "2人團¥79.00、3人團¥69.00、5人團¥59.00" in zh
-    assert "由系統以虛擬成員補足並成團（虛擬成員非真實買家）" in zh
+    assert "2人团¥79.00、3人团¥69.00、5人团¥59.00" in zh
+    assert "由系统以虚拟成员补足并成团（虚拟成员非真实买家）" in zh
     assert "Anyone may open or join a group" in en and "refunded in full" not in en
 
 

@@ -30,7 +30,8 @@ from ..errors import GameError, InputError, Problem
 from ..gameplay import verify_log
 from ..games import DrawLog, Game
 from ..inputs import decode_json
-from .store import OpenedStore, Shared
+from ..text import LANGUAGES
+from .store import OpenedStore, Shared, UsageError
 
 __all__ = ["add_game_commands"]
 
@@ -56,7 +57,7 @@ def add_game_commands(commands: Any, shared: Shared) -> None:
                                 default=os.environ.get("PROMOKIT_STORE"),
                                 help="the store (default: $PROMOKIT_STORE)")
         shared.plugin_options(parser)
-        parser.set_defaults(command=functools.partial(run, shared))
+        parser.set_defaults(command=functools.partial(_explained, run, shared))
         return parser
 
     listing = action("list", "list the games and their actions", _list, store=False,
@@ -75,7 +76,7 @@ def add_game_commands(commands: Any, shared: Shared) -> None:
 
     rules = action("rules", "print a game's disclosure", _rules, store=False)
     rules.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
-    rules.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN")
+    rules.add_argument("--lang", choices=LANGUAGES, default="zh-CN")
 
     reveal = action("reveal", "end a game's chance and publish its server seed", _reveal)
     reveal.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
@@ -87,6 +88,31 @@ def add_game_commands(commands: Any, shared: Shared) -> None:
     verify = action("verify", "recompute every draw of a revealed draw log", _verify,
                     store=False, game_id=False)
     verify.add_argument("log", metavar="LOG", help="a file written by `promokit game log`")
+    verify.add_argument("--draws", type=int, metavar="N",
+                        help="the draw count the reveal published: the log must hold "
+                             "exactly these draws")
+    verify.add_argument("--head", metavar="HEX",
+                        help="the chain head the reveal published: the log must end there")
+
+
+#: Refusals that mean the command line itself is wrong (exit code 2).
+USAGE_REASONS = frozenset({"unknown_action", "bad_argument"})
+
+
+def _explained(run: Any, shared: Shared, args: argparse.Namespace) -> int:
+    """Run a game command, saying refusals in the command line's terms: a usage
+    error exits 2, and a missing secret names ``$PROMOKIT_SECRET``."""
+    try:
+        code: int = run(shared, args)
+    except GameError as error:
+        if error.reason in USAGE_REASONS:
+            raise UsageError(str(error)) from None
+        if error.reason == "secret_required":
+            raise GameError(f"game {error.game!r}: share links need a secret: set "
+                            f"${SECRET_ENV} (at least 16 bytes, the same on every server)",
+                            reason=error.reason, game=error.game) from None
+        raise
+    return code
 
 
 def _engine(shared: Shared, args: argparse.Namespace, store: Any) -> Engine:
@@ -174,8 +200,8 @@ def _rules(shared: Shared, args: argparse.Namespace) -> int:
 def _reveal(shared: Shared, args: argparse.Namespace) -> int:
     with OpenedStore(shared, args, create=False) as store:
         game = _game(_engine(shared, args, store), args.game)
-        seed = game.reveal()
-        _print({"game": game.id, "seed": seed, "commitment": game.commitment()})
+        game.reveal()
+        _print(game.published())
     return 0
 
 
@@ -195,7 +221,7 @@ def _verify(shared: Shared, args: argparse.Namespace) -> int:
     except OSError as error:
         raise GameError(f"cannot read {args.log}: {error.strerror}", reason="bad_log") from None
     log = DrawLog.loads(text)
-    report = verify_log(log, shared.registry(args))
+    report = verify_log(log, shared.registry(args), draws=args.draws, head=args.head)
     if report.ok:
         print(f"{log.game}: all {report.draws} draw(s) verified; the seed matches the "
               f"commitment {log.commitment[:16]}…")

@@ -50,7 +50,7 @@ from ..rules_text import rules_text
 from ..tables import count_of, render, render_result
 from ..text import LANGUAGES
 from .game import add_game_commands
-from .store import Shared, add_store_commands
+from .store import Shared, UsageError, add_store_commands
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main"]
 
@@ -78,8 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``promokit`` command with ``argv`` (``sys.argv[1:]`` if ``None``)
     and return its exit code."""
     parser = _parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    for number, argument in enumerate(arguments, 1):
+        if any("\ud800" <= c <= "\udfff" for c in argument):  # bytes that are not UTF-8
+            _error(f"argument {number} ({ascii(argument)}) is not valid UTF-8 text")
+            return EXIT_USAGE
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as stop:  # --help, --version, or a usage error (code 2)
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     command: Callable[[argparse.Namespace], int] = args.command
@@ -87,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except _Invalid as error:
         _error(*error.lines)
+    except UsageError as error:
+        _error(str(error))
+        return EXIT_USAGE
     except ConfigError as error:
         _error(*_config_problems(error, []))
     except InputError as error:
@@ -168,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
                     "stacking and limits. Budgets, funding and code values are not shown.")
     rules.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS",
                        help="campaign files (TOML or JSON), merged into one set")
-    rules.add_argument("--lang", choices=sorted(LANGUAGES, reverse=True), default="zh-CN",
+    rules.add_argument("--lang", choices=LANGUAGES, default="zh-CN",
                        help="the language of the text (default: zh-CN)")
     _plugin_options(rules)
     rules.set_defaults(command=_rules)

@@ -35,8 +35,12 @@ from ..registry import Registry, open_store
 from ..stores import Store
 from ..tables import render
 
-__all__ = ["Shared", "add_store_commands"]
+__all__ = ["Shared", "UsageError", "add_store_commands"]
 
+
+class UsageError(Exception):
+    """The command line asks for something the command does not have (an unknown game
+    action, a malformed ``--set``): printed as one line, exit code 2."""
 
 
 @attrs.frozen(kw_only=True)

@@ -12,7 +12,15 @@ from typing import Any
 
 from promokit.cart import Customer
 from promokit.errors import GameError
-from promokit.games import DrawLog, Game, Step, dumps, sign_token, verify_token
+from promokit.games import (
+    DrawLog,
+    Game,
+    Step,
+    dumps,
+    is_token_shaped,
+    sign_token,
+    verify_token,
+)
 from promokit.stores import Change, Delta, JournalEntry, OrderRow
 
 from .keys import BARGAIN_ID, bargain_code, bargain_key
@@ -308,8 +316,8 @@ class BargainGame(Game):
 
     def _resolve(self, target: str, now: datetime) -> str:
         """A bargain id, from an id or a share token."""
-        if BARGAIN_ID.match(target):
-            self._code_or_raise(target)
+        if BARGAIN_ID.match(target) or not is_token_shaped(target):
+            self._code_or_raise(target)  # an id, or not a token either: not_found
             return target
         token = verify_token(self._secret(), target, game=self.id, now=now.timestamp())
         self._code_or_raise(token.subject)

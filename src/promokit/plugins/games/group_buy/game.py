@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 
 from promokit.cart import Customer
 from promokit.errors import GameError, OrderError
-from promokit.games import Game, GameRuntime, GameSpec, Step, sign_token, verify_token
+from promokit.games import (
+    Game,
+    GameRuntime,
+    GameSpec,
+    Step,
+    is_token_shaped,
+    sign_token,
+    verify_token,
+)
 from promokit.stores import Delta, OrderRow
 
 from .config import GroupBuyConfig
@@ -388,6 +396,8 @@ class GroupBuyGame(Game):
         """A group id, or a share token's group and inviter."""
         if code_of(self.id, group) is not None:
             return group, None
+        if not is_token_shaped(group):  # neither a group id nor a token: say which is wanted
+            raise self._not_found(group)
         secret = self.runtime.secret
         if secret is None:
             raise GameError("share links need Engine(secret=…)", reason="secret_required",
