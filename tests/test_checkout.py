@@ -16,7 +16,8 @@ from conftest import EVERY_BACKEND, D, make_cart
 
 import promokit
 from promokit import Engine, OrderError, StoreError, StoreUnavailable
-from promokit.errors import CartError, RefundError
+from promokit.cart import Customer
+from promokit.errors import CartError, InputError, RefundError
 from promokit.registry import Registry
 from promokit.stores import Change, Delta, MemoryStore, Store, counter_keys
 from promokit.testing import Clock, Recorder, engine_from_toml
@@ -238,6 +239,22 @@ def test_order_operations_on_unknown_or_wrong_orders(shop: Callable[..., Engine]
             engine.checkout(cart_of(*BASKET), bad)
     with pytest.raises(OrderError, match="refund_id 'RF\\\\x00' holds a control character"):
         engine.refund("SO-1", "RF\x00")
+
+
+@EVERY_BACKEND
+def test_a_customer_id_no_store_can_keep_is_refused_before_any_store_sees_it(
+        shop: Callable[..., Engine], store: Store) -> None:
+    """A NUL was a StoreError on PostgreSQL only, and stored as given elsewhere."""
+    engine = shop()
+    for bad, why in (("c\x00", "holds a NUL character"),
+                     ("c\x1b[2J", "holds a control character"),
+                     ("\ud800", "holds a lone surrogate")):
+        with pytest.raises(InputError, match=re.escape(why)) as error:
+            engine.checkout(cart_of(*BASKET, customer=bad), "SO-1")
+        assert "customer" in str(error.value)
+        with pytest.raises(InputError):
+            Customer(id=bad)
+    assert engine.order("SO-1") is None
 
 
 @EVERY_BACKEND

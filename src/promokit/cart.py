@@ -21,7 +21,14 @@ from typing import Any
 import attrs
 
 from .errors import CartError, InputError, Problem
-from .inputs import DEFAULT_LIMITS, InputLimits, bad_identifier, bad_time, decode_json
+from .inputs import (
+    DEFAULT_LIMITS,
+    RECORD_LIMITS,
+    InputLimits,
+    bad_identifier,
+    bad_time,
+    decode_json,
+)
 from .money import MAX_AMOUNT, Currency, currency
 from .params import Params
 
@@ -40,11 +47,23 @@ def _codes(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _storable_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A customer id ends up in store keys and rows: refuse one no store can keep apart
+    (control characters, NUL, lone surrogates) however the customer was made."""
+    if value is None:
+        return
+    problem = ("must be a string" if not isinstance(value, str)
+               else bad_identifier(value, RECORD_LIMITS))
+    if problem is not None:
+        raise InputError([Problem(path=f"customer.{attribute.name}", message=problem)],
+                         what="customer")
+
+
 @attrs.frozen(kw_only=True)
 class Customer:
     """Who is buying. Every field is optional: an anonymous cart has none."""
 
-    id: str | None = None
+    id: str | None = attrs.field(default=None, validator=_storable_id)
     tier: str | None = None
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     orders_count: int | None = None

@@ -70,6 +70,10 @@ def parse_store_url(url: str) -> StoreURL:
         raise StoreURLError(f"{url!r} is not a store URL; expected e.g. memory://, "
                             "sqlite:///promokit.db, redis://127.0.0.1:6379/0 or "
                             "postgresql://user@host/db")
+    bad = next((c for c in url if not c.isprintable() or "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:
+        raise StoreURLError(f"{_mask(url)!r}: a store URL may not hold the character "
+                            f"{bad!r} (control characters and invalid Unicode are refused)")
     try:
         parts = urlsplit(url)
     except ValueError as error:
