@@ -229,6 +229,8 @@ COMMANDS = st.sampled_from([
          as_toml=False)
 @example(command=["game", "list", "{campaigns}"], extra=["\ud800"], campaigns={}, cart=None,
          as_toml=False)
+@example(command=["game", "verify", "{cart}"], extra=[], campaigns={},
+         cart={"customer": {"region": "\ud800"}}, as_toml=False)
 def test_no_command_line_prints_a_traceback(tmp_path_factory: pytest.TempPathFactory,
                                             command: list[str], extra: list[str],
                                             campaigns: dict[str, Any], cart: Any,

@@ -220,6 +220,9 @@ def _verify(shared: Shared, args: argparse.Namespace) -> int:
         text = Path(args.log).read_text(encoding="utf-8")
     except OSError as error:
         raise GameError(f"cannot read {args.log}: {error.strerror}", reason="bad_log") from None
+    except UnicodeDecodeError as error:
+        raise GameError(f"{args.log} is not UTF-8 text (byte {error.start}): not a draw log",
+                        reason="bad_log") from None
     log = DrawLog.loads(text)
     report = verify_log(log, shared.registry(args), draws=args.draws, head=args.head)
     if report.ok:

@@ -51,6 +51,7 @@ from .base import (
     age_on,
     dumps,
 )
+from .chance import ChanceGame
 from .changes import compare, shared_changes
 from .tokens import ShareToken, is_token_shaped, sign_token, verify_token
 
@@ -60,6 +61,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_TOTAL_WEIGHT",
     "Chain",
+    "ChanceGame",
     "ConfigChange",
     "DrawLog",
     "Game",

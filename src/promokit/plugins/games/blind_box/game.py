@@ -17,15 +17,12 @@ from promokit.errors import GameError
 from promokit.games import (
     LIVE_LIMIT,
     MAX_ATTEMPTS,
-    DrawLog,
-    Game,
-    GameRuntime,
-    GameSpec,
+    ChanceGame,
     age_on,
     draw_digest,
     dumps,
 )
-from promokit.games.audit import chain_tail, chained, entry_hash, hash_config
+from promokit.games.audit import chain_tail, entry_hash
 from promokit.games.canonical import canonical_json
 from promokit.money import Currency
 from promokit.stores import Change, Delta, Expect, JournalEntry
@@ -79,15 +76,11 @@ class BoxDraw:
                 {"name": self.last_prize.name, "value": str(money(self.last_prize.value))}}
 
 
-class BlindBoxGame(Game):
+class BlindBoxGame(ChanceGame):
     """A blind box bound to a store: :meth:`open`, :meth:`draw`, :meth:`odds`,
     :meth:`state`, :meth:`disclosure`, and the base class's :meth:`reveal`."""
 
     config: BlindBoxConfig
-
-    def __init__(self, spec: GameSpec, runtime: GameRuntime) -> None:
-        super().__init__(spec, runtime)
-        self._audit_hash: str | None = None
 
     # -- keys --------------------------------------------------------------------
 
@@ -104,13 +97,6 @@ class BlindBoxGame(Game):
     def last_prize_key(self) -> str:
         """Counter: last prizes given (at most one)."""
         return self.row_id("pool", "last_prize")
-
-    @property
-    def audit_hash(self) -> str:
-        """SHA-256 of the config's canonical JSON: the ``config_hash`` draws are bound to."""
-        if self._audit_hash is None:
-            self._audit_hash = hash_config(self.spec.source)
-        return self._audit_hash
 
     def customer_row(self, customer: str) -> str:
         """The row of one customer's draws, day totals and pity count."""
@@ -144,51 +130,17 @@ class BlindBoxGame(Game):
         given = None if client_seed is None else self.client_seed(customer.id, client_seed)
         return self._draw(customer.id, given, game_row, now)
 
-    def reveal(self) -> str:
-        """End the game's chance and publish the server seed; idempotent. The
-        ``revealed`` event also publishes the draw count and the chain's head, which a
-        verifier checks the log against (:meth:`total_draws`, :meth:`head`)."""
-        self.start()
-        for _ in range(MAX_ATTEMPTS):
-            row = self.store.order(self.spec.row)
-            assert row is not None
-            body = json.loads(row.body)
-            if body["status"] == "revealed":
-                return str(body["seed"])
-            at = self.now().isoformat()
-            body = {**body, "status": "revealed", "revealed_at": at}
-            outcome = self.store.apply(Change(
-                order_id=self.spec.row, revision=row.revision, status="revealed",
-                body=dumps(body), deltas=(Delta(self.live_key, LIVE_LIMIT),),
-                journal=(JournalEntry(self.stream("config"), dumps(
-                    {"event": "revealed", "seed": body["seed"], "at": at})),)))
-            if outcome.applied:  # no draw lands after this: the count is final
-                draws = self.total_draws()
-                self.emit("revealed", None, {"seed": body["seed"], "draws": draws,
-                                             "head": self.head(draws),
-                                             "commitment": body["commitment"]})
-                return str(body["seed"])
-        raise GameError(f"game {self.id!r} stayed busy; try the reveal again", reason="busy",
-                        game=self.id)
+    def closing(self) -> Delta:
+        """The reveal lifts the live counter past ``LIVE_LIMIT``: every later draw,
+        whose +1 is limited to it, is refused on any app server."""
+        return Delta(self.live_key, LIVE_LIMIT)
 
-    def published(self) -> dict[str, Any]:
-        """The seed and commitment, with the final draw count and the chain's head."""
-        draws = self.total_draws()
-        return {**super().published(), "draws": draws, "head": self.head(draws)}
+    def final_draws(self, values: Mapping[str, int]) -> int:
+        return self.total_draws()
 
     def total_draws(self) -> int:
         """Draws in the whole game so far (the final count once revealed)."""
         return self.store.read([self.draws_key])[self.draws_key]
-
-    def head(self, draws: int | None = None) -> str:
-        """The hash of the game's last log entry (of entry ``draws``), the commitment
-        before the first draw: with :meth:`total_draws`, what the reveal publishes."""
-        count = self.total_draws() if draws is None else draws
-        return chain_tail(self.store, self.stream("draws"), count, self.commitment())
-
-    def draw_log(self) -> DrawLog:
-        """The audit record, chained (docs/games.md, "The draw log")."""
-        return chained(super().draw_log())
 
     def odds(self) -> Odds:
         """Every item's and tier's probability in the next draw (a finite pool's from

@@ -16,8 +16,7 @@ from promokit.cart import Customer
 from promokit.errors import GameError
 from promokit.games import (
     MAX_ATTEMPTS,
-    DrawLog,
-    Game,
+    ChanceGame,
     GameRuntime,
     GameSpec,
     Step,
@@ -25,7 +24,7 @@ from promokit.games import (
     dumps,
     pick_weighted,
 )
-from promokit.games.audit import chain_tail, chained, entry_hash, hash_config
+from promokit.games.audit import chain_tail, entry_hash
 from promokit.games.canonical import canonical_json
 from promokit.stores import Change, Delta, Expect, JournalEntry, OrderRow
 from promokit.text import Text
@@ -76,7 +75,7 @@ def _customer_state(body: Mapping[str, Any] | None, today: str) -> dict[str, Any
     return state
 
 
-class LotteryGame(Game):
+class LotteryGame(ChanceGame):
     """A lottery bound to a store: :meth:`open`, :meth:`draw`, :meth:`grant`,
     :meth:`state`, :meth:`reveal`."""
 
@@ -86,7 +85,6 @@ class LotteryGame(Game):
         super().__init__(spec, runtime)
         self._seed: str | None = None
         self._published: str | None = None
-        self._audit_hash: str | None = None
 
     # -- keys -----------------------------------------------------------------
 
@@ -111,63 +109,19 @@ class LotteryGame(Game):
             self._seed = str(body["seed"])
         return self._seed
 
-    def reveal(self) -> str:
-        """End the game's chance and publish the server seed; idempotent.
+    def closing(self) -> Delta:
+        """The reveal adds ``CLOSED`` to the draw counter, without a limit, so it
+        never waits for draws in flight, and every later draw (whose +1 is limited
+        to ``CLOSED``) is refused on any app server: no draw lands after the reveal."""
+        return Delta(self.total_key, CLOSED)
 
-        The same atomic write adds ``CLOSED`` to the draw counter, without a limit,
-        so it never waits for draws in flight, and every later draw (whose +1 is
-        limited to ``CLOSED``) is refused on any app server: no draw lands after
-        the reveal. :meth:`total_draws` and the ``revealed`` event give the count."""
-        self.start()
-        for _ in range(MAX_ATTEMPTS):
-            row = self.store.order(self.spec.row)
-            assert row is not None
-            body = json.loads(row.body)
-            if body["status"] == "revealed":
-                return str(body["seed"])
-            at = self.now().isoformat()
-            body = {**body, "status": "revealed", "revealed_at": at}
-            outcome = self.store.apply(Change(
-                order_id=self.spec.row, revision=row.revision, status="revealed",
-                body=dumps(body), deltas=(Delta(self.total_key, CLOSED),),
-                journal=(JournalEntry(self.stream("config"), dumps(
-                    {"event": "revealed", "seed": body["seed"], "at": at})),)))
-            if outcome.applied:
-                draws = outcome.values[self.total_key] - CLOSED
-                self.emit("revealed", None, {"seed": body["seed"], "draws": draws,
-                                             "head": self.head(draws),
-                                             "commitment": body["commitment"]})
-                return str(body["seed"])
-        raise GameError(f"game {self.id!r} stayed busy; try the reveal again", reason="busy",
-                        game=self.id)
-
-    def published(self) -> dict[str, Any]:
-        """The seed and commitment, with the final draw count and the chain's head."""
-        draws = self.total_draws()
-        return {**super().published(), "draws": draws, "head": self.head(draws)}
+    def final_draws(self, values: Mapping[str, int]) -> int:
+        return values[self.total_key] - CLOSED
 
     def total_draws(self) -> int:
         """Draws in the whole game so far (the final count once revealed)."""
         total = self.store.read([self.total_key])[self.total_key]
         return total - CLOSED if total >= CLOSED else total
-
-    def head(self, draws: int | None = None) -> str:
-        """The hash of the game's last log entry (of entry ``draws``), the commitment
-        before the first draw: with :meth:`total_draws`, what the reveal publishes
-        and a verifier checks the log against."""
-        count = self.total_draws() if draws is None else draws
-        return chain_tail(self.store, self.stream("draws"), count, self._commitment())
-
-    def draw_log(self) -> DrawLog:
-        """The audit record, chained (docs/games.md, "The draw log")."""
-        return chained(super().draw_log())
-
-    @property
-    def audit_hash(self) -> str:
-        """SHA-256 of the config's canonical JSON: the ``config_hash`` draws are bound to."""
-        if self._audit_hash is None:
-            self._audit_hash = hash_config(self.spec.source)
-        return self._audit_hash
 
     def _commitment(self) -> str:
         if self._published is None:
