@@ -18,7 +18,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,42 +104,32 @@ def decode_json(text: str | bytes, *, error: type[InputError],
     :class:`~promokit.errors.InputError`) naming every problem if it is not one:
     too large, nested too deeply, not JSON, or holding what
     :func:`check_document` refuses."""
-    what = error.what
     size = max_bytes if max_bytes is not None else limits.max_document_bytes
-    too_big = _size_problem(text, what, size)
-    if too_big:
-        raise error([Problem(path="", message=too_big)], source=source)
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise error([Problem(path="", message=_too_deep(what, limits))],
-                    source=source) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as failure:
-        raise error([Problem(path="", message=f"not valid {syntax}: {failure}")],
-                    source=source) from None
-    except ValueError as failure:  # an integer of more than 4,300 digits
-        raise error([Problem(path="", message=f"not valid {syntax}: {failure}")],
-                    source=source) from None
-    problems = check_document(data, limits)
-    if problems:
-        raise error(problems, source=source)
-    return data
+    return _decode(json.loads, text, error=error, limits=limits, max_bytes=size,
+                   source=source, syntax=syntax)
 
 
 def decode_toml(text: str, *, error: type[InputError], limits: InputLimits = DEFAULT_LIMITS,
                 source: str | None = None, syntax: str = "TOML") -> dict[str, Any]:
     """A TOML document (a campaign file) within ``limits``; ``error`` naming every
     problem if it is not one."""
-    what = error.what
-    too_big = _size_problem(text, what, limits.max_campaign_bytes)
+    data: dict[str, Any] = _decode(tomllib.loads, text, error=error, limits=limits,
+                                   max_bytes=limits.max_campaign_bytes, source=source,
+                                   syntax=syntax)
+    return data
+
+
+def _decode(parse: Callable[[Any], Any], text: str | bytes, *, error: type[InputError],
+            limits: InputLimits, max_bytes: int, source: str | None, syntax: str) -> Any:
+    too_big = _size_problem(text, error.what, max_bytes)
     if too_big:
         raise error([Problem(path="", message=too_big)], source=source)
     try:
-        data = tomllib.loads(text)
+        data = parse(text)
     except RecursionError:
-        raise error([Problem(path="", message=_too_deep(what, limits))],
+        raise error([Problem(path="", message=_too_deep(error.what, limits))],
                     source=source) from None
-    except ValueError as failure:  # TOMLDecodeError, or an integer past 4,300 digits
+    except ValueError as failure:  # not the syntax, not UTF-8, an integer past 4,300 digits
         raise error([Problem(path="", message=f"not valid {syntax}: {failure}")],
                     source=source) from None
     problems = check_document(data, limits)
