@@ -57,8 +57,8 @@ class Engine:
     ``"skip"`` prices without the promotions that need the store (limits, stock,
     budgets, coupon codes), reports them as ``store_unavailable`` and sets the
     result's ``store_unavailable``. ``code_attempts`` is ``(failures, seconds)``:
-    after that many failed coupon codes in a window of that many seconds, a
-    customer's codes are refused as ``code_throttled`` until the window ends.
+    after that many distinct wrong coupon codes in a window of that many seconds,
+    a customer's codes are refused as ``code_throttled`` until the window ends.
     ``ttl`` is how long a reservation lives unless committed (seconds). Whatever
     consumes (checkout, commit, refunds, games) runs at ``clock``'s time: a cart's
     ``now`` steers ``evaluate`` only (previews, tests, simulation), and checkout
@@ -145,7 +145,7 @@ class Engine:
 
     @property
     def code_attempts(self) -> tuple[int, int]:
-        """``(failures, seconds)``: the throttle on wrong coupon codes."""
+        """``(failures, seconds)``: the throttle on distinct wrong coupon codes."""
         return self.pricer.setup.code_attempts
 
     def now(self) -> datetime:
@@ -163,8 +163,9 @@ class Engine:
 
         Messages and hints are in ``lang`` (``"en"``, ``"zh-CN"``, ``"zh-TW"`` or
         ``"zh-HK"``: :data:`~promokit.text.LANGUAGES`; the engine's ``lang`` if not
-        given). Does no I/O but one read of the counters it needs
-        from the store, and never writes."""
+        given). Does no I/O but one read of the counters it needs from the store
+        and one atomic check of the cart's coupon codes, which counts wrong ones
+        against the customer's throttle; writes nothing else."""
         return self.pricer.evaluate(cart, lang=lang)
 
     def try_code(self, code: str, *, customer: str | None = None,

@@ -182,16 +182,30 @@ def test_open_creates_the_tables_and_drop_removes_only_its_own(
     try:
         names = {f"{first.namespace}_{t}" for t in
                  ("counters", "orders", "ledger", "campaigns", "codes", "journal",
-                  "journal_head")}
+                  "journal_head", "failures")}
         assert tables(admin, first.namespace) == names
         second.apply(new("o1", Delta("uses:p", 1, 5)))
         first.drop()
         assert tables(admin, first.namespace) == set()
-        assert len(tables(admin, second.namespace)) == 7
+        assert len(tables(admin, second.namespace)) == 8
         assert second.read(["uses:p"])["uses:p"] == 1
     finally:
         first.close()
         second.close()
+
+
+def test_a_namespace_of_an_older_version_gets_the_throttle_table(
+        make_url: Callable[..., str], admin: psycopg.Connection[tuple[object, ...]]) -> None:
+    url = make_url()
+    PostgresStore.from_url(url).close()
+    namespace = url.rsplit("namespace=", 1)[1]
+    admin.execute(f'DROP TABLE "{namespace}_failures"')  # as an older promokit left it
+    store = PostgresStore.from_url(url)
+    try:
+        assert f"{namespace}_failures" in tables(admin, namespace)
+        assert store.check_codes(["W"], throttle="fail:c:1", limit=1, ttl=60).counted == ("W",)
+    finally:
+        store.close()
 
 
 def test_the_longest_namespace_fits_every_name(
@@ -236,7 +250,7 @@ def test_stores_opened_at_once_create_the_tables_once(
     for store in stores:
         store.close()
     assert errors == [] and len(stores) == 6
-    assert len(tables(admin, stores[0].namespace)) == 7
+    assert len(tables(admin, stores[0].namespace)) == 8
 
 
 def test_close_is_idempotent_and_final(url: str) -> None:
@@ -407,6 +421,64 @@ def test_lapsed_hits_are_swept(url: str, monkeypatch: pytest.MonkeyPatch,
         store.close()
 
 
+def test_code_throttles_write_only_wrong_codes_and_lapsed_ones_are_swept(
+        url: str, monkeypatch: pytest.MonkeyPatch,
+        admin: psycopg.Connection[tuple[object, ...]]) -> None:
+    monkeypatch.setattr(postgres_module, "_SWEEP_EVERY", 2)
+    store = PostgresStore.from_url(url)
+    counters, failures = f'"{store.namespace}_counters"', f'"{store.namespace}_failures"'
+    try:
+        store.add_codes("b", ["GOOD"], 1)
+        assert set(store.check_codes(["GOOD"], throttle="fail:a:1", limit=5, ttl=60).found) \
+            == {"GOOD"}
+        assert admin.execute(f"SELECT count(*) FROM {counters}").fetchone() == (0,)
+        store.check_codes(["W1", "W2"], throttle="fail:a:1", limit=5, ttl=0.2)
+        assert admin.execute(f"SELECT count(*) FROM {failures}").fetchone() == (2,)
+        deadline = time.monotonic() + 30  # the server's clock lapses it: a bounded poll
+        while store.read(["fail:a:1"])["fail:a:1"]:
+            assert time.monotonic() < deadline, "the throttle never lapsed"
+            time.sleep(0.05)
+        store.check_codes(["W3"], throttle="fail:b:1", limit=5, ttl=60)  # the second sweeps
+        rows = admin.execute(f"SELECT throttle, code FROM {failures}").fetchall()
+        assert rows == [("fail:b:1", "W3")]
+        keys = admin.execute(f"SELECT key, value FROM {counters}").fetchall()
+        assert keys == [("fail:b:1", 1)]
+    finally:
+        store.close()
+
+
+def test_checks_and_applies_expecting_the_throttle_never_deadlock(url: str) -> None:
+    """Checks hold the throttle's advisory lock and then its count's row; applies that
+    expect the count lock only the row: racing, they take turns and both finish."""
+    stores = [PostgresStore.from_url(url) for _ in range(4)]
+    outcomes: list[bool] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        store = stores[n % len(stores)]
+        for m in range(15):
+            if n % 2:
+                store.check_codes([f"W{n}-{m}"], throttle="fail:c:1", limit=1000, ttl=60)
+            else:
+                outcome = store.apply(new(f"o{n}-{m}", Delta("uses:p", 1),
+                                          expect=(Expect("fail:c:1", 0, 1000),)))
+                with lock:
+                    outcomes.append(outcome.applied)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert not any(thread.is_alive() for thread in threads)
+        assert outcomes == [True] * 60
+        assert stores[0].read(["fail:c:1", "uses:p"]) == {"fail:c:1": 60, "uses:p": 60}
+    finally:
+        for store in stores:
+            store.close()
+
+
 # -- concurrency -------------------------------------------------------------------------------
 
 
@@ -533,7 +605,8 @@ def test_terminated_connections_are_replaced(
         assert store.read(["stock:s"]) == {"stock:s": 2}
 
         for call in (lambda: store.hit("fail:c:1", 60), lambda: store.order("o1"),
-                     lambda: store.add_codes("b", ["A"], 1), lambda: store.ledger()):
+                     lambda: store.add_codes("b", ["A"], 1), lambda: store.ledger(),
+                     lambda: store.check_codes(["W"], throttle="fail:c:2", limit=5, ttl=60)):
             _terminate(admin, name)
             time.sleep(0.1)
             with contextlib.suppress(StoreUnavailable):  # allowed; a psycopg error is not
@@ -618,7 +691,8 @@ def test_a_server_gone_is_unavailable_and_its_return_recovers(server: str, url: 
         proxy.cut()
         for call in (lambda: store.read(["stock:s"]), lambda: store.order("o1"),
                      lambda: store.apply(new("o2", Delta("stock:s", 1, 10))),
-                     lambda: store.add_codes("b", ["A"], 1), lambda: store.hit("h", 5)):
+                     lambda: store.add_codes("b", ["A"], 1), lambda: store.hit("h", 5),
+                     lambda: store.check_codes(["A"], throttle="h", limit=1, ttl=5)):
             with pytest.raises(StoreUnavailable, match="PostgreSQL"):
                 call()
         proxy.start()

@@ -172,6 +172,7 @@ def test_scripts_are_loaded_again_after_a_flush(store: RedisStore,
     server.script_flush()
     assert store.apply(new("o2", Delta("uses:p", 1, 2))).applied
     assert store.hit("fail:c:1", 5) == 1
+    assert store.check_codes(["W"], throttle="fail:c:2", limit=1, ttl=5).counted == ("W",)
     assert store.read(["uses:p"]) == {"uses:p": 2}
 
 
@@ -183,7 +184,8 @@ def test_a_server_lost_later_is_unavailable(store: RedisStore) -> None:
     pool.reset()  # forget the connections made to the real port
     for call in (lambda: store.read(["uses:p"]), lambda: store.apply(new("o2")),
                  lambda: store.order("o1"), lambda: store.ledger(),
-                 lambda: store.hit("fail:c:1", 1), lambda: store.add_codes("b", ["A"], 1)):
+                 lambda: store.hit("fail:c:1", 1), lambda: store.add_codes("b", ["A"], 1),
+                 lambda: store.check_codes(["A"], throttle="fail:c:1", limit=1, ttl=1)):
         with pytest.raises(StoreUnavailable, match="lost Redis at redis://"):
             call()
 
@@ -252,12 +254,18 @@ def test_every_key_carries_the_namespace_tag_and_one_slot(
     store.add_codes("b1", ["AAAA", "BBBB"], 1)
     store.save_campaigns("v1", "{}")
     store.hit("fail:c1:1", 60)
+    store.check_codes(["AAAA", "WRONG"], throttle="fail:顧客 {2}:1", limit=5, ttl=60)
     keys = sorted(server.scan_iter(match=f"{{{namespace}}}:*", count=1000))
     tag = f"{{{namespace}}}:"
     assert set(keys) == {
         f"{tag}c:stock:s", f"{tag}c:uses:p:c:顧客 {{1}}", f"{tag}c:spent:p",
         f"{tag}c:fail:c1:1", f"{tag}o:o1", f"{tag}o:訂單/2 {{x}}", f"{tag}o:o3",
-        f"{tag}expiry", f"{tag}ledger", f"{tag}codes", f"{tag}campaigns"}
+        f"{tag}expiry", f"{tag}ledger", f"{tag}codes", f"{tag}campaigns",
+        f"{tag}c:fail:顧客 {{2}}:1", f"{tag}f:fail:顧客 {{2}}:1"}
+    assert server.smembers(f"{tag}f:fail:顧客 {{2}}:1") == {"WRONG"}
+    # the throttle's count and its codes lapse together
+    assert abs(server.pttl(f"{tag}c:fail:顧客 {{2}}:1")
+               - server.pttl(f"{tag}f:fail:顧客 {{2}}:1")) < 1000
     assert {key_slot(key.encode()) for key in keys} == {key_slot(namespace.encode())}
 
 

@@ -253,6 +253,33 @@ def test_lapsed_hit_counters_are_deleted_now_and_then(store: SQLiteStore) -> Non
     assert names == {"fail:b", "uses:p"}
 
 
+def test_lapsed_code_throttles_are_deleted_now_and_then(store: SQLiteStore) -> None:
+    store.check_codes(["W1", "W2"], throttle="fail:a:1", limit=5, ttl=0.05)
+    deadline = time.monotonic() + 30  # a bounded poll, not a fixed sleep
+    while store.read(["fail:a:1"])["fail:a:1"]:
+        assert time.monotonic() < deadline, "the throttle never lapsed"
+        time.sleep(0.02)
+    store._sweep_at = 0.0  # the next check that counts sweeps
+    assert store.check_codes(["W3"], throttle="fail:b:1", limit=5, ttl=60).failures == 1
+    db = store._db()
+    assert db.execute("SELECT name FROM promokit_counters").fetchall() == [("fail:b:1",)]
+    assert db.execute("SELECT throttle, code FROM promokit_failures").fetchall() == [
+        ("fail:b:1", "W3")]
+
+
+def test_a_file_of_an_older_version_gets_the_throttle_table(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = SQLiteStore.from_url(f"sqlite:///{path}")
+    old._db().execute("DROP TABLE promokit_failures")  # as an older promokit left it
+    old.close()
+    assert "promokit_failures" not in tables(path)
+    store = SQLiteStore.from_url(f"sqlite:///{path}")
+    try:
+        assert store.check_codes(["W"], throttle="fail:c:1", limit=1, ttl=60).counted == ("W",)
+    finally:
+        store.close()
+
+
 def test_the_ledger_filters_to_the_microsecond_in_any_timezone(store: SQLiteStore) -> None:
     tick = timedelta(microseconds=1)
     entries = tuple(attrs.evolve(entry("o1", n), at=T0 + n * tick) for n in range(3))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..coupons import CodeCheck, is_well_formed, normalize_code
 from ..errors import StoreError
 from ..pricing import Pricer
-from ..stores import counter_keys
+from ..stores import CodeRow, counter_keys
 
 __all__ = ["CodeDesk"]
 
@@ -23,12 +23,16 @@ class CodeDesk:
         """Check a code a customer typed (an "apply coupon" button) and count a wrong
         one against them.
 
-        After ``code_attempts[0]`` wrong codes in a window of ``code_attempts[1]``
-        seconds the customer's codes are refused (``code_throttled``) here and
-        in ``evaluate`` until the window ends, which stops codes being guessed. A
-        code failing its check character is refused without a store lookup; an
-        unknown one is counted. Codes that exist but are used up or out of their
-        window are refused without counting (they are not guesses).
+        After ``code_attempts[0]`` distinct wrong codes in a window of
+        ``code_attempts[1]`` seconds the customer's codes are refused
+        (``code_throttled``) here and in ``evaluate`` until the window ends, which
+        stops codes being guessed. The look-up and the count are one atomic step
+        of the store (:meth:`Store.check_codes <promokit.stores.Store.check_codes>`),
+        so racing guesses cannot pass the limit, and a wrong code typed again is
+        not counted again. A code failing its check character is refused without a
+        store lookup and not counted (it tells a guesser nothing). Codes that
+        exist but are used up or out of their window are refused without counting
+        (they are not guesses).
         """
         setup = self.pricer.setup
         campaigns, store = setup.campaigns, setup.store
@@ -42,22 +46,27 @@ class CodeDesk:
                              failures=failures)
 
         canonical = normalize_code(code)
-        uses_key = counter_keys.code_uses(canonical)
+        literal = tuple(sorted(p.id for p in campaigns.promotions if code in p.codes))
+        external = any(batch.external for batch in campaigns.coupons)
+        row: CodeRow | None = None
         try:
-            counts = store.read([key, uses_key])  # one round trip for both
-            failures = counts[key]
-            if failures >= limit:
+            if not literal and canonical and (external or is_well_formed(canonical)):
+                checked = store.check_codes([canonical], throttle=key, limit=limit,
+                                            ttl=window)
+                failures = checked.failures
+                before = failures - len(checked.counted)  # as the customer came
+                row = checked.found.get(canonical)
+            else:  # nothing to look up: only the count, to say whether they are throttled
+                failures = before = store.read([key])[key]
+            if before >= limit:
                 return refused("code_throttled", failures)
-            literal = tuple(sorted(p.id for p in campaigns.promotions if code in p.codes))
             if literal:
                 return CodeCheck(code=code, ok=True, promotions=literal, failures=failures)
-            external = any(batch.external for batch in campaigns.coupons)
-            row = None
-            if canonical and (external or is_well_formed(canonical)):
-                row = store.find_codes([canonical]).get(canonical)
             batch = campaigns.coupon(row.batch) if row is not None else None
             if row is None or batch is None:
-                return refused("code_invalid", store.hit(key, window))
+                return refused("code_invalid", failures)
+            uses_key = counter_keys.code_uses(canonical)
+            used = store.read([uses_key])[uses_key]
         except StoreError:
             raise
         except Exception as error:
@@ -65,6 +74,6 @@ class CodeDesk:
         when = batch.window_reason(setup.clock().astimezone(campaigns.timezone))
         if when is not None:
             return refused(when, failures)
-        if counts[uses_key] >= row.uses:
+        if used >= row.uses:
             return refused("code_used", failures)
         return CodeCheck(code=code, ok=True, promotions=(batch.promotion,), failures=failures)

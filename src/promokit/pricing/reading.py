@@ -5,8 +5,12 @@ The counters come from one :meth:`Store.read <promokit.stores.Store.read>`
 (or from the order's record when replaying, or from checkout's
 :class:`~promokit.pricing.reads.Known` values, which the store then checks as
 it applies the order). Codes no promotion can accept are rejected without a
-look-up; the rest are looked up together, and each good one is given to the
-promotion it unlocks.
+look-up; the rest are looked up together through the customer's code throttle
+(:meth:`Store.check_codes <promokit.stores.Store.check_codes>`), which counts
+each distinct wrong one in the same atomic step: so ``evaluate`` and checkout
+write that much. Once the throttle holds ``code_attempts[0]`` wrong codes, every
+code of the cart is refused as ``code_throttled``. Each good code is given to
+the promotion it unlocks.
 """
 
 from __future__ import annotations
@@ -77,24 +81,14 @@ def read_store(ctx: Context, survivors: list[tuple[Promotion, list[int]]]) -> No
     known = ctx.known
     if not reads.replay and (keys or candidates):
         try:
-            if candidates:
-                wanted = [c for _, c in candidates]
-                seen = known.codes(wanted) if known is not None else {}
-                missing = [code for code in wanted if code not in seen]
-                found = setup.store.find_codes(missing) if missing else {}
-                reads.codes.update(seen)
-                reads.codes.update({code: (row.batch, row.uses)
-                                    for code, row in found.items()})
-                if known is not None and found:
-                    known.learn(codes={code: (row.batch, row.uses)
-                                       for code, row in found.items()})
-                keys.add(_throttle_key(ctx))
-                keys.update(counter_keys.code_uses(code) for code in reads.codes)
+            failures = _check_codes(ctx, candidates, keys) if candidates else None
             if keys and known is not None:
                 values, reads.guessed = known.counters(keys)
                 reads.counters.update(values)
             elif keys:
                 reads.counters.update(setup.store.read(sorted(keys)))
+            if failures is not None:  # what the store answered, not a guess
+                reads.counters[_throttle_key(ctx)] = failures
         except Exception as error:
             if setup.on_store_error == "raise":
                 if isinstance(error, StoreError):
@@ -106,6 +100,36 @@ def read_store(ctx: Context, survivors: list[tuple[Promotion, list[int]]]) -> No
     for key in kind_keys:  # a kind reading a counter depends on its value
         reads.exact(key)
     _sort_codes(ctx, candidates, promotions)
+
+
+def _check_codes(ctx: Context, candidates: list[tuple[str, str]], keys: set[str]
+                 ) -> int | None:
+    """Look the candidates' codes up through the customer's throttle, which counts
+    the wrong ones (:meth:`Store.check_codes <promokit.stores.Store.check_codes>`),
+    into ``ctx.reads.codes``; add the counters they need to ``keys``. The number of
+    wrong codes the throttle holds, or ``None`` when every code was known already
+    (at checkout): the throttle's counter is then among ``keys``, taken from what
+    checkout knows and checked by the store as the order is applied."""
+    setup, reads, known = ctx.setup, ctx.reads, ctx.known
+    wanted = [canonical for _, canonical in candidates]
+    seen = known.codes(wanted) if known is not None else {}
+    missing = [code for code in wanted if code not in seen]
+    throttle = _throttle_key(ctx)
+    failures = None
+    reads.codes.update(seen)
+    if missing:
+        limit, window = setup.code_attempts
+        checked = setup.store.check_codes(missing, throttle=throttle, limit=limit,
+                                          ttl=window)
+        found = {code: (row.batch, row.uses) for code, row in checked.found.items()}
+        reads.codes.update(found)
+        if known is not None and found:
+            known.learn(codes=found)
+        failures = checked.failures
+    else:
+        keys.add(throttle)
+    keys.update(counter_keys.code_uses(code) for code in reads.codes)
+    return failures
 
 
 def _throttle_key(ctx: Context) -> str:

@@ -32,7 +32,9 @@ class StoreReads:
     codes: dict[str, tuple[str, int]] = attrs.field(factory=dict)
     """Canonical code → ``(batch id, uses per code)`` for the codes found."""
     throttle_key: str | None = None
-    """The counter of this customer's failed code attempts, if codes were looked up."""
+    """This customer's code throttle, if the cart had codes that need the store; its
+    count (distinct wrong codes, after this evaluation's own were counted) is among
+    ``counters``, so a replay refuses the same codes as ``code_throttled``."""
     unavailable: bool = False
     """The store could not be read (``on_store_error="skip"``)."""
     rejected: dict[str, str] = attrs.field(factory=dict)

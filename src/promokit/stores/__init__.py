@@ -18,6 +18,7 @@ from .absent import NoStore
 from .base import (
     AddedCodes,
     Change,
+    CheckedCodes,
     CodeRow,
     Delta,
     Expect,
@@ -35,6 +36,7 @@ from .url import StoreURL, parse_store_url
 __all__ = [
     "AddedCodes",
     "Change",
+    "CheckedCodes",
     "CodeRow",
     "Delta",
     "Expect",

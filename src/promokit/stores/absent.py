@@ -1,8 +1,10 @@
 """The store of an engine given none: nothing to read, nowhere to write.
 
 ``Engine(campaigns)`` without ``store=`` prices with every counter at 0 and no
-coupon code known, which is what ``evaluate`` needs for a preview; whatever would
-write (checkout, commit, refunds, games, a counted coupon guess) raises a
+coupon code known, which is what ``evaluate`` needs for a preview (a code that
+needs the store is ``code_invalid``: with no code registered, a guess can find
+nothing, so nothing is counted); whatever would
+write (checkout, commit, refunds, games, registering codes) raises a
 :class:`~promokit.errors.StoreError` saying that the engine has no store, rather
 than quietly keeping its counters in one process's memory where no limit holds
 across app servers.
@@ -15,7 +17,7 @@ from datetime import datetime
 from typing import NoReturn
 
 from ..errors import StoreError
-from .base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from .base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
 
 __all__ = ["NoStore"]
 
@@ -25,7 +27,9 @@ _WHY = ("this engine has no store: give it one every app server shares, "
 
 
 class NoStore:
-    """Reads nothing (every counter 0, no order, no code) and refuses every write."""
+    """Reads nothing (every counter 0, no order, no code) and refuses every write.
+    Coupon codes are checked against nothing: none is found and none is counted, as
+    no guess can find a code where none is registered."""
 
     url = "none (no store given)"
 
@@ -61,6 +65,12 @@ class NoStore:
 
     def find_codes(self, codes: Sequence[str]) -> dict[str, CodeRow]:
         return {}
+
+    def check_codes(self, codes: Sequence[str], *, throttle: str, limit: int,
+                    ttl: float) -> CheckedCodes:
+        # No code is registered here, so no guess can find one: there is nothing to
+        # throttle, and nothing is written (a preview's codes are all code_invalid).
+        return CheckedCodes(failures=0)
 
     def hit(self, key: str, ttl: float) -> int:
         self._refuse()

@@ -11,7 +11,10 @@ PostgreSQL, or a plugin's) keeps them with the same guarantees:
 - **journals**: append-only streams of text (:class:`JournalEntry`), each
   record numbered 1, 2, 3 … within its stream in the order the changes that
   wrote them were applied (games keep their audit logs there);
-- **coupon codes** and **campaign versions**, written once and looked up.
+- **coupon codes** and **campaign versions**, written once and looked up;
+- **code throttles**: per customer and window, the distinct wrong coupon codes
+  tried (:meth:`Store.check_codes` looks codes up and counts the wrong ones in one
+  atomic step, so codes cannot be guessed faster than a limit allows).
 
 :meth:`Store.apply` is the single write path for counters, orders, the
 ledger and the journals. It is atomic: it checks, in this order, the order's
@@ -28,7 +31,7 @@ hold each backend to it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -38,6 +41,7 @@ import attrs
 __all__ = [
     "AddedCodes",
     "Change",
+    "CheckedCodes",
     "CodeRow",
     "Delta",
     "Expect",
@@ -253,6 +257,32 @@ class AddedCodes:
     conflicts: tuple[str, ...] = ()
 
 
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class CheckedCodes:
+    """What :meth:`Store.check_codes` did with the codes a customer tried, each code
+    once, in the order given. Every code is in exactly one of three places:
+
+    - ``found``: looked up and registered (never counted, whatever the throttle);
+    - ``throttled``: refused *without* a look-up, because the throttle already held
+      ``limit`` wrong codes when it came to the code's turn and the code was not
+      one of them;
+    - neither: looked up and not registered, a wrong code. ``counted`` lists those
+      this check added to the throttle; a wrong code already in it (the customer
+      typed it again) is not counted twice.
+
+    ``failures`` is the number of distinct wrong codes in the throttle after the
+    check: the value :meth:`Store.read` gives for the throttle's key."""
+
+    found: Mapping[str, CodeRow] = attrs.field(factory=dict)
+    throttled: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    counted: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    failures: int = 0
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where counters, orders, the ledger, journals, coupon codes and campaign
@@ -309,7 +339,33 @@ class Store(Protocol):
         ...
 
     def find_codes(self, codes: Sequence[str]) -> Mapping[str, CodeRow]:
-        """The registered codes among ``codes``; unknown ones are left out."""
+        """The registered codes among ``codes``; unknown ones are left out. Counts
+        nothing: a customer's codes go through :meth:`check_codes`."""
+        ...
+
+    def check_codes(self, codes: Sequence[str], *, throttle: str, limit: int,
+                    ttl: float) -> CheckedCodes:
+        """Look up the coupon codes a customer tried and count the wrong ones against
+        the throttle ``throttle``, in one atomic step (see :class:`CheckedCodes`).
+
+        The throttle is a set of distinct wrong codes and a short-lived counter of
+        them, both under the key ``throttle`` (one customer's window,
+        :meth:`counter_keys.code_failures <promokit.stores.counter_keys.code_failures>`)
+        and forgotten together ``ttl`` seconds after the first wrong code created
+        them; :meth:`read` of ``throttle`` gives the count (0 once lapsed), so an
+        :class:`Expect` can check it. Codes are taken in the order given, each once:
+
+        - a code already in the set is looked up (it may have been registered
+          since) and never counted again;
+        - any other code, once the set holds ``limit`` codes, is refused as
+          ``throttled`` without being looked up;
+        - otherwise it is looked up, and if it is not registered it joins the set.
+
+        Atomic across threads, processes and app servers: no other check of the
+        same throttle comes between reading the set and writing it, so at most
+        ``limit`` distinct wrong codes are ever looked up per throttle and window.
+        Found codes are never counted. With no codes it only reads the count and
+        writes nothing."""
         ...
 
     def hit(self, key: str, ttl: float) -> int:

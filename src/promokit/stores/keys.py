@@ -64,5 +64,8 @@ class counter_keys:  # a namespace of key builders, read as counter_keys.stock(â
 
     @staticmethod
     def code_failures(customer: str, window: int) -> str:
-        """Failed code attempts by one customer in one throttle window."""
+        """One customer's code throttle in one window (numbered from the epoch in
+        windows of the engine's ``code_attempts[1]`` seconds): the count of distinct
+        wrong coupon codes, read like any counter, and the set of those codes
+        beside it (:meth:`Store.check_codes <promokit.stores.Store.check_codes>`)."""
         return f"fail:{key_part(customer)}:{window}"

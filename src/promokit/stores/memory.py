@@ -1,7 +1,8 @@
 """``memory://``: every store structure in this process's memory.
 
 Thread-safe (one lock), gone when the process ends; for tests, demos and a
-single process that does not need its counters to survive a restart.
+single process that does not need its counters to survive a restart. A code
+throttle is a hit counter (the count) with a set of codes beside it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..errors import StoreURLError
-from .base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from .base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from .throttle import check_in_order
 from .url import parse_store_url
 
 __all__ = ["MemoryStore"]
+
+_SWEEP_EVERY = 60.0  # seconds between deletions of lapsed throttles
 
 
 class MemoryStore:
@@ -23,7 +27,9 @@ class MemoryStore:
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
-        self._lock = threading.Lock()
+        # Reentrant: check_codes looks codes up through find_codes under the lock (so
+        # a subclass that watches find_codes sees every look-up).
+        self._lock = threading.RLock()
         self._counts: dict[str, int] = {}
         self._orders: dict[str, OrderRow] = {}
         self._ledger: list[LedgerEntry] = []
@@ -31,6 +37,8 @@ class MemoryStore:
         self._campaigns: dict[str, str] = {}
         self._codes: dict[str, CodeRow] = {}
         self._hits: dict[str, tuple[int, float]] = {}
+        self._wrong: dict[str, set[str]] = {}  # a throttle's codes, beside its hit count
+        self._sweep_at = 0.0
 
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
@@ -134,6 +142,29 @@ class MemoryStore:
     def find_codes(self, codes: Sequence[str]) -> dict[str, CodeRow]:
         with self._lock:
             return {code: self._codes[code] for code in codes if code in self._codes}
+
+    def check_codes(self, codes: Sequence[str], *, throttle: str, limit: int,
+                    ttl: float) -> CheckedCodes:
+        now = time.time()
+        with self._lock:
+            if throttle in self._hits and self._hits[throttle][1] > now:
+                failures, expires = self._hits[throttle]
+                wrong = self._wrong.get(throttle, set())
+            else:  # none yet, or lapsed: the set goes with its count
+                failures, expires, wrong = 0, now + ttl, set()
+            if not codes:
+                return CheckedCodes(failures=failures)
+            checked = check_in_order(codes, wrong=wrong, failures=failures, limit=limit,
+                                     find=self.find_codes)
+            if checked.counted:
+                if now >= self._sweep_at:  # forget lapsed hit counters and throttles
+                    self._sweep_at = now + _SWEEP_EVERY
+                    for key in [k for k, (_, at) in self._hits.items() if at <= now]:
+                        del self._hits[key]
+                        self._wrong.pop(key, None)
+                self._hits[throttle] = (checked.failures, expires)
+                self._wrong[throttle] = wrong | set(checked.counted)
+            return checked
 
     def hit(self, key: str, ttl: float) -> int:
         now = time.time()

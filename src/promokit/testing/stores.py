@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from ..stores.base import Change, Delta, Expect, JournalEntry, LedgerEntry, Store
+from ..stores.base import Change, CodeRow, Delta, Expect, JournalEntry, LedgerEntry, Store
 
 __all__ = ["StoreContract"]
 
@@ -398,6 +398,96 @@ class StoreContract:
         lapsed = store.apply(new("o2", expect=(Expect("fail:c1:1", 0, 0),)))
         assert lapsed.applied and dict(lapsed.values) == {"fail:c1:1": 0}
         assert store.hit("fail:c1:1", 0.6) == 1
+
+    # -- code throttles (check_codes) ----------------------------------------------------
+
+    def test_wrong_codes_are_counted_once_each(self, store: Store) -> None:
+        store.add_codes("b1", ["AAAA"], 1)
+        first = store.check_codes(["W1", "AAAA", "W2", "W1"], throttle="fail:c1:1",
+                                  limit=10, ttl=60)
+        assert (dict(first.found), first.counted, first.throttled, first.failures) == (
+            {"AAAA": CodeRow("b1", 1)}, ("W1", "W2"), (), 2)
+        again = store.check_codes(["W2", "W1"], throttle="fail:c1:1", limit=10, ttl=60)
+        assert (dict(again.found), again.counted, again.throttled, again.failures) == (
+            {}, (), (), 2)  # typed again: no new guess
+        assert store.read(["fail:c1:1"])["fail:c1:1"] == 2  # the count is a counter
+        assert store.apply(new("o1", expect=(Expect("fail:c1:1", 2, 2),))).applied
+
+    def test_found_codes_are_never_counted(self, store: Store) -> None:
+        store.add_codes("b1", ["AAAA", "BBBB"], 1)
+        for _ in range(3):
+            checked = store.check_codes(["AAAA", "BBBB"], throttle="fail:c1:1", limit=1,
+                                        ttl=60)
+            assert set(checked.found) == {"AAAA", "BBBB"} and checked.failures == 0
+        assert store.read(["fail:c1:1"])["fail:c1:1"] == 0
+
+    def test_a_full_throttle_refuses_new_codes_without_a_look_up(self, store: Store) -> None:
+        store.add_codes("b1", ["AAAA", "BBBB", "CCCC"], 1)
+        throttle = "fail:c1:1"
+        # In order: found codes leave room for the codes after them.
+        checked = store.check_codes(["W1", "AAAA", "W2", "BBBB", "W3"], throttle=throttle,
+                                    limit=2, ttl=60)
+        assert (list(checked.found), checked.counted, checked.throttled, checked.failures) == (
+            ["AAAA"], ("W1", "W2"), ("BBBB", "W3"), 2)
+        # Full: a registered code is refused unseen, a code already counted is still
+        # looked up (registered since, it is found) and never counted again.
+        store.add_codes("b1", ["W2"], 1)
+        later = store.check_codes(["CCCC", "W1", "W2", "W4"], throttle=throttle, limit=2,
+                                  ttl=60)
+        assert (list(later.found), later.counted, later.throttled, later.failures) == (
+            ["W2"], (), ("CCCC", "W4"), 2)
+        # Another customer, or a higher limit, has room.
+        other = store.check_codes(["CCCC", "W4"], throttle="fail:c2:1", limit=2, ttl=60)
+        assert (list(other.found), other.counted, other.failures) == (["CCCC"], ("W4",), 1)
+        more = store.check_codes(["W4", "W5"], throttle=throttle, limit=3, ttl=60)
+        assert (more.counted, more.throttled, more.failures) == (("W4",), ("W5",), 3)
+
+    def test_checking_no_code_reads_the_count_and_writes_nothing(self, store: Store) -> None:
+        assert store.check_codes([], throttle="fail:c1:1", limit=1, ttl=60).failures == 0
+        store.check_codes(["W1"], throttle="fail:c1:1", limit=1, ttl=60)
+        empty = store.check_codes([], throttle="fail:c1:1", limit=1, ttl=60)
+        assert (dict(empty.found), empty.counted, empty.throttled, empty.failures) == (
+            {}, (), (), 1)
+        assert store.read(["fail:c1:1", "fail:c9:1"]) == {"fail:c1:1": 1, "fail:c9:1": 0}
+
+    def test_a_throttle_lapses_after_its_ttl(self, store: Store) -> None:
+        throttle = "fail:c%3A1:7"
+        full = store.check_codes(["W1", "W2"], throttle=throttle, limit=1, ttl=0.6)
+        assert (full.counted, full.throttled, full.failures) == (("W1",), ("W2",), 1)
+        # The server's clock lapses it: wait for that, a bounded poll, not a fixed sleep.
+        deadline = time.monotonic() + 30
+        while store.read([throttle])[throttle] != 0:
+            assert time.monotonic() < deadline, "the code throttle never lapsed"
+            time.sleep(0.05)
+        # Count and codes lapse together: W1 is a new guess of a new window.
+        fresh = store.check_codes(["W1", "W2"], throttle=throttle, limit=1, ttl=60)
+        assert (fresh.counted, fresh.throttled, fresh.failures) == (("W1",), ("W2",), 1)
+
+    def test_threads_racing_guesses_never_pass_a_throttle(
+            self, store: Store, reopen: Callable[[], Store]) -> None:
+        """Eight threads on four handles each guess 12 wrong codes of their own for
+        one customer: exactly ``limit`` codes are ever looked up and counted."""
+        handles = [store, *(reopen() for _ in range(3))]
+        store.add_codes("b1", ["AAAA"], 1)
+        looked_up: list[str] = []
+        counted: list[str] = []
+        lock = threading.Lock()
+
+        def race(worker: int) -> None:
+            handle = handles[worker % len(handles)]
+            for n in range(0, 12, 2):
+                codes = [f"W{worker}-{n}", f"W{worker}-{n + 1}", "AAAA"]
+                checked = handle.check_codes(codes, throttle="fail:c1:1", limit=10, ttl=60)
+                assert checked.failures <= 10 and set(checked.found) <= {"AAAA"}
+                with lock:
+                    looked_up.extend(c for c in codes[:2] if c not in checked.throttled)
+                    counted.extend(checked.counted)
+
+        _race(8, race)
+        for handle in handles[1:]:
+            handle.close()
+        assert len(looked_up) == len(counted) == len(set(counted)) == 10
+        assert store.read(["fail:c1:1"])["fail:c1:1"] == 10
 
     # -- sharing and racing ---------------------------------------------------------------
 

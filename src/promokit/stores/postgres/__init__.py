@@ -35,8 +35,10 @@ Schema
         {ns}_journal_head  stream text PK, seq bigint (the stream's last seq)
         {ns}_campaigns  version text PK, body text
         {ns}_codes      code text PK, batch text, uses int
+        {ns}_failures   throttle text, code text, expires_at float8 (indexed),
+                        PK (throttle, code): a code throttle's wrong codes
 
-    :meth:`PostgresStore.drop` drops the seven tables of its namespace.
+    :meth:`PostgresStore.drop` drops the eight tables of its namespace.
 
 Transactions
     :meth:`PostgresStore.apply` is one transaction, in two round trips (libpq's
@@ -111,6 +113,17 @@ Connections and errors
 Short-lived counters (:meth:`PostgresStore.hit`) are counter rows with an
 ``expires_at`` taken from the server's clock, so every app server agrees when
 one lapses; lapsed ones read 0 and are deleted every thousand hits or so.
+
+Code throttles (:meth:`PostgresStore.check_codes`): a throttle's count is such a
+counter row and its wrong codes are rows of ``{ns}_failures`` with the same
+``expires_at``. A check is one transaction holding
+``pg_advisory_xact_lock`` on a 64-bit hash of the namespace and the throttle's
+key, so checks of one customer's throttle take turns (from any app server)
+while nothing else waits: it reads the count and which codes are held, looks
+codes up, and writes the wrong ones with the new count in the round trip that
+commits. A check that finds no wrong code writes nothing. An ``apply`` that
+expects the count locks its row, not the advisory lock, so the two never wait
+on each other in a cycle.
 """
 
 from __future__ import annotations

@@ -12,9 +12,10 @@ from psycopg.rows import TupleRow
 
 __all__ = ["Queries"]
 
-_TABLES = ("counters", "orders", "ledger", "journal", "journal_head", "campaigns", "codes")
+_TABLES = ("counters", "orders", "ledger", "journal", "journal_head", "campaigns", "codes",
+           "failures")
 _INDEXES = ("counters_expires_idx", "orders_expires_idx", "ledger_order_idx",
-            "ledger_promo_idx", "ledger_at_idx")
+            "ledger_promo_idx", "ledger_at_idx", "failures_expires_idx")
 
 
 def _statements(text: str) -> tuple[str, ...]:
@@ -45,6 +46,7 @@ class Queries:
                 counters=table("counters"), orders=table("orders"), ledger=table("ledger"),
                 journal=table("journal"), journal_head=table("journal_head"),
                 campaigns=table("campaigns"), codes=table("codes"),
+                failures=table("failures"),
                 **{name: index(name) for name in _INDEXES},
             ).as_bytes(conn)
 
@@ -54,7 +56,7 @@ class Queries:
         self.lock = b"SELECT pg_advisory_xact_lock(%s)"
         self.create = [q(text) for text in _CREATE]
         self.drop = q("DROP TABLE IF EXISTS {counters}, {orders}, {ledger}, {journal}, "
-                      "{journal_head}, {campaigns}, {codes}")
+                      "{journal_head}, {campaigns}, {codes}, {failures}")
 
         # apply
         self.create_order = q(
@@ -142,4 +144,29 @@ class Queries:
             "RETURNING value")
         self.sweep = q(
             "DELETE FROM {counters} WHERE expires_at <= extract(epoch FROM now())::float8")
+
+        # code throttles (check_codes), each under a transaction-level advisory lock:
+        # the count is a hit counter row, the wrong codes rows of {failures} with the
+        # same expiry. The first statement always returns one row: the count and its
+        # expiry if the throttle is live, and the server's clock.
+        self.throttle = q(
+            "SELECT c.value, c.expires_at, t.now FROM "
+            "(SELECT extract(epoch FROM now())::float8 AS now) t "
+            "LEFT JOIN {counters} c ON c.key = %s "
+            "AND (c.expires_at IS NULL OR c.expires_at > t.now)")
+        self.wrong = q(
+            "SELECT code FROM {failures} WHERE throttle = %s AND code = ANY(%s::text[]) "
+            "AND expires_at > extract(epoch FROM now())::float8")
+        self.set_throttle = q(
+            "INSERT INTO {counters} AS c (key, value, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
+            "expires_at = EXCLUDED.expires_at")
+        self.forget_wrong = q(
+            "DELETE FROM {failures} WHERE throttle = %s "
+            "AND expires_at <= extract(epoch FROM now())::float8")
+        self.add_wrong = q(
+            "INSERT INTO {failures} (throttle, code, expires_at) "
+            "SELECT %s, c, %s FROM unnest(%s::text[]) AS c")
+        self.sweep_wrong = q(
+            "DELETE FROM {failures} WHERE expires_at <= extract(epoch FROM now())::float8")
 

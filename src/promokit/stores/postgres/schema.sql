@@ -28,3 +28,9 @@ CREATE TABLE IF NOT EXISTS {campaigns} (version text PRIMARY KEY,
     body text NOT NULL);
 CREATE TABLE IF NOT EXISTS {codes} (code text PRIMARY KEY,
     batch text NOT NULL, uses int NOT NULL);
+-- The wrong codes of each code throttle; its count is a hit counter in {counters}
+-- with the same expires_at.
+CREATE TABLE IF NOT EXISTS {failures} (throttle text NOT NULL,
+    code text NOT NULL, expires_at double precision NOT NULL,
+    PRIMARY KEY (throttle, code));
+CREATE INDEX IF NOT EXISTS {failures_expires_idx} ON {failures} (expires_at);

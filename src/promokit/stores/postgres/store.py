@@ -17,7 +17,8 @@ from psycopg.rows import TupleRow
 from psycopg.types.numeric import Int8Dumper
 
 from ...errors import StoreError, StoreUnavailable, StoreURLError
-from ..base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..throttle import check_in_order
 from ..url import parse_store_url
 from .pool import Connection, Pool
 from .queries import Queries
@@ -29,7 +30,7 @@ __all__ = ["PostgresStore"]
 _T = TypeVar("_T")
 
 _DEFAULT_TIMEOUT = 5.0
-_SWEEP_EVERY = 1000  # hits between two deletes of lapsed hit counters
+_SWEEP_EVERY = 1000  # hits (or counted code checks) between two deletes of lapsed ones
 
 
 class PostgresStore:
@@ -50,6 +51,7 @@ class PostgresStore:
             raise StoreURLError(f"{self.url}: {_one_line(error)}") from None
         self._pool = Pool(self._connect, pool, self.url)
         self._hits = itertools.count(1)
+        self._checks = itertools.count(1)  # checks that counted a wrong code
         conn, _ = self._pool.take()
         try:
             self._q = Queries(namespace, conn)
@@ -279,13 +281,63 @@ class PostgresStore:
     def find_codes(self, codes: Sequence[str]) -> dict[str, CodeRow]:
         if not codes:
             return {}
+        return self._run(lambda conn: self._find_codes(conn, codes))
 
-        def work(conn: Connection) -> dict[str, CodeRow]:
-            rows = conn.execute(self._q.find_codes, (list(codes),)).fetchall()
-            found = {str(code): CodeRow(str(batch), int(uses)) for code, batch, uses in rows}
-            return {code: found[code] for code in codes if code in found}
+    def _find_codes(self, conn: Connection, codes: Sequence[str]) -> dict[str, CodeRow]:
+        rows = conn.execute(self._q.find_codes, (list(codes),)).fetchall()
+        found = {str(code): CodeRow(str(batch), int(uses)) for code, batch, uses in rows}
+        return {code: found[code] for code in codes if code in found}
 
-        return self._run(work)
+    def check_codes(self, codes: Sequence[str], *, throttle: str, limit: int,
+                    ttl: float) -> CheckedCodes:
+        """One transaction under ``pg_advisory_xact_lock`` on the throttle (checks
+        of one throttle take turns; nothing else waits on that lock): read the
+        throttle and which codes it holds, look codes up, then write the wrong ones
+        and the count with the ``COMMIT``; usually three round trips."""
+        unique = list(dict.fromkeys(codes))
+        if not unique:
+            return CheckedCodes(failures=self.read([throttle])[throttle])
+        digest = hashlib.sha256(f"promokit throttle {self.namespace} {throttle}".encode())
+        lock = int.from_bytes(digest.digest()[:8], "big", signed=True)
+
+        def work(conn: Connection) -> CheckedCodes:
+            q = self._q
+            with together(conn):  # round trip 1: BEGIN, the lock, the throttle
+                conn.execute(BEGIN, prepare=False)
+                conn.execute(q.lock, (lock,), prepare=True)
+                state = conn.execute(q.throttle, (throttle,), prepare=True)
+                held = conn.execute(q.wrong, (throttle, unique), prepare=True)
+            row = state.fetchone()
+            assert row is not None  # the statement always returns one row
+            value, expires_at, now = row
+            wrong = {str(code) for (code,) in held.fetchall()}
+            failures = 0 if value is None else int(value)
+            expires = float(expires_at) if expires_at is not None else float(now) + ttl
+            checked = check_in_order(unique, wrong=wrong, failures=failures, limit=limit,
+                                     find=lambda batch: self._find_codes(conn, batch))
+            try:
+                if checked.counted:  # the last round trip: the writes and the COMMIT
+                    with together(conn):
+                        conn.execute(q.set_throttle, (throttle, checked.failures, expires),
+                                     prepare=True)
+                        conn.execute(q.forget_wrong, (throttle,), prepare=True)
+                        conn.execute(q.add_wrong, (throttle, expires, list(checked.counted)),
+                                     prepare=True)
+                        conn.execute(COMMIT, prepare=False)
+                else:
+                    conn.execute(COMMIT, prepare=False)
+            except psycopg.Error as error:
+                if isinstance(error, psycopg.OperationalError) or conn.closed:
+                    raise AfterCommit(error) from error
+                raise
+            return checked
+
+        checked = self._run(work)
+        if checked.counted and next(self._checks) % _SWEEP_EVERY == 0:
+            with contextlib.suppress(StoreError):  # housekeeping; the next sweep will do
+                self._run(lambda conn: _execute(conn, self._q.sweep_wrong))
+                self._run(lambda conn: _execute(conn, self._q.sweep))
+        return checked
 
     def hit(self, key: str, ttl: float) -> int:
         def work(conn: Connection) -> int:
@@ -306,7 +358,7 @@ class PostgresStore:
     # -- administration --------------------------------------------------------------------
 
     def drop(self) -> None:
-        """Drop this namespace's seven tables, with their rows and indexes."""
+        """Drop this namespace's eight tables, with their rows and indexes."""
         self._run(lambda conn: _execute(conn, self._q.drop))
 
     # -- connections -------------------------------------------------------------------------

@@ -23,6 +23,9 @@ Key layout
         {ns}:journal:<stream>    list     a journal stream's bodies, oldest first
                                           (sequence number = list index + 1)
         {ns}:codes               hash     code -> "<uses>:<batch>"
+        {ns}:f:<throttle>        set      a code throttle's wrong codes (its count is
+                                          the hit counter {ns}:c:<throttle>; both
+                                          lapse together)
         {ns}:campaigns           hash     campaign version -> canonical JSON
 
     On Redis Cluster a namespace therefore lives on one node (and its
@@ -55,7 +58,9 @@ Guarantees
 
     :meth:`RedisStore.add_codes` is all or nothing too; it writes a large
     import in one script, which holds the server for about 0.1 s per 100,000
-    new codes.
+    new codes. :meth:`RedisStore.check_codes` is one script as well: it reads
+    the customer's throttle, looks the codes up and adds the wrong ones, so
+    racing guesses cannot pass the throttle's limit.
 
     No command is retried behind the caller's back. When a reply is lost
     (:class:`~promokit.errors.StoreUnavailable` from ``apply``) the change may

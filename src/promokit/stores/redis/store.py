@@ -1,6 +1,6 @@
 """The :class:`RedisStore` class: a store on a Redis server, each operation one
-command, pipeline or Lua script (``apply.lua``, ``add_codes.lua`` and ``hit.lua``
-beside this module, read once at import)."""
+command, pipeline or Lua script (``apply.lua``, ``add_codes.lua``, ``check_codes.lua``
+and ``hit.lua`` beside this module, read once at import)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from ...errors import StoreError, StoreUnavailable, StoreURLError
-from ..base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
 from ..url import parse_store_url
 from .encoding import BOUND, batch_of, bounded, expected_outcome, expected_range, expiry
 
@@ -38,6 +38,7 @@ _LUA = files(__package__)
 _APPLY = _LUA.joinpath("apply.lua").read_text(encoding="utf-8")
 _ADD_CODES = _LUA.joinpath("add_codes.lua").read_text(encoding="utf-8")
 _HIT = _LUA.joinpath("hit.lua").read_text(encoding="utf-8")
+_CHECK_CODES = _LUA.joinpath("check_codes.lua").read_text(encoding="utf-8")
 
 _DB = re.compile(r"/?(?:([0-9]+)/?)?")
 
@@ -60,10 +61,12 @@ class RedisStore:
         self._ledger = f"{tag}ledger"
         self._journal = f"{tag}journal:"
         self._codes = f"{tag}codes"
+        self._failures = f"{tag}f:"
         self._campaigns = f"{tag}campaigns"
         self._apply: Script = client.register_script(_APPLY)
         self._add_codes: Script = client.register_script(_ADD_CODES)
         self._hit: Script = client.register_script(_HIT)
+        self._check_codes: Script = client.register_script(_CHECK_CODES)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -330,9 +333,28 @@ class RedisStore:
         found: dict[str, CodeRow] = {}
         for code, value in zip(codes, self._hmget(self._codes, codes), strict=True):
             if value is not None:
-                uses, _, batch = value.partition(":")
-                found[code] = CodeRow(batch, int(uses))
+                found[code] = _code_row(value)
         return found
+
+    def check_codes(self, codes: Sequence[str], *, throttle: str, limit: int,
+                    ttl: float) -> CheckedCodes:
+        """Look codes up and count the wrong ones against ``throttle`` in one script
+        (``check_codes.lua``, one round trip): the count is the hit counter
+        ``{ns}:c:<throttle>``, the wrong codes the set ``{ns}:f:<throttle>``."""
+        unique = list(dict.fromkeys(codes))
+        if not unique:
+            return CheckedCodes(failures=self.read([throttle])[throttle])
+        try:
+            failures, found, throttled, counted = self._check_codes(
+                keys=[self._counter + throttle, self._failures + throttle, self._codes],
+                args=[str(limit), max(1, math.ceil(ttl * 1000)), *unique])
+        except redis.RedisError as error:
+            self._failed(error)
+        return CheckedCodes(
+            found={unique[int(found[i]) - 1]: _code_row(found[i + 1])
+                   for i in range(0, len(found), 2)},
+            throttled=[unique[int(i) - 1] for i in throttled],
+            counted=[unique[int(i) - 1] for i in counted], failures=int(failures))
 
     def _hmget(self, key: str, fields: Sequence[str]) -> list[str | None]:
         """HMGET ``fields`` of ``key``, in chunks of 5,000 sent in one round trip."""
@@ -378,3 +400,8 @@ class RedisStore:
         except redis.RedisError as error:
             self._failed(error)
 
+
+def _code_row(value: str) -> CodeRow:
+    """A code's row from its stored value, ``"<uses>:<batch>"``."""
+    uses, _, batch = value.partition(":")
+    return CodeRow(batch, int(uses))

@@ -23,7 +23,10 @@ Layout, for namespace ``ns``:
   for the filters;
 - ``ns_journal (stream, seq, body)``, primary key ``(stream, seq)``: journal
   entries, ``seq`` counting 1, 2, 3 … within each stream;
-- ``ns_campaigns (version, body)`` and ``ns_codes (code, batch, uses)``.
+- ``ns_campaigns (version, body)`` and ``ns_codes (code, batch, uses)``;
+- ``ns_failures (throttle, code, expires_at)``, primary key ``(throttle, code)``:
+  the wrong codes of each code throttle (:meth:`~SQLiteStore.check_codes`), whose
+  count is a hit counter in ``ns_counters`` with the same ``expires_at``.
 
 Guarantees: every write is one ``BEGIN IMMEDIATE`` transaction, so it holds
 the file's write lock from its first read to its commit, and writes from all
@@ -36,6 +39,8 @@ only when there are such), and rolls everything back if the revision did not
 match, an expectation does not hold or a delta is refused.
 A journal entry's ``seq`` is its stream's ``MAX(seq) + 1``, read and written
 in that same transaction: the write lock makes it dense and in apply order.
+:meth:`~SQLiteStore.check_codes` reads a throttle, looks the codes up and
+writes the wrong ones in one ``BEGIN IMMEDIATE`` transaction too.
 Each thread uses its own connection, so reads never wait (WAL readers do not
 block on a writer); writes of one process to one file also queue on a Python
 lock, so its threads take turns instead of polling in SQLite's sleeping busy

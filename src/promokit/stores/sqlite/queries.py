@@ -14,7 +14,7 @@ _CHUNK = 500  # keys per "IN (…)" query, well under SQLite's bound-parameter l
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-TABLES = ("counters", "orders", "ledger", "journal", "campaigns", "codes")
+TABLES = ("counters", "orders", "ledger", "journal", "campaigns", "codes", "failures")
 """The tables of a namespace, ``{ns}_<table>``."""
 
 # Statements, formatted with the namespace (and the number of "?" groups) at open.
@@ -52,6 +52,17 @@ _HIT = ("INSERT INTO {ns}_counters (name, value, expires_at) VALUES (?1, 1, ?2 +
         "expires_at = CASE WHEN expires_at <= ?2 THEN ?2 + ?3 ELSE expires_at END "
         "RETURNING value")
 _SWEEP = "DELETE FROM {ns}_counters WHERE expires_at IS NOT NULL AND expires_at <= ?"
+# Code throttles: the count is a hit counter (its row in counters), the wrong codes
+# rows of failures with the same expiry.
+_THROTTLE = "SELECT value, expires_at FROM {ns}_counters WHERE name = ?"
+_WRONG = ("SELECT code FROM {ns}_failures WHERE throttle = ? AND expires_at > ? "
+          "AND code IN ({marks})")
+_SET_THROTTLE = ("INSERT INTO {ns}_counters (name, value, expires_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                 "expires_at = excluded.expires_at")
+_FORGET_WRONG = "DELETE FROM {ns}_failures WHERE throttle = ? AND expires_at <= ?"
+_ADD_WRONG = "INSERT INTO {ns}_failures (throttle, code, expires_at) VALUES (?, ?, ?)"
+_SWEEP_WRONG = "DELETE FROM {ns}_failures WHERE expires_at <= ?"
 
 
 class Queries:
@@ -73,6 +84,11 @@ class Queries:
         self.add_code = _ADD_CODE.format(ns=ns)
         self.hit = _HIT.format(ns=ns)
         self.sweep = _SWEEP.format(ns=ns)
+        self.throttle = _THROTTLE.format(ns=ns)
+        self.set_throttle = _SET_THROTTLE.format(ns=ns)
+        self.forget_wrong = _FORGET_WRONG.format(ns=ns)
+        self.add_wrong = _ADD_WRONG.format(ns=ns)
+        self.sweep_wrong = _SWEEP_WRONG.format(ns=ns)
         self._add: dict[int, str] = {}
         self._in: dict[tuple[str, int], str] = {}
 
@@ -95,6 +111,10 @@ class Queries:
     def find_codes(self, n: int) -> str:
         """The ``SELECT`` of ``n`` codes' rows."""
         return self._with_in(_FIND_CODES, n)
+
+    def wrong(self, n: int) -> str:
+        """The ``SELECT`` of which of ``n`` codes a throttle holds (its wrong codes)."""
+        return self._with_in(_WRONG, n)
 
     def ledger(self, where: str) -> str:
         """The ``SELECT`` of the ledger entries, filtered by ``where`` ('' or a

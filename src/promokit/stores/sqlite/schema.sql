@@ -45,4 +45,13 @@ CREATE TABLE IF NOT EXISTS {ns}_codes (
     batch TEXT NOT NULL,
     uses INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The wrong codes of each code throttle (its count is a hit counter in counters,
+-- with the same expires_at).
+CREATE TABLE IF NOT EXISTS {ns}_failures (
+    throttle TEXT NOT NULL,
+    code TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (throttle, code)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS {ns}_failures_expiry ON {ns}_failures (expires_at);
 COMMIT;

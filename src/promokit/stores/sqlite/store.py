@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from ...errors import StoreError, StoreUnavailable
-from ..base import AddedCodes, Change, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..throttle import check_in_order
 from .connections import (
     Held,
     ThisProcess,
@@ -368,14 +369,50 @@ class SQLiteStore:
 
     def find_codes(self, codes: Sequence[str]) -> dict[str, CodeRow]:
         """The registered codes among ``codes``; unknown ones are left out."""
+        if not codes:
+            return {}
+        with self._reading("find codes") as db:
+            return self._find_codes(db, codes)
+
+    def _find_codes(self, db: sqlite3.Connection, codes: Sequence[str]) -> dict[str, CodeRow]:
         found: dict[str, CodeRow] = {}
-        if codes:
-            with self._reading("find codes") as db:
-                for chunk in chunks(list(dict.fromkeys(codes))):
-                    for code, batch, uses in db.execute(self._sql.find_codes(len(chunk)),
-                                                        chunk):
-                        found[code] = CodeRow(batch, uses)
+        for chunk in chunks(list(dict.fromkeys(codes))):
+            for code, batch, uses in db.execute(self._sql.find_codes(len(chunk)), chunk):
+                found[code] = CodeRow(batch, uses)
         return {code: found[code] for code in codes if code in found}
+
+    def check_codes(self, codes: Sequence[str], *, throttle: str, limit: int,
+                    ttl: float) -> CheckedCodes:
+        """Look codes up and count the wrong ones against ``throttle`` in one ``BEGIN
+        IMMEDIATE`` transaction (so checks of one throttle, from any thread or
+        process, take turns): the throttle's count is a hit counter row, its codes
+        rows of ``{ns}_failures`` with the same expiry."""
+        unique = list(dict.fromkeys(codes))
+        if not unique:
+            return CheckedCodes(failures=self.read([throttle])[throttle])
+        now = time.time()
+        with self._writing("check codes") as db:
+            row = db.execute(self._sql.throttle, (throttle,)).fetchone()
+            wrong: set[str] = set()
+            if row is not None and (row[1] is None or row[1] > now):
+                failures, expires = int(row[0]), now + ttl if row[1] is None else row[1]
+                for chunk in chunks(unique):
+                    wrong.update(code for (code,) in db.execute(
+                        self._sql.wrong(len(chunk)), (throttle, now, *chunk)))
+            else:  # none yet, or lapsed: a new window starts with the first wrong code
+                failures, expires = 0, now + ttl
+            checked = check_in_order(unique, wrong=wrong, failures=failures, limit=limit,
+                                     find=lambda batch: self._find_codes(db, batch))
+            if checked.counted:
+                if now >= self._sweep_at:
+                    self._sweep_at = now + _SWEEP_EVERY
+                    db.execute(self._sql.sweep, (now,))
+                    db.execute(self._sql.sweep_wrong, (now,))
+                db.execute(self._sql.forget_wrong, (throttle, now))
+                db.execute(self._sql.set_throttle, (throttle, checked.failures, expires))
+                db.executemany(self._sql.add_wrong,
+                               [(throttle, code, expires) for code in checked.counted])
+        return checked
 
     def hit(self, key: str, ttl: float) -> int:
         """Add one to a short-lived counter and return its new value; a lapsed one
@@ -385,6 +422,7 @@ class SQLiteStore:
             if now >= self._sweep_at:
                 self._sweep_at = now + _SWEEP_EVERY
                 db.execute(self._sql.sweep, (now,))
+                db.execute(self._sql.sweep_wrong, (now,))
             (value,) = db.execute(self._sql.hit, (key, now, ttl)).fetchone()
         return int(value)
 
