@@ -14,6 +14,7 @@ and set agree; and the engine answered ``code_invalid`` at most the limit times.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -25,8 +26,9 @@ from campaigns import HEADER
 from concurrency_kit import BACKENDS
 from conftest import EVERY_BACKEND, D, make_cart
 
+from promokit.cart import Cart, Line
 from promokit.coupons import generate_codes
-from promokit.errors import StoreError
+from promokit.errors import CartError, InputError, StoreError
 from promokit.registry import Registry
 from promokit.stores import MemoryStore, NoStore, Store, counter_keys
 from promokit.testing import Clock, engine_from_toml
@@ -87,6 +89,27 @@ def shop(store: Store, registry: Registry) -> Shop:
 
 
 # -- every path counts -------------------------------------------------------------------
+
+
+@EVERY_BACKEND
+def test_a_code_or_customer_no_store_can_keep_is_refused_before_any_look_up(
+        shop: Shop) -> None:
+    """A NUL in a typed code's customer was a StoreError on PostgreSQL only."""
+    engine = shop.engine
+    for code, customer, path, why in (
+            ("NEW\x00A", "c1", "code", "holds a control character"),
+            ("NEW\x1bA", "c1", "code", "holds a control character"),
+            ("\ud800", "c1", "code", "lone surrogate"),
+            ("N" * 201, "c1", "code", "at most 200"),
+            (shop.wrong[0], "c\x00", "customer", "holds a control character")):
+        with pytest.raises(InputError, match=re.escape(why)) as error:
+            engine.try_code(code, customer=customer)
+        assert error.value.problems[0].path == path
+    bad = Cart(currency="CNY", lines=[Line(id="l1", sku="A", quantity=1,
+                                          unit_price=D("100.00"))], codes=("NEW\x00A",))
+    with pytest.raises(CartError, match=re.escape("codes[0]: holds a control character")):
+        engine.evaluate(bad)
+    assert shop.failures() == 0
 
 
 @EVERY_BACKEND

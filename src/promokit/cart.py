@@ -205,6 +205,11 @@ class Cart:
         if len(self.codes) > limits.max_codes:
             problems.append(Problem(path="codes", message=f"carries {len(self.codes)} codes; a "
                                     f"cart may carry at most {limits.max_codes}"))
+        for index, entered in enumerate(self.codes):
+            why = bad_identifier(entered, limits) if isinstance(entered, str) \
+                else "must be a string"
+            if why is not None:
+                problems.append(Problem(path=f"codes[{index}]", message=why))
         return problems
 
     def to_json(self) -> dict[str, Any]:

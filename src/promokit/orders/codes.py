@@ -4,7 +4,8 @@ with wrong ones counted against the customer so that codes cannot be guessed."""
 from __future__ import annotations
 
 from ..coupons import CodeCheck, is_well_formed, normalize_code
-from ..errors import StoreError
+from ..errors import InputError, Problem, StoreError
+from ..inputs import bad_identifier
 from ..pricing import Pricer
 from ..stores import CodeRow, counter_keys
 
@@ -35,6 +36,12 @@ class CodeDesk:
         (they are not guesses).
         """
         setup = self.pricer.setup
+        problems = [Problem(path=path, message=why) for path, value in
+                    (("code", code), ("customer", customer)) if value is not None
+                    and (why := bad_identifier(value, setup.limits)
+                         if isinstance(value, str) else "must be a string") is not None]
+        if problems:  # a NUL was a StoreError on PostgreSQL only
+            raise InputError(problems, what="code")
         campaigns, store = setup.campaigns, setup.store
         text = setup.texts[lang or self.pricer.lang]
         limit, window = setup.code_attempts
