@@ -604,6 +604,40 @@ def test_the_ledger_exports_csv_and_json_lines(shop: Callable[..., Engine],
     assert [json.loads(line)["amount"] for line in lines] == ["100.00", "50.00", "-18.80"]
 
 
+def test_times_are_written_in_the_campaign_timezone_with_its_offset(
+        shop: Callable[..., Engine], store: Store) -> None:
+    # issue 13, fault 9: the clock runs in UTC (02:00); the shop's timezone is Shanghai, so
+    # every time the order, its refund, the ledger and its exports carry is 10:00+08:00
+    from promokit.orders import ledger_csv, ledger_jsonl
+    engine = shop()
+    reserved = engine.checkout(cart_of(*BASKET), "SO-1")
+    engine.commit("SO-1")
+    engine.refund("SO-1", "RF-1", {"l1": 1})
+    order = engine.order("SO-1")
+    assert order is not None
+    data = order.to_json()
+    assert data["created_at"] == data["committed_at"] == "2026-11-11T10:00:00+08:00"
+    assert data["cart"]["now"] == "2026-11-11T10:00:00+08:00"
+    assert data["refunds"][0]["at"] == "2026-11-11T10:00:00+08:00"
+    assert reserved.to_json()["expires_at"] == "2026-11-11T10:15:00+08:00"
+    csv_times = [row.split(",")[1] for row in ledger_csv(store.ledger()).splitlines()[1:]]
+    assert csv_times == ["2026-11-11T10:00:00+08:00"] * 3
+    assert [json.loads(line)["at"] for line in ledger_jsonl(store.ledger()).splitlines()] == (
+        ["2026-11-11T10:00:00+08:00"] * 3)
+
+
+def test_a_ledger_entry_stored_without_an_offset_is_exported_as_utc() -> None:
+    # an entry an older version stored with a naive UTC time
+    from promokit.orders import ledger_csv, ledger_jsonl
+    from promokit.stores import LedgerEntry
+    entry = LedgerEntry(entry_id="SO-1:r:0", order_id="SO-1", kind="redemption",
+                        promotion="flash", campaign=None, customer="c1", currency="CNY",
+                        amount=D("100.00"), funding=(("merchant", D("100.00")),), units=1,
+                        at=datetime(2026, 11, 11, 2, 0), campaign_version="v1")
+    assert ledger_csv([entry]).splitlines()[1].split(",")[1] == "2026-11-11T02:00:00+00:00"
+    assert json.loads(ledger_jsonl([entry]))["at"] == "2026-11-11T02:00:00+00:00"
+
+
 # -- the clock checkout trusts (issue 13, fault 2) ----------------------------------------
 
 

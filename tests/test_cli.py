@@ -95,18 +95,19 @@ def test_evaluate_prints_readable_tables(tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", D11, "--cart", write_cart(tmp_path, RETURNING)]) == 0
     out = capsys.readouterr().out
-    assert "CNY cart on app: customer c1 (3 earlier orders), 2026-11-11 10:00+08:00" in out
+    assert "CNY cart on app: customer c1 (3 earlier orders), 2026-11-11T10:00:00+08:00" in out
     lines = out.splitlines()
     shoe_row = next(line for line in lines if line.startswith("l1 "))
-    assert shoe_row.split() == ["l1", "SHOE-1", "1", "399.00", "399.00", "-86.51", "312.49"]
-    assert any(line.split() == ["d11-300-50", "-36.51"] for line in lines)
-    assert any(line.split() == ["total", "428.00"] for line in lines)
-    assert any(line.split() == ["balance", "due", "428.00"] for line in lines)
-    assert any(line.split() == ["shipping", "discount", "-12.00"] for line in lines)
+    assert shoe_row.split() == ["l1", "SHOE-1", "1", "¥399.00", "¥399.00", "-¥86.51",
+                                "¥312.49"]
+    assert any(line.split() == ["d11-300-50", "-¥36.51"] for line in lines)
+    assert any(line.split() == ["total", "¥428.00"] for line in lines)
+    assert any(line.split() == ["balance", "due", "¥428.00"] for line in lines)
+    assert any(line.split() == ["shipping", "discount", "-¥12.00"] for line in lines)
     assert "applied, saving ¥112.00 in all:" in out
-    assert any(line.split()[-2:] == ["platform", "35.00"] and "跨店滿300減50" in line
+    assert any(line.split()[-2:] == ["platform", "¥35.00"] and "跨店滿300減50" in line
                for line in lines)
-    assert any(line.split() == ["merchant", "15.00"] for line in lines)
+    assert any(line.split() == ["merchant", "¥15.00"] for line in lines)
     assert "not_eligible:member_tier" in out and "only for customers with no earlier order" in out
     assert "d11-300-50: Add ¥22.00 more to save ¥50.00" in out
     assert "acme-every-300 (shop acme): Add ¥201.00 more to save ¥50.00" in out
@@ -209,7 +210,7 @@ def test_plugin_error_exits_1_with_its_message(tmp_path: Path, monkeypatch: pyte
 
 def test_validate_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", D11]) == 0
-    assert capsys.readouterr().out == f"ok: 1 campaign, 13 promotions in {D11}\n"
+    assert capsys.readouterr().out == f"ok: 1 campaign, 14 promotions in {D11}\n"
 
 
 BAD = """\
@@ -355,9 +356,9 @@ def test_render_result_flags_a_heuristic_answer_and_deposits() -> None:
         optimal=False)
     text = render_result(result)
     lines = text.splitlines()
-    assert lines[2].split() == ["l1", "カメラ", "1", "5000", "5000", "-500", "4500"]
-    assert any(line.split() == ["deposits", "paid", "-1000"] for line in lines)
-    assert any(line.split() == ["balance", "due", "3500"] for line in lines)
+    assert lines[2].split() == ["l1", "カメラ", "1", "¥5,000", "¥5,000", "-¥500", "¥4,500"]
+    assert any(line.split() == ["deposits", "paid", "-¥1,000"] for line in lines)
+    assert any(line.split() == ["balance", "due", "¥3,500"] for line in lines)
     assert "applied, saving ¥500 in all:" in text
     assert "X: code_invalid (nope)" in text
     assert "not proven optimal" in text
@@ -371,7 +372,7 @@ def test_demo_tells_the_d11_story(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for phrase in (
         "小美, a gold member",
-        "platform 35.00",                                   # 跨店滿減 funded 70/30
+        "platform   ¥35.00",                                # 跨店滿減 funded 70/30
         "not_eligible:channel",                             # the web cart
         "d11-300-50: Add ¥28.00 more to save ¥50.00",  # ¥28 short
         "flash-blender  out_of_window",                     # 02:30
@@ -412,7 +413,7 @@ def test_demo_checks_out_pays_refunds_and_replays(capsys: pytest.CaptureFixture[
     assert "(¥279.05)" in steps["10"]
     # 11: the ledger: 2 + 4 redemptions and the 95折 given back on the lamp (6.45)
     assert steps["11"].count("  redemption  ") == 6 and steps["11"].count("  reversal  ") == 1
-    assert "-6.45" in steps["11"] and "matches the record" in steps["11"]
+    assert "-¥6.45" in steps["11"] and "matches the record" in steps["11"]
 
 
 #: Demo step 6, 小王's haul (app, 8 earlier orders, no tier), hand-priced under d11.toml:
@@ -449,14 +450,14 @@ def test_demo_prices_the_catalogue_by_hand(capsys: pytest.CaptureFixture[str]) -
     haul = steps["6"]
     rows = [line.split() for line in haul.splitlines()]
     assert "a unit counts for one deal at most" in haul
-    assert ["l1", "SOCK-MERINO", "4", "49.00", "196.00", "-73.10", "122.90"] in rows
-    assert ["l2", "TEE-BASIC", "3", "79.00", "237.00", "-104.90", "132.10"] in rows
-    assert ["l3", "LIPSTICK-1", "2", "89.00", "178.00", "-35.60", "142.40"] in rows
-    assert ["l4", "MASK-1", "1", "59.00", "59.00", "-11.80", "47.20"] in rows
-    for discount in (["socks-2nd-half", "-49.00"], ["tees-buy2-get1", "-79.00"],
-                     ["d11-300-50", "-24.10"], ["d11-300-50", "-25.90"]):
+    assert ["l1", "SOCK-MERINO", "4", "¥49.00", "¥196.00", "-¥73.10", "¥122.90"] in rows
+    assert ["l2", "TEE-BASIC", "3", "¥79.00", "¥237.00", "-¥104.90", "¥132.10"] in rows
+    assert ["l3", "LIPSTICK-1", "2", "¥89.00", "¥178.00", "-¥35.60", "¥142.40"] in rows
+    assert ["l4", "MASK-1", "1", "¥59.00", "¥59.00", "-¥11.80", "¥47.20"] in rows
+    for discount in (["socks-2nd-half", "-¥49.00"], ["tees-buy2-get1", "-¥79.00"],
+                     ["d11-300-50", "-¥24.10"], ["d11-300-50", "-¥25.90"]):
         assert discount in rows, discount
-    assert ["total", "444.60"] in rows
+    assert ["total", "¥444.60"] in rows
     assert "applied, saving ¥237.40 in all:" in haul
     assert "d11-300-50: Add ¥195.00 more to save ¥50.00" in haul
     assert "sockhaus-points-x2: 510 points" in haul
@@ -464,11 +465,11 @@ def test_demo_prices_the_catalogue_by_hand(capsys: pytest.CaptureFixture[str]) -
 
     zh = steps["7"]
     rows = [line.split() for line in zh.splitlines()]
-    assert ["l3", "PHONE-1", "1", "3999.00", "3999.00", "-319.25", "3679.75"] in rows
-    assert ["l5", "TV-65", "1", "4999.00", "4999.00", "-200.00", "4799.00"] in rows
-    assert ["total", "9676.00"] in rows
-    assert ["deposits", "paid", "-300.00"] in rows
-    assert ["balance", "due", "9376.00"] in rows
+    assert ["l3", "PHONE-1", "1", "¥3,999.00", "¥3,999.00", "-¥319.25", "¥3,679.75"] in rows
+    assert ["l5", "TV-65", "1", "¥4,999.00", "¥4,999.00", "-¥200.00", "¥4,799.00"] in rows
+    assert ["total", "¥9,676.00"] in rows
+    assert ["deposits", "paid", "-¥300.00"] in rows
+    assert ["balance", "due", "¥9,376.00"] in rows
     assert "需3件参与商品，购物车中有1件" in zh                   # tees-buy2-get1
     assert "满¥99.00赠暖冬襪禮盒，参与商品目前¥79.00" in zh      # the gift, short of ¥99
     assert "仅限新客（首单）" in zh
@@ -487,6 +488,48 @@ def test_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 def test_demo_campaigns_are_the_example_file() -> None:
     embedded = resources.files("promokit.demo").joinpath("campaigns.toml")
     assert embedded.read_text(encoding="utf-8") == Path(D11).read_text(encoding="utf-8")
+
+
+class Terminal(io.StringIO):
+    """Standard output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_tables_are_coloured_on_a_terminal_unless_no_color(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 13, fault 9: rich colours the tables when a terminal is attached ...
+    cart = write_cart(tmp_path, RETURNING)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["evaluate", D11, "--cart", cart]) == 0
+    assert "\x1b[1mline\x1b[0m" in terminal.getvalue()  # a bold header
+    # ... and never with NO_COLOR set (https://no-color.org)
+    monkeypatch.setenv("NO_COLOR", "1")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["evaluate", D11, "--cart", cart]) == 0
+    assert "\x1b" not in terminal.getvalue()
+
+
+def test_piped_tables_are_plain_text_whatever_the_terminal_width(tmp_path: Path) -> None:
+    # a pipe gets no escape codes, no trailing spaces, and lines as wide as the table
+    # needs: not wrapped to COLUMNS, which rich would otherwise follow
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "40", "TERM": "xterm",
+           "FORCE_COLOR": "1"}
+    env.pop("NO_COLOR", None)
+    done = subprocess.run([sys.executable, "-m", "promokit", "evaluate", D11, "--cart",
+                           write_cart(tmp_path, RETURNING)], capture_output=True, text=True,
+                          encoding="utf-8", env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "\x1b" not in done.stdout and all(line == line.rstrip() for line in lines)
+    assert ["l1", "SHOE-1", "1", "¥399.00", "¥399.00", "-¥86.51", "¥312.49"] in (
+        line.split() for line in lines)
+    assert max(display_width(line) for line in lines) > 40
 
 
 def test_python_dash_m_promokit_demo_runs() -> None:

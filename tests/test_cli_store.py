@@ -3,7 +3,10 @@ coupon codes, and the exit codes of bad input and unreachable stores."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,17 +58,17 @@ def test_an_order_from_checkout_to_refund(files: dict[str, str],
     code, out, _ = run(capsys, "checkout", files["shop"], "--cart", files["cart"],
                        "--order", "SO-1", "--store", store)
     assert code == 0 and out.startswith("order SO-1: reserved, expires ")
-    assert "total         349.00" in out
+    assert "total         ¥349.00" in out
     code, out, _ = run(capsys, "checkout", files["shop"], "--cart", files["cart"],
                        "--order", "SO-1", "--store", store, "--json")
     assert code == 0 and json.loads(out)["result"]["total"] == "349.00"
     assert run(capsys, "commit", "SO-1", "--store", store)[1] == (
-        "order SO-1: committed\n  total 349.00 CNY, 2 promotion(s) held\n")
+        "order SO-1: committed\n  total ¥349.00, 2 promotion(s) held\n")
     code, out, _ = run(capsys, "refund", "SO-1", "--refund-id", "RF-1", "--units", "l1=1",
                        "--store", store)
     assert code == 0 and out.splitlines() == [
-        "refund RF-1 of order SO-1 (proportional): l1×1", "  pay back 131.21",
-        "  reversed d11-300-50: 18.80"]
+        "refund RF-1 of order SO-1 (proportional): l1×1", "  pay back ¥131.21",
+        "  reversed d11-300-50: ¥18.80"]
     code, out, _ = run(capsys, "refund", "SO-1", "--refund-id", "RF-2", "--policy",
                        "reevaluate", "--store", store, "--json")
     assert code == 0 and json.loads(out)["amount"] == "217.79"
@@ -84,7 +87,65 @@ def test_an_order_from_checkout_to_refund(files: dict[str, str],
     assert code == 0 and out.rstrip().endswith("5 ledger entries")
     code, out, _ = run(capsys, "replay", "SO-1", "--store", store)
     assert code == 0 and out.splitlines()[-1] == (
-        "replayed: total 349.00 CNY, 2 promotion(s): matches the record")
+        "replayed: total ¥349.00, 2 promotion(s): matches the record")
+
+
+def test_the_ledger_writes_one_time_format_and_one_money_format(
+        files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 13, fault 9: times were "+0800", "+0000" and naive; money "300.00 CNY"
+    store = files["store"]
+    run(capsys, "checkout", files["shop"], "--cart", files["cart"], "--order", "SO-1",
+        "--store", store)
+    run(capsys, "commit", "SO-1", "--store", store)
+    run(capsys, "refund", "SO-1", "--refund-id", "RF-1", "--units", "l1=1", "--store", store)
+    offset = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+08:00"  # the shop's timezone
+    code, out, _ = run(capsys, "ledger", "--store", store)
+    assert code == 0
+    header, _, *rows, count = out.splitlines()
+    assert header.split() == ["time", "order", "kind", "promotion", "customer", "amount",
+                              "funding", "units"]
+    assert count == "3 ledger entries"
+    assert all(re.fullmatch(offset, row.split()[0]) for row in rows), rows
+    # the amounts are right-aligned: each ends where the "amount" header ends
+    end = header.index("amount") + len("amount")
+    amounts = ["¥100.00", "¥50.00", "-¥18.80"]
+    assert [row[end - len(amount):end] for row, amount in zip(rows, amounts, strict=True)] \
+        == amounts
+    assert [row[end - len(amount) - 1] for row, amount in zip(rows, amounts, strict=True)] \
+        == [" "] * 3
+    assert rows[1].split()[-5:] == ["platform", "¥35.00,", "merchant", "¥15.00", "3"]
+    assert len({len(row) for row in [header, *rows]}) == 1  # units right-aligned too
+    # the exports: ISO 8601 with the offset, money as DESIGN §5 strings
+    code, out, _ = run(capsys, "ledger", "--store", store, "--format", "csv")
+    assert code == 0
+    assert all(re.fullmatch(offset, row.split(",")[1]) for row in out.splitlines()[1:])
+    code, out, _ = run(capsys, "ledger", "--store", store, "--format", "jsonl")
+    assert code == 0
+    assert all(re.fullmatch(offset, json.loads(line)["at"]) for line in out.splitlines())
+    out = run(capsys, "commit", "SO-1", "--store", store, "--json")[1]
+    order = json.loads(out)
+    assert all(re.fullmatch(offset, order[key]) for key in ("created_at", "committed_at"))
+    assert [use["amount"] for use in order["uses"]] == ["100.00", "50.00"]
+
+
+def test_a_ledger_written_to_a_file_from_a_terminal_is_plain(
+        files: dict[str, str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    run(capsys, "checkout", files["shop"], "--cart", files["cart"], "--order", "SO-1",
+        "--store", files["store"])
+    run(capsys, "commit", "SO-1", "--store", files["store"])
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    out_file = Path(files["dir"]) / "ledger.txt"
+    assert main(["ledger", "--store", files["store"], "--out", str(out_file)]) == 0
+    assert "\x1b" not in out_file.read_text(encoding="utf-8")
+    assert main(["ledger", "--store", files["store"]]) == 0
+    assert "\x1b[" in sys.stdout.getvalue()  # on the terminal itself, a coloured header
 
 
 def test_release_and_sweep(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

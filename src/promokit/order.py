@@ -19,8 +19,10 @@ import attrs
 
 from .cart import Cart
 from .inputs import RECORD_LIMITS
+from .money import currency
 from .result import Gift, NotApplied, PriceResult
 from .stores.base import Delta
+from .times import aware, iso
 
 __all__ = ["POLICIES", "Order", "Policy", "Recorded", "Refund", "Replay", "Status", "Use"]
 
@@ -108,7 +110,7 @@ class Refund:
                            for g in self.gifts_owed],
             "given_back": dict(self.given_back),
             "reversals": {pid: str(amount) for pid, amount in self.reversals},
-            "at": self.at.isoformat(),
+            "at": iso(self.at),
         }
 
     @classmethod
@@ -122,7 +124,7 @@ class Refund:
                              for g in data["gifts_owed"]),
             given_back=tuple(data["given_back"].items()),
             reversals=tuple((pid, Decimal(a)) for pid, a in data["reversals"].items()),
-            at=datetime.fromisoformat(data["at"]))
+            at=aware(datetime.fromisoformat(data["at"])))
 
 
 @attrs.frozen(kw_only=True)
@@ -174,8 +176,13 @@ class Order:
         return next((r for r in self.refunds if r.refund_id == refund_id), None)
 
     def to_json(self) -> dict[str, Any]:
+        """JSON-ready data: money as strings in the currency's minor unit (DESIGN §5),
+        times ISO 8601 with their offset (:mod:`promokit.times`). Counter amounts
+        (``holds``) are the store's integers."""
+        money = currency(self.result.currency)
+
         def when(value: datetime | None) -> str | None:
-            return value.isoformat() if value is not None else None
+            return iso(value) if value is not None else None
 
         return {
             "order_id": self.order_id, "status": self.status,
@@ -185,7 +192,8 @@ class Order:
             "created_at": when(self.created_at), "expires_at": when(self.expires_at),
             "committed_at": when(self.committed_at), "closed_at": when(self.closed_at),
             "holds": [[d.key, d.amount, d.limit] for d in self.holds],
-            "uses": [{"promotion": u.promotion, "campaign": u.campaign, "amount": u.amount,
+            "uses": [{"promotion": u.promotion, "campaign": u.campaign,
+                      "amount": money.format(u.amount),
                       "units": u.units, "line_units": dict(u.line_units), "code": u.code,
                       "holds": [[d.key, d.amount, d.limit] for d in u.holds]}
                      for u in self.uses],
@@ -203,23 +211,32 @@ class Order:
         data = json.loads(text)
 
         def when(value: str | None) -> datetime | None:
-            return datetime.fromisoformat(value) if value is not None else None
+            return aware(datetime.fromisoformat(value)) if value is not None else None
 
         def deltas(rows: Sequence[Sequence[Any]]) -> tuple[Delta, ...]:
             return tuple(Delta(key, amount, limit) for key, amount, limit in rows)
 
         created = when(data["created_at"])
         assert created is not None
+        result = PriceResult.from_json(data["result"])
+        money = currency(result.currency)
+
+        def minor(amount: int | str) -> int:
+            # a string since money in JSON is one (DESIGN §5); whole minor units before
+            return amount if isinstance(amount, int) else money.parse(amount)
+
+        cart = Cart.from_json(data["cart"], limits=RECORD_LIMITS)
+        if cart.now is not None and cart.now.tzinfo is None:
+            cart = attrs.evolve(cart, now=aware(cart.now))
         return cls(
             order_id=data["order_id"], status=data["status"], revision=revision,
-            cart=Cart.from_json(data["cart"], limits=RECORD_LIMITS),
-            result=PriceResult.from_json(data["result"]),
+            cart=cart, result=result,
             campaign_version=data["campaign_version"], lang=data["lang"],
             created_at=created, expires_at=when(data["expires_at"]),
             committed_at=when(data["committed_at"]), closed_at=when(data["closed_at"]),
             holds=deltas(data["holds"]),
             uses=tuple(Use(promotion=u["promotion"], campaign=u["campaign"],
-                           amount=u["amount"], units=u["units"],
+                           amount=minor(u["amount"]), units=u["units"],
                            line_units=tuple(u["line_units"].items()), code=u["code"],
                            holds=deltas(u["holds"])) for u in data["uses"]),
             reads=Recorded.from_json(data["reads"]),

@@ -1,37 +1,57 @@
-"""Plain-text tables that stay aligned with Chinese, Japanese and Korean text, and
-a priced cart as such a table (:func:`render_result`; the CLI and the demo print
-it).
+"""Tables for the command line, aligned with Chinese, Japanese and Korean text,
+and a priced cart as such tables (:func:`render_result`; the CLI and the demo
+print it).
 
-A terminal draws East Asian wide and full-width characters (``雙``, ``１``)
-two columns wide and combining marks zero wide, so padding by ``len()`` skews
-every column after a CJK cell. :func:`display_width` counts columns the way a
-terminal does, and :func:`render` pads by it::
+:func:`render` lays rows out with `rich <https://rich.readthedocs.io>`_, which
+counts terminal columns the way a terminal draws them (``雙`` and ``１`` take
+two, a combining accent none), so every column after a CJK cell still lines
+up. Columns whose index is in ``right`` (money, quantities) are right-aligned::
 
     >>> print(render(["id", "name", "off"],
-    ...              [["d11-300-50", "跨店滿減", "50.00"], ["gold-95", "金卡95折", "26.40"]],
+    ...              [["d11-300-50", "跨店滿減", "¥50.00"], ["gold-95", "金卡95折", "¥26.40"]],
     ...              right={2}))
-    id          name        off
-    ----------  --------  -----
-    d11-300-50  跨店滿減  50.00
-    gold-95     金卡95折  26.40
+    id          name         off
+    ----------  --------  ------
+    d11-300-50  跨店滿減  ¥50.00
+    gold-95     金卡95折  ¥26.40
 
-Widths need nothing beyond :mod:`unicodedata`; lines never end in spaces.
+The text is plain unless ``color=True``: no escape codes, no trailing spaces,
+and as wide as the table needs (never wrapped to a terminal's width), so
+what a pipe, a file or a test sees is the same on every machine. The command
+line asks for colour (a bold header, a dim rule) only when its output is a
+terminal: :func:`use_color`.
+
+Money in text is written one way, :func:`money_text` (``¥1,234.56``,
+``-¥6.45``), as :meth:`promokit.text.Text.money` writes it in messages.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
+from datetime import tzinfo
 from decimal import Decimal
+from typing import TextIO
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text as RichText
 
 from .cart import Cart
 from .money import currency
 from .result import PriceResult
 from .text import Text
+from .times import local
 
-__all__ = ["count_of", "display_width", "money_text", "pad", "render", "render_result"]
+__all__ = ["count_of", "display_width", "money_text", "pad", "render", "render_result",
+           "use_color"]
 
-_GAP = "  "
+#: Columns between two columns of a table.
+_GAP = 2
 
 
 def display_width(text: str) -> int:
@@ -42,12 +62,7 @@ def display_width(text: str) -> int:
     Ambiguous-width characters (``A``: ``·``, ``…``, box drawing) count one, as
     in most Western terminal settings; keep them out of aligned columns.
     """
-    width = 0
-    for char in text:
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+    return cell_len(text)
 
 
 def pad(text: str, width: int, *, right: bool = False) -> str:
@@ -56,80 +71,106 @@ def pad(text: str, width: int, *, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
+def use_color(file: TextIO | None = None) -> bool:
+    """Whether text written to ``file`` (standard output if ``None``) may be coloured:
+    only when it is a terminal, ``NO_COLOR`` is unset or empty (https://no-color.org)
+    and ``TERM`` is not ``dumb``."""
+    stream = file if file is not None else sys.stdout
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+    return (terminal and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM", "").lower() != "dumb")
+
+
 def render(headers: Sequence[str] | None, rows: Sequence[Sequence[str]], *,
-           right: Collection[int] = (), indent: str = "") -> str:
+           right: Collection[int] = (), indent: str = "", color: bool = False) -> str:
     """Rows of cells as aligned text, one line per row, columns two spaces apart.
 
     ``headers`` (or ``None`` for none) are underlined with dashes; columns whose
-    index is in ``right`` (money, quantities) are right-aligned. A cell holding
-    ``"\\n"`` takes several lines, the other cells of its row continuing on the
-    first. Short rows are padded with empty cells. An empty table renders as
-    its header alone, or as ``""`` without headers. Every line starts with
-    ``indent``; the result has no trailing newline.
+    index is in ``right`` (money, quantities) are right-aligned, their headers
+    too. A cell holding ``"\\n"`` takes several lines, the other cells of its
+    row continuing on the first. Short rows are padded with empty cells. An
+    empty table renders as its header alone, or as ``""`` without headers.
+    Every line starts with ``indent`` and none ends in a space; the result has
+    no trailing newline. ``color`` adds terminal escape codes (a bold header, a
+    dim rule): pass :func:`use_color` of where the text goes.
     """
     columns = max([len(headers or ())] + [len(row) for row in rows])
     if columns == 0:
         return ""
-    body: list[list[str]] = []
-    for row in rows:
-        cells = [str(cell).split("\n") for cell in row]
-        cells += [[""]] * (columns - len(cells))
-        for depth in range(max(len(cell) for cell in cells)):
-            body.append([cell[depth] if depth < len(cell) else "" for cell in cells])
-    head = list(headers or ())
+    body = [[_clean(cell) for cell in row] + [""] * (columns - len(row)) for row in rows]
+    head = [_clean(cell) for cell in headers or ()]
     head += [""] * (columns - len(head))
-    lines_in = ([head] if headers is not None else []) + body
-    widths = [max(display_width(line[i]) for line in lines_in) for i in range(columns)]
-    out: list[str] = []
-    for number, line in enumerate(lines_in):
-        out.append(_line(line, widths, right, indent))
-        if number == 0 and headers is not None:
-            out.append(_line(["-" * w for w in widths], widths, right, indent))
-    return "\n".join(out)
+    lines = ([head] if headers is not None else []) + body
+    widths = [max(cell_len(part) for line in lines for part in line[i].split("\n"))
+              for i in range(columns)]
+    table = Table(box=None, show_header=headers is not None, show_edge=False,
+                  padding=(0, _GAP // 2), pad_edge=False, header_style="bold" if color else "")
+    for i, title in enumerate(head):
+        table.add_column(RichText(title), justify="right" if i in right else "left",
+                         no_wrap=True, overflow="fold", min_width=widths[i])
+    if headers is not None:
+        table.add_row(*(RichText("-" * width, style="dim" if color else "")
+                        for width in widths))
+    for row in body:
+        table.add_row(*(RichText(cell) for cell in row))
+    out = io.StringIO()
+    console = Console(file=out, width=sum(widths) + _GAP * (columns - 1),
+                      force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None, highlight=False,
+                      emoji=False, markup=False, soft_wrap=False, legacy_windows=False)
+    console.print(table)
+    return "\n".join((indent + line).rstrip() for line in out.getvalue().splitlines())
 
 
-def _line(cells: Sequence[str], widths: Sequence[int], right: Collection[int],
-          indent: str) -> str:
-    text = _GAP.join(pad(cell, width, right=i in right)
-                     for i, (cell, width) in enumerate(zip(cells, widths, strict=True)))
-    return (indent + text).rstrip()
+def _clean(cell: object) -> str:
+    """A cell's text, with control characters but the line break made visible
+    (``\\t`` and an escape would otherwise move the cursor, not fill a column)."""
+    text = str(cell)
+    if text.isprintable():
+        return text
+    return "".join("\ufffd" if c != "\n" and unicodedata.category(c) == "Cc" else c
+                   for c in text)
 
 
 # -- a priced cart as text ---------------------------------------------------------
 
 
 def money_text(code: str, amount: Decimal) -> str:
-    """``amount`` for a sentence: ``¥48.40``, ``$12.30``, ``KWD0.999``."""
+    """``amount`` for people, in sentences and table cells alike: ``¥48.40``,
+    ``¥3,999.00``, ``-¥6.45``, ``$12.30``, ``KWD0.999`` (rounded half-up to the
+    currency's minor unit)."""
     money = currency(code)
     return Text("en").money(money.to_minor(amount), money)
 
 
-def _fmt(code: str, amount: Decimal) -> str:
-    money = currency(code)
-    return money.format(money.to_minor(amount))
-
-
 def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None,
-                  cart: Cart | None = None) -> str:
+                  cart: Cart | None = None, timezone: tzinfo | None = None,
+                  color: bool = False) -> str:
     """A priced cart as readable text: lines with their discounts, totals,
     applied promotions with funding, promotions not applied and why, hints,
     rejected codes, and a note when the best deal is not proven optimal.
 
     ``names`` maps promotion ids to their names; ``cart`` adds a line about the
-    channel, customer and time.
+    channel, customer and time, the time shown in ``timezone`` (the campaign
+    set's; a cart's time without an offset is in it) when given. Amounts are
+    written by :func:`money_text`, right-aligned in their columns; ``color`` as
+    in :func:`render`.
     """
     names = names or {}
     code = result.currency
 
     def fmt(amount: Decimal) -> str:
-        return _fmt(code, amount)
+        return money_text(code, amount)
 
     def neg(amount: Decimal) -> str:
-        return "-" + fmt(amount) if amount else fmt(amount)
+        return money_text(code, -amount)
 
     parts: list[str] = []
     if cart is not None:
-        parts.append(_cart_context(cart))
+        parts.append(_cart_context(cart, timezone))
     rows: list[list[str]] = []
     for line in result.lines:
         rows.append([line.id, line.sku, str(line.quantity), fmt(line.unit_price),
@@ -137,7 +178,7 @@ def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None
         rows.extend(["", f"  {d.promotion}", "", "", "", neg(d.amount), ""]
                     for d in line.discounts)
     parts.append(render(["line", "sku / discount", "qty", "unit price", "subtotal",
-                         "discount", "total"], rows, right={2, 3, 4, 5, 6}))
+                         "discount", "total"], rows, right={2, 3, 4, 5, 6}, color=color))
 
     line_discounts = result.discount_total - result.shipping_discount
     totals = [["subtotal", fmt(result.subtotal)], ["discounts", neg(line_discounts)],
@@ -149,21 +190,22 @@ def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None
     if deposits:
         totals.append(["deposits paid", neg(deposits)])
     totals.append(["balance due", fmt(result.balance_due)])
-    parts.append(render(None, totals, right={1}))
+    parts.append(render(None, totals, right={1}, color=color))
 
     if result.applied:
         rows = [[a.promotion, names.get(a.promotion, ""), a.stage, fmt(a.amount),
-                 "\n".join(f"{party} {fmt(share)}" for party, share in a.funding)]
+                 "\n".join(party for party, _ in a.funding),
+                 "\n".join(fmt(share) for _, share in a.funding)]
                 for a in result.applied]
-        parts.append(f"applied, saving {money_text(code, result.discount_total)} in all:\n"
-                     + render(["promotion", "name", "stage", "amount", "funded by"], rows,
-                              right={3}, indent="  "))
+        parts.append(f"applied, saving {fmt(result.discount_total)} in all:\n"
+                     + render(["promotion", "name", "stage", "amount", "funded by", ""], rows,
+                              right={3, 5}, indent="  ", color=color))
     else:
         parts.append("applied: none")
     if result.not_applied:
         rows = [[n.promotion, n.reason, n.message] for n in result.not_applied]
         parts.append("not applied:\n" + render(["promotion", "reason", "why"], rows,
-                                               indent="  "))
+                                               indent="  ", color=color))
     if result.hints:
         hint_lines = []
         for hint in result.hints:
@@ -176,7 +218,7 @@ def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None
     if result.gifts:
         parts.append("gifts:\n" + "\n".join(
             f"  {g.promotion}: {g.quantity} x {g.sku} {g.name} (worth "
-            f"{money_text(code, g.value)} each)" for g in result.gifts))
+            f"{fmt(g.value)} each)" for g in result.gifts))
     if result.rejected_codes:
         parts.append("rejected codes:\n" + "\n".join(
             f"  {c.code}: {c.reason} ({c.message})" for c in result.rejected_codes))
@@ -186,13 +228,17 @@ def render_result(result: PriceResult, *, names: Mapping[str, str] | None = None
     return "\n\n".join(parts)
 
 
-def _cart_context(cart: Cart) -> str:
+def _cart_context(cart: Cart, timezone: tzinfo | None) -> str:
     customer = cart.customer
     about = [f"tier {customer.tier}"] if customer.tier else []
     if customer.orders_count is not None:
         about.append(count_of(customer.orders_count, "earlier order"))
     who = (customer.id or "anonymous") + (f" ({', '.join(about)})" if about else "")
-    when = cart.now.isoformat(sep=" ", timespec="minutes") if cart.now else "now"
+    if cart.now is None:
+        when = "now"
+    else:
+        moment = local(cart.now, timezone) if timezone is not None else cart.now
+        when = moment.isoformat(timespec="seconds")
     text = f"{cart.currency} cart on {cart.channel or 'no channel'}: customer {who}, {when}"
     if cart.codes:
         text += f", codes {', '.join(cart.codes)}"

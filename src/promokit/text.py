@@ -243,8 +243,11 @@ class Text:
     # -- numbers and money ---------------------------------------------------------
 
     def money(self, minor: int, money: Currency | str) -> str:
-        """``¥31.80`` (every language for CNY), ``$12.30``, ``¥1,990`` …"""
+        """``¥31.80`` (every language for CNY), ``$12.30``, ``¥1,990`` …; a negative
+        amount puts its sign before the symbol (``-¥6.45``)."""
         money = currency(money) if isinstance(money, str) else money
+        if minor < 0 and money.code in _SYMBOLS:
+            return "-" + self.money(-minor, money)
         amount = money.to_decimal(minor)
         symbol = _SYMBOLS.get(money.code)
         if symbol is None:

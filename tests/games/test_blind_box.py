@@ -193,11 +193,11 @@ def test_the_cn_top_prize_cap_is_the_highest_item_value_or_the_last_prize() -> N
     assert campaigns_from_toml(at_cap).games[0].kind_impl.top_prize(
         campaigns_from_toml(at_cap).games[0].config) == 5_000_000
     over = problems_of(FIXED.replace('value = "899.00"', 'value = "50000.01"'))
-    assert any(p.startswith("game[0]: top prize 50000.01 is above the 50,000.00 CNY")
+    assert any(p.startswith("game[0]: top prize ¥50,000.01 is above the ¥50,000.00 allowed")
                for p in over), over
     campaigns_from_toml(FINITE.replace('value = "1200.00"', 'value = "50000.00"'))
     over = problems_of(FINITE.replace('value = "1200.00"', 'value = "50000.01"'))
-    assert any("top prize 50000.01 is above" in p for p in over), over
+    assert any("top prize ¥50,000.01 is above" in p for p in over), over
     # outside cn there is no cap
     campaigns_from_toml(FIXED.replace('value = "899.00"', 'value = "50000.01"')
                         .replace('jurisdiction = "cn"', ""))

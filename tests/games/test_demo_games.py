@@ -60,7 +60,7 @@ def test_the_demo_plays_every_game_on_every_backend(store_url: str) -> None:
     # deposit 300.00 counts ×2, capped at 200.00 off: 4999 − 200 = 4799, due 4799 − 300
     assert "Stock left: 98 of 100." in presale
     assert "the sweep cancels 1 unpaid deposit; stock left: 99." in presale
-    assert "¥4999.00 − 定金膨脹 ¥200.00 = ¥4799.00, ¥4499.00 still to pay." in presale
+    assert "¥4,999.00 − 定金膨脹 ¥200.00 = ¥4,799.00, ¥4,499.00 still to pay." in presale
     assert "deposit DEP-1 completed" in presale
 
     audit = story["17"]

@@ -438,6 +438,7 @@ def test_tiers_succeed_at_the_smallest_size_and_owe_the_difference() -> None:
     world.engine.sweep()
     group = world.game.group(group_id)
     assert (group.status, group.final_price, group.price) == ("succeeded", 6900, 7900)
+    assert (group.to_json()["price"], group.to_json()["final_price"]) == ("79.00", "69.00")
     assert world.names() == ["opened", "joined", "joined", "succeeded"]
     data = world.events.of("succeeded")[0].data
     assert (data["price"], data["final_price"]) == ("79.00", "69.00")
@@ -915,6 +916,10 @@ def test_cli_actions(world: World) -> None:
                    {"group": group_id, "order_id": "o-bob"})
     state = world.game.act("group", Customer(), {"group": group_id})
     assert state["status"] == "full" and json.dumps(state)
+    # money as DESIGN §5 strings, like every other game's JSON; times with their offset
+    assert (opened["price"], opened["final_price"]) == ("69.00", None)
+    assert (state["price"], state["final_price"]) == ("69.00", "69.00")
+    assert state["opened_at"] == "2026-11-11T10:00:00+08:00"
     for action, args, reason in (
             ("open", {}, "bad_argument"), ("join", {"order_id": "o"}, "bad_argument"),
             ("group", {"group": group_id, "colour": "red"}, "bad_argument"),

@@ -211,7 +211,7 @@ def test_cn_allows_a_top_prize_of_exactly_50000_yuan() -> None:
 @pytest.mark.parametrize("index, kind", [(0, "goods"), (1, "coupon"), (0, "cash")])
 def test_cn_rejects_a_top_prize_of_50000_01_yuan(index: int, kind: str) -> None:
     found = problems_of(prize_with(index, value="50000.01", kind=kind), jurisdiction="cn")
-    assert found == ["game[0]: top prize 50000.01 is above the 50,000.00 CNY allowed for a "
+    assert found == ["game[0]: top prize ¥50,000.01 is above the ¥50,000.00 allowed for a "
                      "prize draw in jurisdiction cn (反不正當競爭法 第十條)"]
 
 
@@ -974,7 +974,7 @@ def test_events_reach_the_hook() -> None:
     assert drawn.data == {"nonce": 1, "position": 1, "prize": "gold", "won": True,
                           "reason": None, "receipt": default_prev(entries_of(game)[0])}
     assert won.data == {"nonce": 1, "id": "gold", "name": "Gold", "kind": "cash",
-                        "value": 1000, "fallback": False}
+                        "value": "10.00", "fallback": False}  # money as in JSON: a string
     assert lost.data == {"nonce": 1, "position": 2, "prize": "thanks", "won": False,
                          "reason": "out_of_stock", "receipt": default_prev(entries_of(game)[1])}
     assert revealed.data == {"seed": SEED, "draws": 2, "commitment": commitment,
@@ -1146,6 +1146,21 @@ def test_the_cli_actions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     short.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     assert main(["game", "verify", str(short), "--draws", "2", "--head", revealed["head"]]) == 1
     assert "the reveal published 2 draw(s), the log holds 1" in capsys.readouterr().err
+
+
+def test_a_draw_as_json_writes_the_prize_value_as_a_decimal_string() -> None:
+    # issue 13, fault 9: money in every JSON output is a DESIGN §5 string ("10.00"),
+    # never minor units (1000), as the blind box, bargain and presale write it
+    game = lottery(engine_of(one_prize(stock=1)))
+    game.open(seed=SEED)
+    drawn = game.act("draw", Customer(id="c1"), {})
+    assert drawn["prize"] == {"id": "gold", "name": "Gold", "kind": "cash", "value": "10.00",
+                              "fallback": False}
+    assert json.loads(json.dumps(drawn)) == drawn
+    # the only gold is gone: the fallback, which has no value
+    assert game.draw("c2").to_json()["prize"] == {"id": "thanks", "name": "謝謝參與",
+                                                  "kind": "none", "value": None,
+                                                  "fallback": True}
 
 
 def test_act_refuses_bad_arguments() -> None:

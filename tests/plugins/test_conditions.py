@@ -352,9 +352,9 @@ def test_min_spend_message() -> None:
     assert MinSpend().message(parse_ok(MinSpend(), {"amount": "300"})) == (
         "spend at least ¥300.00 on eligible items")
     assert MinSpend().message(parse_ok(MinSpend(), {"amount": "300"}, "USD")) == (
-        "spend at least 300.00 USD on eligible items")
+        "spend at least $300.00 on eligible items")
     assert MinSpend().message(parse_ok(MinSpend(), {"amount": "1990"}, "JPY")) == (
-        "spend at least 1990 JPY on eligible items")
+        "spend at least ¥1,990 on eligible items")
 
 
 @pytest.mark.parametrize(("data", "message"), [

@@ -47,7 +47,7 @@ from ..errors import (
 from ..loading import load_campaigns, read_campaign_source
 from ..registry import Registry, open_store
 from ..rules_text import rules_text
-from ..tables import count_of, render, render_result
+from ..tables import count_of, render, render_result, use_color
 from ..text import LANGUAGES
 from .game import add_game_commands
 from .store import Shared, UsageError, add_store_commands
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     for number, argument in enumerate(arguments, 1):
         if any("\ud800" <= c <= "\udfff" for c in argument):  # bytes that are not UTF-8
-            _error(f"argument {number} ({ascii(argument)}) is not valid UTF-8 text")
+            _error(f"argument {number} ({argument!a}) is not valid UTF-8 text")
             return EXIT_USAGE
     try:
         args = parser.parse_args(arguments)
@@ -240,7 +240,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(result.to_json_text())
     else:
         names = {p.id: p.name for p in campaigns.promotions}
-        print(render_result(result, names=names, cart=cart))
+        print(render_result(result, names=names, cart=cart, timezone=campaigns.timezone,
+                            color=use_color()))
     return EXIT_OK
 
 
@@ -295,7 +296,7 @@ def _plugins(args: argparse.Namespace) -> int:
                 parts.extend(textwrap.wrap(f"{label}: {listed}", width=width,
                                            subsequent_indent="  ", break_on_hyphens=False))
         rows.append([plugin_name, source, "\n".join(parts) or "-"])
-    print(render(["plugin", "from", "registers"], rows))
+    print(render(["plugin", "from", "registers"], rows, color=use_color()))
     summary = f"{counts['built-in']} built-in, {counts['installed']} installed"
     if counts["blocked"]:
         summary += f", {counts['blocked']} blocked"
@@ -312,7 +313,7 @@ _DECLARED = (("kind", "kinds", ""), ("condition", "conditions", ""), ("game", "g
 
 
 def _demo(args: argparse.Namespace) -> int:
-    demo.run(sys.stdout, args.store)
+    demo.run(sys.stdout, args.store, color=use_color())
     return EXIT_OK
 
 

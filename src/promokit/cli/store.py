@@ -33,7 +33,8 @@ from ..order import Order, Refund
 from ..orders import ledger_csv, ledger_jsonl
 from ..registry import Registry, open_store
 from ..stores import Store
-from ..tables import render
+from ..tables import money_text, render, use_color
+from ..times import aware, iso_text
 
 __all__ = ["Shared", "UsageError", "add_store_commands"]
 
@@ -185,12 +186,12 @@ def _release(shared: Shared, args: argparse.Namespace) -> int:
 def _refund(shared: Shared, args: argparse.Namespace) -> int:
     units = _units(args.units) if args.units else None
     with OpenedStore(shared, args, create=False) as store:
-        refund = _engine_for(shared, args, store).refund(args.order, args.refund_id, units,
-                                                 policy=args.policy)
+        engine = _engine_for(shared, args, store)
+        refund = engine.refund(args.order, args.refund_id, units, policy=args.policy)
         if args.json:
             print(json.dumps(refund.to_json(), ensure_ascii=False, indent=2))
         else:
-            print(_refund_text(args.order, refund))
+            print(_refund_text(args.order, refund, engine.campaigns.currency.code))
     return 0
 
 
@@ -220,10 +221,11 @@ def _replay(shared: Shared, args: argparse.Namespace) -> int:
     with OpenedStore(shared, args, create=False) as store:
         replay = _engine_for(shared, args, store).replay(args.order)
     order = replay.order
-    print(f"order {order.order_id} ({order.status}), priced {order.cart.now:%Y-%m-%d %H:%M:%S%z} "
+    priced = f", priced {iso_text(order.cart.now)}" if order.cart.now is not None else ""
+    print(f"order {order.order_id} ({order.status}){priced} "
           f"under campaign version {order.campaign_version[:12]}…")
     if replay.matches:
-        print(f"replayed: total {replay.result.total} {replay.result.currency}, "
+        print(f"replayed: total {money_text(replay.result.currency, replay.result.total)}, "
               f"{len(replay.result.applied)} promotion(s): matches the record")
         return 0
     print("replayed: DIFFERS from the record:")
@@ -242,12 +244,14 @@ def _ledger(shared: Shared, args: argparse.Namespace) -> int:
     elif args.format == "jsonl":
         text = ledger_jsonl(entries)
     else:
-        rows = [[e.at.strftime("%Y-%m-%d %H:%M:%S"), e.order_id, e.kind, e.promotion,
-                 e.customer or "", f"{e.amount} {e.currency}",
-                 " ".join(f"{party}={share}" for party, share in e.funding), str(e.units)]
+        rows = [[iso_text(aware(e.at)), e.order_id, e.kind, e.promotion, e.customer or "",
+                 money_text(e.currency, e.amount),
+                 ", ".join(f"{party} {money_text(e.currency, share)}"
+                           for party, share in e.funding), str(e.units)]
                 for e in entries]
         text = render(["time", "order", "kind", "promotion", "customer", "amount", "funding",
-                       "units"], rows) + f"\n{_entries(len(entries))}\n"
+                       "units"], rows, right={5, 7},
+                      color=not args.out and use_color()) + f"\n{_entries(len(entries))}\n"
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {_entries(len(entries))} to {args.out}")
@@ -433,27 +437,28 @@ def _print_order(shared: Shared, order: Order, as_json: bool,
     if order.repeated:
         line += " (already checked out: the first result)"
     if order.expires_at is not None and order.status == "reserved":
-        line += f", expires {order.expires_at:%Y-%m-%d %H:%M:%S%z}"
+        line += f", expires {iso_text(order.expires_at)}"
     print(line)
     for dropped in order.dropped:
         print(f"  ran out since pricing: {dropped.promotion} ({dropped.reason})")
     if order.status == "reserved" and not order.repeated:
-        print(shared.render(order.result, names=names, cart=order.cart))
+        print(shared.render(order.result, names=names, cart=order.cart, color=use_color()))
     else:
-        print(f"  total {order.result.total} {order.result.currency}, "
+        print(f"  total {money_text(order.result.currency, order.result.total)}, "
               f"{len(order.uses)} promotion(s) held")
 
 
-def _refund_text(order_id: str, refund: Refund) -> str:
+def _refund_text(order_id: str, refund: Refund, code: str) -> str:
     units = ", ".join(f"{line}×{count}" for line, count in refund.units)
     out = io.StringIO()
     out.write(f"refund {refund.refund_id} of order {order_id} ({refund.policy}): "
-              f"{units}\n  pay back {refund.amount}\n")
+              f"{units}\n  pay back {money_text(code, refund.amount)}\n")
     if refund.clawback:
-        out.write(f"  clawed back {refund.clawback} (what the kept items no longer earn)\n")
+        out.write(f"  clawed back {money_text(code, refund.clawback)} (what the kept items "
+                  "no longer earn)\n")
     for gift in refund.gifts_owed:
         out.write(f"  gift owed back: {gift.name} ×{gift.quantity}\n")
     for promotion, amount in refund.reversals:
-        out.write(f"  reversed {promotion}: {amount}\n")
+        out.write(f"  reversed {promotion}: {money_text(code, amount)}\n")
     return out.getvalue().rstrip("\n")
 

@@ -1,7 +1,8 @@
 """The games part of ``promokit demo`` (steps 12 to 17): all five built-in
 games played on the demo's store, with the notifications a shop would send.
 
-The games are ``games.toml`` (a copy of ``examples/d11_games.toml``),
+The games are ``games.toml``, those of ``examples/d11_games.toml`` as they ran
+on 11.11 2026 (in the d11 campaign; the example file keeps them open into 2027),
 loaded with the pricing campaigns. The lottery and the blind box start from a
 fixed server seed so the story reads the same on every run — a real game draws
 its seed from :mod:`secrets` (``open()`` without a seed). The clock moves: the
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 import attrs
@@ -29,7 +31,7 @@ from ..plugins.games.group_buy import GroupBuyGame
 from ..plugins.games.lottery import LotteryGame
 from ..plugins.games.presale import PresaleGame
 from ..registry import Registry
-from ..tables import render
+from ..tables import money_text, render
 
 __all__ = ["EventLog", "StoryClock", "game_engine", "games_story"]
 
@@ -64,13 +66,18 @@ class StoryClock:
 
 
 def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
-                engine: Engine, clock: StoryClock, events: EventLog) -> None:
+                engine: Engine, clock: StoryClock, events: EventLog, *,
+                table: Callable[..., str] = render) -> None:
     """Play the five games on ``engine``'s store; ``clock`` is the engine's (from
-    :func:`game_engine`), moved to put the presale's deposit down in time."""
+    :func:`game_engine`), moved to put the presale's deposit down in time. Tables are
+    drawn by ``table`` (:func:`promokit.tables.render`, perhaps in colour)."""
     money = engine.campaigns.currency
 
     def amount(minor: int) -> str:
-        return f"¥{money.to_decimal(minor)}"
+        return money_text(money.code, money.to_decimal(minor))
+
+    def cny(value: Decimal) -> str:
+        return money_text(money.code, value)
 
     def notify() -> None:
         for event in events.take():
@@ -103,13 +110,12 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
         rows.append([str(draw.nonce), draw.client_seed, draw.prize.name,
                      draw.reason or "-", "ticket" if draw.ticket else "free",
                      str(draw.draws_left_today)])
-    say(render(["nonce", "client seed", "prize", "fallback", "entry", "left today"], rows,
-               indent="  "))
+    say(table(["nonce", "client seed", "prize", "fallback", "entry", "left today"], rows,
+              right={0, 5}, indent="  "))
     notify()
     say("Each outcome is HMAC-SHA256(seed, canonical JSON of customer, client seed, nonce "
-        "and config hash), each draw chained to the one before; the 錦鯉 is "
-        "locked until", "1,000 draws, so drawing it earlier gives the fallback, never "
-        "another paid prize.")
+        "and config", "hash), each draw chained to the one before; the 錦鯉 is locked until "
+        "1,000 draws, so drawing", "it earlier gives the fallback, never another paid prize.")
 
     # -- 13. blind box ----------------------------------------------------------------
     say("")
@@ -123,7 +129,7 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
                           for item in odds.items]
 
     header = ["", *[(item.name or "隱藏款") for item in zodiac.odds().items]]
-    table = [odds_row("before")]
+    odds = [odds_row("before")]
     opened = []
     for turn in range(15):
         buyer = "aqiang" if turn < 8 else "xiaomei"
@@ -131,8 +137,8 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
         opened.append(f"{box.item.name}{'*' if box.reason == 'pity' else ''}"
                       + (f" + {box.last_prize.name}" if box.last_prize else ""))
         if turn == 7:
-            table.append(odds_row("after 8"))
-    say(render(header, table, indent="  "))
+            odds.append(odds_row("after 8"))
+    say(table(header, odds, right=set(range(1, len(header))), indent="  "))
     say("", "opened by 阿強: " + ", ".join(opened[:8]),
         "opened by 小美: " + ", ".join(opened[8:]),
         "(* = 保底 pity: a rare item within 6 draws)")
@@ -155,7 +161,7 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
     engine.commit("SO-PIN-1")
     group = pin.open_group(Customer(id="xiaomei", orders_count=12), "SO-PIN-1")
     token = pin.share(group.group_id, "xiaomei")
-    say(f"小美 pays ¥{order.result.total} for the kettle (list ¥99.00) and opens group "
+    say(f"小美 pays {cny(order.result.total)} for the kettle (list ¥99.00) and opens group "
         f"{group.group_id};", f"her share link carries a signed token ({token[:24]}…).")
     for number, friend in enumerate(("ada", "bo"), 2):
         cart = {**leader_cart, "customer": {"id": friend, "orders_count": 0},
@@ -164,12 +170,12 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
         engine.commit(f"SO-PIN-{number}")
         group = pin.join(token, Customer(id=friend, orders_count=0), f"SO-PIN-{number}")
         offers = ", ".join(a.promotion for a in paid.result.applied)
-        say(f"{friend} (a new customer) pays ¥{paid.result.total} ({offers}) and joins: "
+        say(f"{friend} (a new customer) pays {cny(paid.result.total)} ({offers}) and joins: "
             f"{len(group.members)} of {group.size}, {group.status}")
     late = {**leader_cart, "customer": {"id": "chen", "orders_count": 0},
             "lines": [{**kettle, "group_id": group.group_id}]}
     result = engine.evaluate(late)
-    say(f"chen opens the link too late: ¥{result.total}, "
+    say(f"chen opens the link too late: {cny(result.total)}, "
         f"{result.reason('kettle-pin')} (the group is full)")
     notify()
 
@@ -188,7 +194,8 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
                      str(help_.cuts), amount(help_.price), str(help_.helps_left)])
         if help_.done:
             break
-    say(render(["helper", "", "cut", "cuts", "price now", "helps left"], rows, indent="  "))
+    say(table(["helper", "", "cut", "cuts", "price now", "helps left"], rows,
+              right={2, 3, 4, 5}, indent="  "))
     buy = {"currency": "CNY", "customer": {"id": "aqiang", "orders_count": 7},
            "channel": "app", "now": clock.now.isoformat(),
            "lines": [{"id": "l1", "sku": "RICE-1", "quantity": 1, "unit_price": "299.00",
@@ -196,8 +203,8 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
                       "bargain_id": bargain.id}]}
     bought = engine.checkout(buy, "SO-KAN-1")
     engine.commit("SO-KAN-1")
-    say(f"阿強 buys at the floor: checkout ¥{bought.result.total}; a second order of the "
-        "same bargain", f"would pay ¥{engine.evaluate(buy).total} "
+    say(f"阿強 buys at the floor: checkout {cny(bought.result.total)}; a second order of "
+        "the same bargain", f"would pay {cny(engine.evaluate(buy).total)} "
         f"({engine.evaluate(buy).reason('rice-kan')}).")
     notify()
 
@@ -222,8 +229,8 @@ def games_story(say: Callable[..., None], heading: Callable[[str, str], None],
                                    "channel": "app", "now": eleven.isoformat(),
                                    "lines": [line.to_json(money)]})
     balance = engine.evaluate(balance_cart)
-    say(f"11.11: the balance cart: ¥4999.00 − 定金膨脹 ¥{balance.discount_total} = "
-        f"¥{balance.total}, ¥{balance.balance_due} still to pay.")
+    say(f"11.11: the balance cart: ¥4,999.00 − 定金膨脹 {cny(balance.discount_total)} = "
+        f"{cny(balance.total)}, {cny(balance.balance_due)} still to pay.")
     engine.checkout(balance_cart, "SO-TV-1")
     engine.commit("SO-TV-1")
     done = tv.settle("DEP-1", "SO-TV-1")

@@ -12,10 +12,12 @@ built-in games on it. Step 7 is priced with ``lang="zh-CN"``.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,14 +29,16 @@ from ..engine import Engine
 from ..loading import parse_campaigns
 from ..registry import Registry, open_store
 from ..stores import Store
-from ..tables import display_width, render, render_result
+from ..tables import display_width, money_text, render, render_result
+from ..times import iso_text
 from .games import EventLog, StoryClock, game_engine, games_story
 
 __all__ = ["CAMPAIGNS_RESOURCE", "GAMES_RESOURCE", "run"]
 
 #: The demo's campaign file, inside the ``promokit.demo`` package.
 CAMPAIGNS_RESOURCE = "campaigns.toml"
-#: The demo's games (a copy of ``examples/d11_games.toml``), merged with the campaigns.
+#: The demo's games (``examples/d11_games.toml`` with 11.11 2026's windows), merged with
+#: the campaigns.
 GAMES_RESOURCE = "games.toml"
 
 #: The clock for a cart without ``now`` (every demo cart has one).
@@ -168,14 +172,15 @@ _STEPS = (
 )
 
 
-def run(out: TextIO, store_url: str | None = None) -> None:
-    """Write the demo story to ``out``, on a new SQLite store (or ``store_url``)."""
+def run(out: TextIO, store_url: str | None = None, *, color: bool = False) -> None:
+    """Write the demo story to ``out``, on a new SQLite store (or ``store_url``);
+    ``color``: tables with terminal colours (:func:`promokit.tables.use_color`)."""
     events = EventLog()
     registry = Registry.default([events], load_entry_points=False)
     if store_url is not None:
         store = open_store(store_url, registry=registry)
         try:
-            _story(out, registry, store, store_url, events)
+            _story(out, registry, store, store_url, events, color)
         finally:
             store.close()
         return
@@ -183,13 +188,13 @@ def run(out: TextIO, store_url: str | None = None) -> None:
         url = f"sqlite:///{Path(folder) / 'demo.db'}"
         store = open_store(url, registry=registry)
         try:
-            _story(out, registry, store, "sqlite:///…/demo.db (a new file)", events)
+            _story(out, registry, store, "sqlite:///…/demo.db (a new file)", events, color)
         finally:
             store.close()
 
 
 def _story(out: TextIO, registry: Registry, store: Store, where: str,
-           events: EventLog) -> None:
+           events: EventLog, color: bool) -> None:
     package = resources.files("promokit.demo")
     data = tomllib.loads(package.joinpath(CAMPAIGNS_RESOURCE).read_text(encoding="utf-8"))
     games = tomllib.loads(package.joinpath(GAMES_RESOURCE).read_text(encoding="utf-8"))
@@ -216,9 +221,11 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
     campaign_names = {c.id: c.name for c in campaigns.campaigns}
     rows = [[p.id, p.name, p.kind, p.stage, campaign_names.get(p.campaign or "", "-")]
             for p in campaigns.promotions if p.kind != "game_price"]
-    say(render(["promotion", "name", "kind", "stage", "campaign"], rows, indent="  "), "")
+    say(render(["promotion", "name", "kind", "stage", "campaign"], rows, indent="  ",
+               color=color), "")
     say("Steps 1 to 5 use the first six; steps 6 and 7 the rest of the catalogue: quantity "
-        "deals, a gift,", "a presale deposit and points, in shops of their own.", "")
+        "deals, a gift,", "a presale deposit and points, in shops of their own. The last "
+        "needs a coupon code (promokit", "coupons generate, docs/checkout.md).", "")
     say("A cart is priced stage by stage: item → shop → platform → shipping. A threshold "
         "is measured",
         "on what the earlier stages left, and every promotion that does not apply says why.")
@@ -228,9 +235,11 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
         say(step.explanation, "")
         cart = Cart.from_json(step.cart)
         result = engine.evaluate(cart, lang=step.lang)
-        say(render_result(result, names=names, cart=cart))
-    _checkout_story(say, heading, engine, clock, store, where, names)
-    games_story(say, heading, *game_engine(engine, registry, _NOW), events)
+        say(render_result(result, names=names, cart=cart, timezone=campaigns.timezone,
+                          color=color))
+    table = functools.partial(render, color=color)
+    _checkout_story(say, heading, table, engine, clock, store, where, names)
+    games_story(say, heading, *game_engine(engine, registry, _NOW), events, table=table)
     say("",
         "Try your own: promokit evaluate examples/d11.toml --cart cart.json, then",
         "promokit checkout examples/d11.toml --cart cart.json --order SO-1 "
@@ -239,11 +248,16 @@ def _story(out: TextIO, registry: Registry, store: Store, where: str,
         "promokit game list examples/d11.toml examples/d11_games.toml (docs/games.md).")
 
 
-def _checkout_story(say: Any, heading: Any, engine: Engine, clock: StoryClock, store: Store,
-                    where: str, names: Mapping[str, str]) -> None:
+def _checkout_story(say: Any, heading: Any, table: Any, engine: Engine, clock: StoryClock,
+                    store: Store, where: str, names: Mapping[str, str]) -> None:
     """Steps 8 to 11: orders reserved, paid, refunded and replayed in the store. An
     order is priced at the engine's clock, never at the cart's ``now``: the story
     sets the clock to the time of each step."""
+    code = engine.campaigns.currency.code
+
+    def cny(amount: Decimal) -> str:
+        return money_text(code, amount)
+
     say("")
     heading(f"Checkout on the store: {where}", "=")
     say("", "Until now nothing was written. At checkout the order is priced again and "
@@ -256,18 +270,19 @@ def _checkout_story(say: Any, heading: Any, engine: Engine, clock: StoryClock, s
     clock.now = datetime.fromisoformat(blender["now"])
     order = engine.checkout(blender, "SO-D11-0001")
     assert order.expires_at is not None  # a new reservation expires
-    say(f"checkout SO-D11-0001: {order.status}, total ¥{order.result.total}; the reservation "
-        f"expires {order.expires_at.isoformat(timespec='minutes')}", "unless paid. It holds:")
-    say(render(["counter", "amount", "limit"],
-               [[d.key, str(d.amount), "-" if d.limit is None else str(d.limit)]
-                for d in order.holds], indent="  "))
+    say(f"checkout SO-D11-0001: {order.status}, total {cny(order.result.total)}; the "
+        f"reservation expires {iso_text(order.expires_at)}",
+        "unless paid. It holds (budgets in fen):")
+    say(table(["counter", "amount", "limit"],
+              [[d.key, str(d.amount), "-" if d.limit is None else str(d.limit)]
+               for d in order.holds], right={1, 2}, indent="  "))
     engine.commit("SO-D11-0001")
     left = 500 - store.read(["stock:flash-blender"])["stock:flash-blender"]
     say("", f"commit: paid. Flash-sale stock left: {left} of 500.")
     say("")
     heading("9. 阿強 tries a second blender (limit: one per customer)", "-")
     second = engine.checkout(blender, "SO-D11-0002")
-    say(f"checkout SO-D11-0002: total ¥{second.result.total}; flash-blender: "
+    say(f"checkout SO-D11-0002: total {cny(second.result.total)}; flash-blender: "
         f"{second.result.reason('flash-blender')}. He changes his mind:")
     released = engine.release("SO-D11-0002")
     say(f"release SO-D11-0002: {released.status}; everything it held is given back.")
@@ -276,21 +291,23 @@ def _checkout_story(say: Any, heading: Any, engine: Engine, clock: StoryClock, s
     clock.now = datetime.fromisoformat(_STEPS[0].cart["now"])
     first = engine.checkout(_STEPS[0].cart, "SO-D11-0003")
     engine.commit("SO-D11-0003")
-    say(f"paid ¥{first.result.total}. Returning the lamp, two ways of counting:")
+    say(f"paid {cny(first.result.total)}. Returning the lamp, two ways of counting:")
     proportional = first.result.refund({"l2": 1})
     refund = engine.refund("SO-D11-0003", "RF-1", {"l2": 1}, policy="reevaluate")
-    say(f"  proportional (the lamp's allocated net):        ¥{proportional}",
-        f"  reevaluate (re-price what she keeps):           ¥{refund.amount}"
-        + (f", ¥{refund.clawback} clawed back" if refund.clawback else ""),
+    say(f"  proportional (the lamp's allocated net):        {cny(proportional)}",
+        f"  reevaluate (re-price what she keeps):           {cny(refund.amount)}"
+        + (f", {cny(refund.clawback)} clawed back" if refund.clawback else ""),
         "The shop chose reevaluate: she pays what the shoes alone cost "
-        f"(¥{first.result.total - refund.amount}),",
+        f"({cny(first.result.total - refund.amount)}),",
         "whatever share of the discounts the lamp had carried.")
     say("")
     heading("11. The redemption ledger, and a replay", "-")
-    rows = [[e.order_id, e.kind, names.get(e.promotion, e.promotion), f"{e.amount:>8}",
-             " ".join(f"{party} {share}" for party, share in e.funding)]
+    rows = [[e.order_id, e.kind, names.get(e.promotion, e.promotion), cny(e.amount),
+             "\n".join(party for party, _ in e.funding),
+             "\n".join(cny(share) for _, share in e.funding)]
             for e in store.ledger()]
-    say(render(["order", "kind", "promotion", "amount", "funded by"], rows, indent="  "))
+    say(table(["order", "kind", "promotion", "amount", "funded by", ""], rows,
+              right={3, 5}, indent="  "))
     replay = engine.replay("SO-D11-0003")
     say("", f"replay SO-D11-0003 under campaign version {replay.order.campaign_version[:12]}…: "
         + ("matches the record" if replay.matches else "DIFFERS"))

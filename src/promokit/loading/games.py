@@ -34,6 +34,7 @@ from ..money import currency as currency_of
 from ..params import Params
 from ..registry import Registry
 from ..terms import Schedule
+from ..text import Text
 from .canonical import canonical_json
 from .readers import read_conditions, read_funding, read_schedule, zone
 
@@ -116,9 +117,10 @@ def _check(spec: GameSpec, jurisdiction: str, p: Params) -> None:
     if p.currency.code != "CNY":
         p.problem(f"jurisdiction cn caps prizes in CNY; this file is in {p.currency.code}")
     elif top is not None and top > CN_TOP_PRIZE * p.currency.scale:
-        p.problem(f"top prize {p.currency.format(top)} is above the "
-                  f"{CN_TOP_PRIZE:,}.00 CNY allowed for a prize draw in jurisdiction cn "
-                  "(反不正當競爭法 第十條)")
+        text = Text("en")
+        p.problem(f"top prize {text.money(top, p.currency)} is above the "
+                  f"{text.money(CN_TOP_PRIZE * p.currency.scale, p.currency)} allowed for a "
+                  "prize draw in jurisdiction cn (反不正當競爭法 第十條)")
     if not spec.organiser:
         p.problem("jurisdiction cn: a prize game must name its organiser and how to reach "
                   "them (organiser = \"…, 客服 400-…\"); the disclosure prints it",

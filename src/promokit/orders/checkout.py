@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,7 @@ from ..order import POLICIES, Order, Policy, Refund, Replay, Status
 from ..pricing import Known, Priced, Pricer
 from ..result import NotApplied, PriceResult
 from ..stores import Change, Delta, Expect, OrderRow, Outcome, Store
+from ..times import aware, iso_text
 from .alerts import alerts
 from .ledger import redemptions, reversals
 from .refunds import all_refunded, work_out
@@ -417,13 +418,14 @@ class Checkout:
         apart = abs((said - now).total_seconds())
         if apart > self.tolerance:
             raise CartError([Problem(path="now", message=(
-                f"{cart.now.isoformat()} is {apart:,.0f} s from the engine's clock "
-                f"({now.isoformat()}); checkout prices at the engine's time, so leave now "
+                f"{iso_text(said)} is {apart:,.0f} s from the engine's clock "
+                f"({iso_text(now)}); checkout prices at the engine's time, so leave now "
                 f"out (or within {self.tolerance:,.0f} s of it)"))])
 
     def _now(self) -> datetime:
-        now = self.clock()
-        return now if now.tzinfo else now.replace(tzinfo=UTC)
+        """The clock's time in the campaign set's timezone (a naive clock's is UTC): what
+        orders, refunds, the ledger and events are stamped with (:mod:`promokit.times`)."""
+        return self.pricer.local(aware(self.clock()))
 
     def _apply(self, change: Change) -> Outcome:
         try:

@@ -5,9 +5,11 @@ An order's commit writes a redemption per applied promotion
 (:func:`redemptions`); a refund writes a reversal per promotion whose discount
 it gives back (:func:`reversals`), in the same store write. Stores keep the
 :class:`~promokit.stores.LedgerEntry` records (``Store.ledger`` lists them);
-:func:`ledger_csv` and :func:`ledger_jsonl` write them out. A reversal's
-amounts are negative, so summing a column over any selection gives what was
-spent on it.
+:func:`ledger_csv` and :func:`ledger_jsonl` write them out, amounts as
+strings in the currency's minor unit and ``at`` as ISO 8601 with its offset
+(an entry stored without one is read as UTC; :mod:`promokit.times`). A
+reversal's amounts are negative, so summing a column over any selection gives
+what was spent on it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ..allocation import allocate
 from ..money import Currency
 from ..order import Order, Refund
 from ..stores import LedgerEntry, key_part
+from ..times import iso
 
 __all__ = ["CSV_COLUMNS", "ledger_csv", "ledger_jsonl", "redemptions", "reversals"]
 
@@ -43,7 +47,7 @@ def ledger_csv(entries: Iterable[LedgerEntry]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *(f"funding_{party}" for party in parties)])
     for entry in entries:
-        data = entry.to_json()
+        data = _json(entry)
         funding = dict(entry.funding)
         writer.writerow([*("" if data[c] is None else data[c] for c in CSV_COLUMNS),
                          *(str(funding[p]) if p in funding else "" for p in parties)])
@@ -51,8 +55,14 @@ def ledger_csv(entries: Iterable[LedgerEntry]) -> str:
 
 
 def ledger_jsonl(entries: Iterable[LedgerEntry]) -> str:
-    """The entries as JSON lines (one :meth:`LedgerEntry.to_json` object per line)."""
-    return "".join(json.dumps(entry.to_json(), ensure_ascii=False) + "\n" for entry in entries)
+    """The entries as JSON lines (one :meth:`LedgerEntry.to_json` object per line,
+    ``at`` with its offset)."""
+    return "".join(json.dumps(_json(entry), ensure_ascii=False) + "\n" for entry in entries)
+
+
+def _json(entry: LedgerEntry) -> dict[str, Any]:
+    """:meth:`LedgerEntry.to_json`, its time with an offset whatever the store kept."""
+    return {**entry.to_json(), "at": iso(entry.at)}
 
 
 def redemptions(order: Order, at: datetime, money: Currency) -> tuple[LedgerEntry, ...]:

@@ -376,8 +376,7 @@ class MinSpend(ConditionType):
         return ctx.spend >= params.amount
 
     def message(self, params: SpendRule) -> str:
-        code, figure = params.currency.code, params.currency.format(params.amount)
-        money = f"¥{figure}" if code == "CNY" else f"{figure} {code}"
+        money = Text("en").money(params.amount, params.currency)
         return f"spend at least {money} on eligible items"
 
     def describe(self, params: SpendRule, text: Text) -> str:

@@ -460,7 +460,7 @@ class GroupBuyGame(Game):
             virtual_members=tuple(body["virtual"]), size=self.config.size,
             needed=self.config.needed, opened_at=opened, ends_at=self._at(body["ends"]),
             closed_at=when(body["closed_at"]), price=self.config.price,
-            final_price=body["final_price"])
+            final_price=body["final_price"], currency=self.runtime.currency)
 
 
 def _check_order_id(order_id: object, game: str) -> None:

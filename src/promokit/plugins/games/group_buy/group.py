@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from promokit.money import Currency
 from promokit.stores import key_part
 
 #: Hex digits of a group code (derived from the leader's order id).
@@ -60,6 +61,8 @@ class Group:
     """The unit price members paid (minor units)."""
     final_price: int | None
     """The unit price the group closed at (tiers: may be lower than ``price``)."""
+    currency: Currency = attrs.field(eq=False, repr=False)
+    """The campaign file's currency (``price`` and ``final_price`` are its minor units)."""
 
     @property
     def real_members(self) -> int:
@@ -72,9 +75,12 @@ class Group:
         return self.size - len(self.members) if self.status == OPEN else 0
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready state (amounts in minor units)."""
+        """JSON-ready state: prices as decimal strings (``"69.00"``), times ISO 8601
+        with their offset."""
         def when(moment: datetime | None) -> str | None:
             return moment.isoformat() if moment is not None else None
+
+        money = self.currency
 
         return {"group_id": self.group_id, "status": self.status, "leader": self.leader,
                 "members": [m.to_json() for m in self.members],
@@ -82,7 +88,9 @@ class Group:
                 "real_members": self.real_members, "size": self.size, "needed": self.needed,
                 "seats_left": self.seats_left, "opened_at": when(self.opened_at),
                 "ends_at": when(self.ends_at), "closed_at": when(self.closed_at),
-                "price": self.price, "final_price": self.final_price}
+                "price": money.format(self.price),
+                "final_price": None if self.final_price is None else money.format(
+                    self.final_price)}
 
 
 def group_code(game: str, order_id: str) -> str:

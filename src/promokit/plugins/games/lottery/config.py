@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from promokit.games.audit import MAX_TOTAL_WEIGHT
+from promokit.money import Currency
 from promokit.params import Params
 
 #: What a prize can be (``none`` only for the fallback: 謝謝參與).
@@ -44,9 +45,11 @@ class Prize:
         """Whether it is still locked when the game has had ``draws_before`` draws."""
         return self.locked_until is not None and draws_before < self.locked_until
 
-    def to_json(self) -> dict[str, Any]:
-        """The prize as a customer sees it (value in minor units)."""
-        return {"id": self.id, "name": self.name, "kind": self.kind, "value": self.value,
+    def to_json(self, money: Currency) -> dict[str, Any]:
+        """The prize as a customer sees it, its value a decimal string in ``money``'s
+        minor unit (``"50.00"``; ``None`` for a prize without one)."""
+        return {"id": self.id, "name": self.name, "kind": self.kind,
+                "value": None if self.value is None else money.format(self.value),
                 "fallback": self.fallback}
 
 

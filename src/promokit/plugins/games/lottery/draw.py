@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from promokit.games import pick_weighted
+from promokit.money import Currency
 
 from .config import LotteryConfig, Prize
 
@@ -84,6 +85,8 @@ class Draw:
     """Whether the draw spent an entry ticket."""
     draws_left_today: int
     tickets: int
+    currency: Currency = attrs.field(eq=False, repr=False)
+    """The campaign file's currency (prize values are its minor units)."""
 
     @property
     def won(self) -> bool:
@@ -93,7 +96,7 @@ class Draw:
     def to_json(self) -> dict[str, Any]:
         return {"customer": self.customer, "nonce": self.nonce, "client_seed": self.client_seed,
                 "position": self.position, "receipt": self.receipt, "drawn": self.drawn,
-                "prize": self.prize.to_json(), "won": self.won, "reason": self.reason,
+                "prize": self.prize.to_json(self.currency), "won": self.won, "reason": self.reason,
                 "ticket": self.ticket, "draws_left_today": self.draws_left_today,
                 "tickets": self.tickets}
 

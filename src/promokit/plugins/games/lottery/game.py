@@ -234,13 +234,14 @@ class LotteryGame(ChanceGame):
                       position=position,
                       receipt=entry_hash(entry), drawn=drawn.id, prize=award, reason=reason,
                       ticket=ticket, draws_left_today=self._draws_left(state),
-                      tickets=state["tickets"])
+                      tickets=state["tickets"], currency=self.runtime.currency)
         events: list[tuple[str, str | None, Mapping[str, Any]]] = [
             ("drawn", customer_id, {"nonce": nonce, "position": position, "prize": award.id,
                                     "won": won, "reason": reason,
                                     "receipt": result.receipt})]
         if won:
-            events.append(("won", customer_id, {"nonce": nonce, **award.to_json()}))
+            events.append(("won", customer_id, {"nonce": nonce,
+                                                **award.to_json(self.runtime.currency)}))
         return _Plan(before=before, state=state, entry=entry, result=result,
                      deltas=(Delta(self.total_key, 1, CLOSED),
                              Delta(self.prize_key(award), 1, award.stock)),
