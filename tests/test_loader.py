@@ -79,7 +79,7 @@ def test_d11_promotions_in_file_order(d11: CampaignSet) -> None:
     assert [p.id for p in d11.promotions] == [
         "gold-95", "d11-300-50", "flash-blender", "acme-every-300", "new-user-20",
         "ship-free-99", "socks-2nd-half", "tees-buy2-get1", "phone-buds", "beauty-2-3",
-        "sockhaus-gift-99", "tv-presale-x2", "sockhaus-points-x2"]
+        "sockhaus-gift-99", "tv-presale-x2", "sockhaus-points-x2", "tea-199-30"]
 
 
 @pytest.mark.parametrize(
