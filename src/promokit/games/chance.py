@@ -67,7 +67,12 @@ class ChanceGame(Game):
                 order_id=self.spec.row, revision=row.revision, status="revealed",
                 body=dumps(body), deltas=(self.closing(),),
                 journal=(JournalEntry(self.stream("config"), dumps(
-                    {"event": "revealed", "seed": body["seed"], "at": at})),)))
+                    {"event": "revealed", "seed": body["seed"], "at": at})),
+                    # the draw count and head are final only after this write: the
+                    # outbox carries the seed, ``published()`` the rest
+                    *self.outbox(self.spec.row, row.revision + 1, [
+                        ("revealed", None, {"seed": body["seed"],
+                                            "commitment": body["commitment"]})]))))
             if outcome.applied:  # no draw lands after this: the count is final
                 draws = self.final_draws(outcome.values)
                 self.emit("revealed", None, {"seed": body["seed"], "draws": draws,

@@ -43,8 +43,9 @@ from ..pricing import Known, Priced, Pricer
 from ..result import NotApplied, PriceResult
 from ..stores import Change, Delta, Expect, OrderRow, Outcome, Store
 from ..times import aware, iso_text
-from .alerts import alerts
+from .alerts import alert_entries, alerts
 from .ledger import redemptions, reversals
+from .outbox import order_entry, quarantined_entry
 from .refunds import all_refunded, work_out
 from .replay import replay
 
@@ -153,6 +154,8 @@ class Checkout:
             outcome = self._apply(Change(
                 order_id=order_id, revision=0, status="reserved", body=order.dumps(),
                 expires_at=order.expires_at.timestamp(), deltas=priced.deltas,
+                journal=(order_entry("reserved", order, now),
+                         *alert_entries(order, 1, 1, pricer.campaigns.currency)),
                 expect=tuple(Expect(key, low, high) for key, (low, high)
                              in sorted(priced.reads.expect.items()) if key not in busy)))
             self.known.learn(outcome.values)
@@ -201,10 +204,11 @@ class Checkout:
                                  order_id=order_id)
             done = attrs.evolve(order, status="committed", revision=order.revision + 1,
                                 expires_at=None, committed_at=now)
-            outcome = self._apply(Change(order_id=order_id, revision=order.revision,
-                                         status="committed", body=done.dumps(),
-                                         ledger=redemptions(done, now,
-                                                            self.pricer.campaigns.currency)))
+            ledger = redemptions(done, now, self.pricer.campaigns.currency)
+            outcome = self._apply(Change(
+                order_id=order_id, revision=order.revision, status="committed",
+                body=done.dumps(), ledger=ledger,
+                journal=(order_entry("committed", done, now, ledger=ledger),)))
             if outcome.applied:
                 self._event("committed", done, now)
                 return done
@@ -222,7 +226,7 @@ class Checkout:
             now = self._now()
             done = attrs.evolve(order, status="released", revision=order.revision + 1,
                                 expires_at=None, closed_at=now, holds=())
-            if self._give_back(order, done):
+            if self._give_back(order, done, now):
                 self._event("released", done, now)
                 return done
 
@@ -277,7 +281,9 @@ class Checkout:
         body = json.dumps({"quarantined": {"at": now.isoformat(), "detail": detail},
                            "record": row.body}, ensure_ascii=False)
         outcome = self._apply(Change(order_id=row.order_id, revision=row.revision,
-                                     status="quarantined", body=body, deltas=deltas))
+                                     status="quarantined", body=body, deltas=deltas,
+                                     journal=(quarantined_entry(row.order_id, row.revision + 1,
+                                                                now, detail),)))
         if not outcome.applied:
             return None
         self.hooks.order_event(OrderEvent(kind="quarantined", order_id=row.order_id,
@@ -288,16 +294,17 @@ class Checkout:
     def _expire(self, order: Order, now: datetime) -> bool:
         done = attrs.evolve(order, status="expired", revision=order.revision + 1,
                             expires_at=None, closed_at=now, holds=())
-        if self._give_back(order, done):
+        if self._give_back(order, done, now):
             self._event("expired", done, now)
             return True
         return False
 
-    def _give_back(self, order: Order, done: Order) -> bool:
+    def _give_back(self, order: Order, done: Order, now: datetime) -> bool:
         outcome = self._apply(Change(
             order_id=order.order_id, revision=order.revision, status=done.status,
             body=done.dumps(), deltas=tuple(Delta(d.key, -d.amount) for d in order.holds
-                                            if d.amount)))
+                                            if d.amount),
+            journal=(order_entry(done.status, done, now),)))
         if outcome.refused:
             raise StoreError(f"giving back what order {order.order_id!r} holds was refused "
                              f"for {', '.join(outcome.refused)}: the counters no longer hold it")
@@ -355,10 +362,12 @@ class Checkout:
             status: Status = "refunded" if all_refunded(order, units) else "committed"
             done = attrs.evolve(order, status=status, revision=order.revision + 1,
                                 refunds=(*order.refunds, refund), holds=holds)
+            ledger = reversals(done, refund, self.pricer.campaigns.currency)
             outcome = self._apply(Change(
                 order_id=order_id, revision=order.revision, status=status, body=done.dumps(),
                 deltas=tuple(Delta(key, -amount) for key, amount in refund.given_back),
-                ledger=reversals(done, refund, self.pricer.campaigns.currency)))
+                ledger=ledger,
+                journal=(order_entry("refunded", done, now, refund=refund, ledger=ledger),)))
             if outcome.refused:
                 raise StoreError(f"giving back what refund {refund_id!r} of order "
                                  f"{order_id!r} returns was refused for "

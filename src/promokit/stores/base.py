@@ -149,10 +149,32 @@ class LedgerEntry:
 
 @attrs.frozen
 class JournalEntry:
-    """One record appended to a journal stream by :meth:`Store.apply`."""
+    """One record appended to a journal stream by :meth:`Store.apply`.
+
+    With ``when``, the entry is *conditional*: it is appended only if the counter
+    ``when.key`` (one a delta of the same change moves) is, **after** the change,
+    within ``when``'s range, and every ``{value}`` in its body is replaced by that
+    counter's value after the change. The store decides this inside the same
+    atomic write (an alert that a stock crossed a level is written exactly when,
+    and only when, the change that crossed it is)."""
 
     stream: str
     body: str
+    when: Expect | None = None
+
+    VALUE = "{value}"
+    """Replaced, in a conditional entry's body, by the counter's value after the change."""
+
+    def written(self, after: Mapping[str, int]) -> str | None:
+        """The body to append given the counters' values after the change (``None``:
+        a conditional entry whose counter is out of range is not appended). For the
+        backends written in Python; the Redis script does the same in Lua."""
+        if self.when is None:
+            return self.body
+        value = after[self.when.key]
+        if not self.when.holds(value):
+            return None
+        return self.body.replace(self.VALUE, str(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -181,7 +203,8 @@ class Change:
 
     ``journal`` entries are appended, in the order given, to their streams only
     when the change is applied: never on a revision conflict, a stale
-    expectation or a refused delta.
+    expectation or a refused delta. A conditional entry (``JournalEntry.when``)
+    is appended only if its counter ends within range (see :class:`JournalEntry`).
     Each gets the next sequence number of its stream inside the same atomic
     write, so a stream's order is the order in which changes were applied."""
 
@@ -207,6 +230,15 @@ class Change:
                 if e.high is not None and e.low > e.high:
                     raise ValueError(f"the expectation on counter {e.key!r} has low "
                                      f"{e.low} above high {e.high}")
+        for record in self.journal:
+            if record.when is not None and record.when.key not in keys:
+                raise ValueError(f"the conditional journal entry of stream {record.stream!r} "
+                                 f"watches counter {record.when.key!r}, which no delta of "
+                                 "the change moves")
+            if record.when is not None and record.when.high is not None \
+                    and record.when.low > record.when.high:
+                raise ValueError(f"the condition on counter {record.when.key!r} has low "
+                                 f"{record.when.low} above high {record.when.high}")
 
 
 @attrs.frozen(kw_only=True)

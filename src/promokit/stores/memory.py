@@ -89,7 +89,9 @@ class MemoryStore:
                 expires_at=change.expires_at, body=change.body)
             self._ledger.extend(change.ledger)
             for record in change.journal:
-                self._journals.setdefault(record.stream, []).append(record.body)
+                body = record.written(values)
+                if body is not None:
+                    self._journals.setdefault(record.stream, []).append(body)
             return Outcome(applied=True, revision=revision + 1, values=values)
 
     def order(self, order_id: str) -> OrderRow | None:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from ..stores.base import Change, CodeRow, Delta, Expect, JournalEntry, LedgerEntry, Store
+from .journal_contract import ConditionalJournalContract
 
 __all__ = ["StoreContract"]
 
@@ -57,7 +58,7 @@ def records(stream: str, *bodies: str) -> tuple[JournalEntry, ...]:
     return tuple(JournalEntry(stream, body) for body in bodies)
 
 
-class StoreContract:
+class StoreContract(ConditionalJournalContract):
     """Tests every :class:`~promokit.stores.Store` must pass."""
 
     # -- counters ---------------------------------------------------------------

@@ -166,7 +166,9 @@ class PostgresStore:
             return Outcome(applied=False, revision=change.revision, refused=refused,
                            values={**seen, **{d.key: after[d.key] - d.amount
                                               for d in deltas}})
-        entries, journal = change.ledger, change.journal
+        entries = change.ledger
+        journal = [(record.stream, body) for record in change.journal
+                   if (body := record.written(after)) is not None]
         # The upsert created a row (at 0) for each expected counter never written, to
         # lock it: those at 0 are deleted with the commit, so that expecting a counter
         # leaves no row behind (it reads 0 either way).
@@ -183,7 +185,8 @@ class PostgresStore:
                             [e.dumps() for e in entries]), prepare=True)
                     if journal:
                         conn.execute(q.add_journal, (
-                            [r.stream for r in journal], [r.body for r in journal]),
+                            [stream for stream, _ in journal],
+                            [body for _, body in journal]),
                             prepare=True)
                     conn.execute(COMMIT, prepare=False)
             else:

@@ -13,7 +13,8 @@
 --       number of deltas, number of ledger entries, number of expectations,
 --       then amount and limit ('' = none) per delta, then low and high
 --       ('' = none) per expectation, then the ledger entries, then per journal
---       list the number of its entries followed by their bodies.
+--       list the number of its entries followed by, per entry, its condition
+--       ('' = none, else "<delta index> <low> <high or ->") and its body.
 local order, n, m, e = KEYS[1], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local revision = redis.call('HGET', order, 'revision') or '0'
 if revision ~= ARGV[1] then
@@ -119,13 +120,34 @@ local ledger_end = 8 + 2 * n + 2 * e + m
 for first = 9 + 2 * n + 2 * e, ledger_end, 1000 do
   redis.call('RPUSH', KEYS[3], unpack(ARGV, first, math.min(first + 999, ledger_end)))
 end
+-- A delta's counter after the change, as {hi, lo} and as decimal text.
+local function after_of(i)
+  local x, y = big(reply[2 + i]), big(ARGV[7 + 2 * i])
+  local v = {x[1] + y[1], x[2] + y[2]}
+  if v[2] >= B then v = {v[1] + 1, v[2] - B} end
+  if v[2] < 0 then v = {v[1] - 1, v[2] + B} end
+  if v[1] == 0 then return v, string.format('%d', v[2]) end
+  return v, string.format('%d%09d', v[1], v[2])
+end
 local at = ledger_end + 1
 for j = 4 + n + e, #KEYS do
-  local last = at + tonumber(ARGV[at])
-  for first = at + 1, last, 1000 do
-    redis.call('RPUSH', KEYS[j], unpack(ARGV, first, math.min(first + 999, last)))
+  local count, bodies = tonumber(ARGV[at]), {}
+  for k = 1, count do
+    local condition, body = ARGV[at + 2 * k - 1], ARGV[at + 2 * k]
+    if condition == '' then
+      bodies[#bodies + 1] = body
+    else  -- appended only if the delta's counter ends within [low, high]
+      local i, lo, hi = string.match(condition, '^(%d+) (%-?%d+) (%S+)$')
+      local v, text = after_of(tonumber(i))
+      if not less(v, big(lo)) and (hi == '-' or not less(big(hi), v)) then
+        bodies[#bodies + 1] = string.gsub(body, '{value}', text)
+      end
+    end
   end
-  at = last + 1
+  for first = 1, #bodies, 1000 do
+    redis.call('RPUSH', KEYS[j], unpack(bodies, first, math.min(first + 999, #bodies)))
+  end
+  at = at + 1 + 2 * count
 end
 reply[2] = new
 return reply  -- {1, new revision, values...}

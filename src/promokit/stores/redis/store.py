@@ -183,12 +183,19 @@ class RedisStore:
             args.extend(expected_range(e.low, e.high))
         args.extend(entry.dumps() for entry in change.ledger)
         streams: dict[str, list[str]] = {}
+        positions = {delta.key: i for i, delta in enumerate(deltas, 1)}
         for record in change.journal:
-            streams.setdefault(record.stream, []).append(record.body)
-        for stream, bodies in streams.items():
+            when = record.when
+            # Each entry: its condition ('' = none, else "<delta index> <low> <high|->")
+            # and its body; the script appends it only if the delta's counter ends in range.
+            condition = "" if when is None else (
+                f"{positions[when.key]} {when.low} "
+                f"{'-' if when.high is None else when.high}")
+            streams.setdefault(record.stream, []).extend((condition, record.body))
+        for stream, items in streams.items():
             keys.append(self._journal + stream)
-            args.append(str(len(bodies)))
-            args.extend(bodies)
+            args.append(str(len(items) // 2))
+            args.extend(items)
         try:
             reply = self._apply(keys=keys, args=args)
         except redis.RedisError as error:

@@ -264,9 +264,10 @@ class SQLiteStore:
             db.executemany(self._sql.append, [
                 (entry.order_id, entry.promotion, micros(entry.at), entry.dumps())
                 for entry in change.ledger])
-        if change.journal:
-            db.executemany(self._sql.journal_append, [
-                (record.stream, record.body) for record in change.journal])
+        journal = [(record.stream, body) for record in change.journal
+                   if (body := record.written(values)) is not None]
+        if journal:
+            db.executemany(self._sql.journal_append, journal)
         db.execute("COMMIT")
         return Outcome(applied=True, revision=change.revision + 1, values=values)
 

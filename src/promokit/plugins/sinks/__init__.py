@@ -1,0 +1,1 @@
+"""Built-in sinks for the outbox: signed webhooks (:mod:`.webhook`)."""
