@@ -7,6 +7,7 @@ coupon batches.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,9 @@ class CampaignSet:
     coupons: tuple[CouponBatch, ...] = ()
     games: tuple[GameSpec, ...] = ()
     """The ``[[game]]`` tables (their price promotions are in ``promotions``)."""
+    channel_allow: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
+    """``[channels.<name>] allow``: channel → the restriction keys of its profile the
+    file lifts (``{"wechat_h5": {"bargain"}}``)."""
     version: str = ""
     """SHA-256 of the canonical content: changes whenever any rule changes."""
     canonical: str = attrs.field(default="", eq=False, repr=False)

@@ -97,7 +97,8 @@ class Engine:
             store=self.store, clock=self._local_now, currency=campaigns.currency,
             timezone=campaigns.timezone.key, emit=self.registry.hooks.game_event,
             jurisdiction=campaigns.jurisdiction, secret=secret, orders=self.orders,
-            promotions={p.id: p for p in campaigns.promotions}), self.registry)
+            promotions={p.id: p for p in campaigns.promotions},
+            channels=self.pricer.setup.channels), self.registry)
         """The campaign set's games, playable on this engine's store
         (``engine.games["koi"].draw(…)``; see :mod:`promokit.games`)."""
 

@@ -13,5 +13,8 @@ REASON_CODES: tuple[str, ...] = (
     # engine was told to price without the promotions that need it; too many failed
     # code attempts by this customer.
     "store_unavailable", "code_throttled",
+    # Added with the channel profiles (docs/channels.md): the profile of the cart's
+    # channel forbids the promotion's kind or game (wechat_h5: friend-help bargaining).
+    "channel_forbidden",
 )
 

@@ -96,6 +96,9 @@ _REASONS: dict[str, str] = {
     "not_started": N_("has not started yet"),
     "ended": N_("has ended"),
     "channel": N_("not available on this channel"),
+    # Translators: {what} is what the channel forbids and {profile} the rules that
+    # forbid it, both as the channel profile (a plugin) writes them.
+    "channel_forbidden": N_("{what} is not allowed on {channel} ({profile})"),
     "currency": N_("priced in another currency than the cart"),
     "no_lines_in_scope": N_("no item in the cart qualifies"),
     "below_threshold": N_("the threshold is not met"),

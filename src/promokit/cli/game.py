@@ -73,6 +73,9 @@ def add_game_commands(commands: Any, shared: Shared) -> None:
                            '"birthday": "2012-05-01"}')
     play.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       dest="settings", help="an argument of the action (repeatable)")
+    play.add_argument("--channel", metavar="NAME",
+                      help="the channel it is played on (wechat_h5 …): refused where the "
+                           "channel's profile forbids it")
 
     rules = action("rules", "print a game's disclosure", _rules, store=False)
     rules.add_argument("campaigns", nargs="+", metavar="CAMPAIGNS")
@@ -185,7 +188,7 @@ def _play(shared: Shared, args: argparse.Namespace) -> int:
             raise GameError(f"game {game.id!r} ({game.spec.kind}) has no action "
                             f"{args.name!r}; actions: {', '.join(actions) or 'none'}",
                             reason="unknown_action", game=game.id)
-        _print(game.act(args.name, customer, settings))
+        _print(game.play(args.name, customer, settings, channel=args.channel))
     return 0
 
 

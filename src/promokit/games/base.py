@@ -26,8 +26,10 @@ import attrs
 
 from ..campaign import Promotion
 from ..cart import Customer, Line
+from ..channels import ChannelRules, Uses
 from ..conditions import Condition, ConditionContext, failed_condition
 from ..errors import GameError
+from ..events import OUTBOX, OutboxEvent, event_id
 from ..kinds import NoDeal
 from ..money import Currency
 from ..order import Order, Refund
@@ -171,6 +173,9 @@ class GameRuntime:
                                                                repr=False)
     """The campaign set's promotions by id, when the game runs inside an engine (a
     presale's balance is priced by one of them)."""
+    channels: ChannelRules = attrs.field(factory=ChannelRules, eq=False, repr=False)
+    """The channel profiles with the campaign file's ``[channels]`` overrides: an
+    operation on a channel whose profile forbids the game is refused."""
 
 
 @attrs.frozen(kw_only=True)
@@ -256,6 +261,17 @@ class Game:
                             f"condition {failed.rule!r}", reason=f"not_eligible:{failed.rule}",
                             game=self.id)
 
+    def check_channel(self, channel: str | None, *features: str) -> None:
+        """Raise :class:`GameError` (``channel_forbidden``) when the profile of
+        ``channel`` forbids this game's kind, or one of ``features`` of the
+        operation (``share_for_draw``), and the campaign file does not lift it.
+        Operations take ``channel=``; without one, nothing is checked."""
+        refusal = self.runtime.channels.refusal(
+            channel, Uses(game=self.spec.kind, features=frozenset(features)))
+        if refusal is not None:
+            raise GameError(f"game {self.id!r}: {refusal.message}",
+                            reason="channel_forbidden", game=self.id)
+
     # -- state -------------------------------------------------------------------
 
     def row_id(self, *parts: str) -> str:
@@ -290,11 +306,12 @@ class Game:
             step = build(row, body, refused)
             if not step.write:
                 return step.result
+            revision = row.revision if row is not None else 0
             outcome = self.store.apply(Change(
-                order_id=row_id, revision=row.revision if row is not None else 0,
+                order_id=row_id, revision=revision,
                 status=step.status, expires_at=step.expires_at,
-                body=dumps(step.body),
-                deltas=step.deltas, journal=step.journal))
+                body=dumps(step.body), deltas=step.deltas,
+                journal=(*step.journal, *self.outbox(row_id, revision + 1, step.events))))
             if outcome.applied:
                 for event, customer, data in step.events:
                     self.emit(event, customer, data)
@@ -310,6 +327,19 @@ class Game:
                 time.sleep(random.uniform(0, min(0.002 * attempt, 0.05)))
         raise GameError(f"game {self.id!r}: row {row_id!r} stayed busy after "
                         f"{MAX_ATTEMPTS} attempts; try again", reason="busy", game=self.id)
+
+    def outbox(self, row_id: str, revision: int,
+               events: Sequence[tuple[str, str | None, Mapping[str, Any]]]
+               ) -> tuple[JournalEntry, ...]:
+        """The outbox entries of ``events`` (``(event, customer, data)``), for the change
+        that moves row ``row_id`` to ``revision``: put them in that change's journal,
+        so the store writes them atomically with it (type ``game.<event>``)."""
+        at = self.now().isoformat()
+        return tuple(JournalEntry(OUTBOX, OutboxEvent(
+            id=event_id(row_id, revision, index), type=f"game.{event}", time=at,
+            subject=self.spec.row, data={"game": self.id, "kind": self.spec.kind,
+                                         "customer": customer, **data}).stored())
+            for index, (event, customer, data) in enumerate(events))
 
     def emit(self, event: str, customer: str | None, data: Mapping[str, Any]) -> None:
         """Tell observers (``promokit_game_event``)."""
@@ -350,7 +380,9 @@ class Game:
                   "config": dict(self.spec.source), "at": now.isoformat()}
         outcome = self.store.apply(Change(
             order_id=self.spec.row, revision=0, status="running", body=dumps(body),
-            journal=(JournalEntry(self.stream("config"), dumps(logged)),)))
+            journal=(JournalEntry(self.stream("config"), dumps(logged)),
+                     *self.outbox(self.spec.row, 1, [
+                         ("started", None, {"commitment": body["commitment"]})]))))
         if not outcome.applied:
             again = self.started()
             assert again is not None
@@ -476,6 +508,20 @@ class Game:
         by :meth:`promokit.Engine.sweep`."""
         return False
 
+    def play(self, action: str, customer: Customer, args: Mapping[str, str], *,
+             channel: str | None = None) -> Any:
+        """:meth:`act`, refused first (:class:`GameError` ``channel_forbidden``) on a
+        ``channel`` whose profile forbids the game or the action's
+        :meth:`action_features`."""
+        self.check_channel(channel, *self.action_features(action, args))
+        return self.act(action, customer, args)
+
+    def action_features(self, action: str, args: Mapping[str, str]) -> tuple[str, ...]:
+        """What ``action`` with ``args`` does that a channel profile may forbid beyond
+        the game's kind (a lottery's ``grant`` with ``action=share``:
+        ``share_for_draw``). None by default."""
+        return ()
+
     def act(self, action: str, customer: Customer, args: Mapping[str, str]) -> Any:
         """Play ``action`` from the command line (``promokit game ACTION``); returns
         JSON-ready data. Kinds list theirs in :attr:`GameKind.actions`."""
@@ -515,6 +561,12 @@ class GameKind:
     def check(self, spec: GameSpec, jurisdiction: str, params: Params) -> None:
         """Rules of the jurisdiction beyond the top-prize cap (which the kernel
         checks through :meth:`top_prize`); record problems through ``params``."""
+
+    def features(self, config: Any) -> frozenset[str]:
+        """What a game of this config does that a channel profile may forbid, beyond
+        its kind (a lottery whose ``tickets.share`` is set: ``share_for_draw``);
+        ``promokit validate`` warns about them. None by default."""
+        return frozenset()
 
     def top_prize(self, config: Any) -> int | None:
         """The most one customer can win at once, in minor units (cash, or the

@@ -17,13 +17,17 @@ files name.
 
 from .campaigns import parse_campaigns
 from .canonical import canonical_json
+from .channels import channel_rules, channel_warnings, promotion_uses
 from .files import load_campaigns, read_campaign_source
 from .games import parse_game_table
 
 __all__ = [
     "canonical_json",
+    "channel_rules",
+    "channel_warnings",
     "load_campaigns",
     "parse_campaigns",
     "parse_game_table",
+    "promotion_uses",
     "read_campaign_source",
 ]

@@ -25,6 +25,7 @@ from ..params import Params
 from ..registry import Registry
 from ..terms import STAGES, Schedule, Scope
 from .canonical import canonical_json, content_version
+from .channels import read_channels
 from .game_prices import game_promotion
 from .games import parse_game
 from .readers import read_conditions, read_funding, read_limits, read_schedule, zone
@@ -93,6 +94,7 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
             top.problem(f"id {game_id!r} is also a promotion's id; a game's price shows "
                         "under its id, so they must differ", f"game[{index}].id")
     valid_games = tuple(g for g in games if g is not None)
+    channel_allow = read_channels(top.table("channels"), registry)
     promotions = [*promotions, *(game_promotion(g) for g in valid_games
                                  if g.kind_impl.price_field is not None)]
     top.finish()
@@ -108,6 +110,7 @@ def parse_campaigns(data: Mapping[str, Any], registry: Registry, *,
         promotions=tuple(p for p in promotions if p is not None),
         coupons=tuple(c for c in coupons if c is not None),
         games=valid_games,
+        channel_allow=channel_allow,
         version=content_version(data),
         canonical=canonical_json(data),
     )

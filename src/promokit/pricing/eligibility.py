@@ -1,8 +1,8 @@
 """Which candidates may act, and the units of choice they become.
 
 Each promotion the index finds is checked once, before the best-deal search:
-its currency, schedule, channels, codes, lines in scope, the conditions that
-do not read amounts, its kind's own precheck and the guards
+its currency, schedule, channels (and the channel's profile), codes, lines in
+scope, the conditions that do not read amounts, its kind's own precheck and the guards
 (:func:`static_reason`); then, with the store's counters read once for all of
 them, its coupon code, limits, stock and budgets (:func:`store_reason`,
 :func:`limits`). A promotion that survives becomes one :class:`~.model.Unit`,
@@ -20,6 +20,7 @@ from ..conditions import ConditionContext, condition_message, failed_condition
 from ..coupons import normalize_code
 from ..errors import PluginError
 from ..kinds import LineView, NoDeal
+from ..loading import promotion_uses
 from ..result import NotApplied
 from ..stores import counter_keys
 from ..terms import STAGES
@@ -97,6 +98,13 @@ def static_reason(ctx: Context, promotion: Promotion, in_scope: list[int]) -> No
         channels = ", ".join(sorted(promotion.channels))
         return NoDeal("channel", text.pgettext("reason", "only on {channels}",
                                                channels=channels))
+    rules = ctx.setup.channels
+    if cart.channel in rules.profiles:  # most channels have no profile: nothing to ask
+        refusal = rules.refusal(cart.channel, promotion_uses(promotion))
+        if refusal is not None:
+            return NoDeal("channel_forbidden", text.reason(
+                "channel_forbidden", channel=refusal.channel,
+                what=refusal.restriction.label, profile=refusal.profile.title))
     if promotion.codes and promotion.codes.isdisjoint(cart.codes) and not promotion.coupons:
         return NoDeal("code_missing", text.reason("code_missing"))
     if promotion.coupons and not promotion.codes.intersection(cart.codes) \

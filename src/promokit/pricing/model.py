@@ -18,6 +18,7 @@ import attrs
 from ..campaign import Promotion
 from ..campaign_set import CampaignSet
 from ..cart import Cart, Line
+from ..channels import ChannelRules
 from ..guards import Guard
 from ..inputs import DEFAULT_LIMITS, InputLimits
 from ..kinds import Application, GiftItem, NoDeal, RewardItem
@@ -49,6 +50,8 @@ class Setup:
     exact_limit: int = 12
     limits: InputLimits = DEFAULT_LIMITS
     """The bounds carts are held to."""
+    channels: ChannelRules = attrs.field(factory=ChannelRules)
+    """The channel profiles and the campaigns' ``[channels]`` overrides."""
 
 
 @attrs.define(kw_only=True, eq=False)

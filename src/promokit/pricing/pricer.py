@@ -25,6 +25,7 @@ from ..campaign_set import CampaignSet
 from ..cart import Cart
 from ..errors import CartError
 from ..inputs import DEFAULT_LIMITS, InputLimits
+from ..loading import channel_rules
 from ..money import currency
 from ..order import Recorded, Use
 from ..registry import Registry
@@ -94,7 +95,8 @@ class Pricer:
         self.setup = Setup(campaigns=campaigns, compiled=compiled, guards=registry.guards,
                            store=store, clock=clock, texts=texts,
                            on_store_error=on_store_error, code_attempts=code_attempts,
-                           exact_limit=exact_limit, limits=input_limits)
+                           exact_limit=exact_limit, limits=input_limits,
+                           channels=channel_rules(campaigns, registry))
 
     @property
     def store(self) -> Store:

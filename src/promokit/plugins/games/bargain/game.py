@@ -44,15 +44,17 @@ class BargainGame(Game):
 
     # -- starting -------------------------------------------------------------------
 
-    def start_bargain(self, customer: Customer) -> BargainState:
+    def start_bargain(self, customer: Customer, *,
+                      channel: str | None = None) -> BargainState:
         """Start a bargain for ``customer`` at the list price, open for
         ``window_hours``; its whole cut plan follows from the game's seed and its id.
         Refused with ``not_started``/``ended``, ``customer_required``,
         ``not_eligible:<rule>`` (the game's conditions), ``revealed`` or
         ``limit_reached`` (``max_bargains_per_customer``)."""
+        self.check_channel(channel)
         now = self.now()
         self.check_running(now)
-        self.check_customer(customer, now)
+        self.check_customer(customer, now, channel=channel)
         owner = str(customer.id)
         seed = self._game_seed()
         config = self.config
@@ -76,6 +78,10 @@ class BargainGame(Game):
                     "bonus": config.new_helper_bonus, "started_at": started,
                     "closes_at": closes, "buy_by": buy_by, "cut": 0, "used": 0,
                     "log": []}
+            announced: tuple[str, str | None, dict[str, Any]] = ("started", owner, {
+                "bargain": bargain_id, "price": self._money(config.price),
+                "floor": self._money(config.floor), "helps": config.helps,
+                "closes_at": _moment(closes, now).isoformat()})
             outcome = self.store.apply(Change(
                 order_id=self.row_id("bargain", code), revision=0, status="open",
                 body=dumps(body), expires_at=float(closes),
@@ -83,12 +89,10 @@ class BargainGame(Game):
                         Delta(bargain_key(self.id, code, "owner", owner), 1, 1),
                         Delta(bargain_key(self.id, code, "price"), config.price, config.price),
                         Delta(bargain_key(self.id, code, "buy_by"), buy_by, buy_by),
-                        self.live_hold())))
+                        self.live_hold()),
+                journal=self.outbox(self.row_id("bargain", code), 1, [announced])))
             if outcome.applied:
-                self.emit("started", owner, {
-                    "bargain": bargain_id, "price": self._money(config.price),
-                    "floor": self._money(config.floor), "helps": config.helps,
-                    "closes_at": _moment(closes, now).isoformat()})
+                self.emit(*announced)
                 return self._state(body, "open", bought=False)
             self.raise_if_revealed(outcome.refused)
             if outcome.conflict:  # another bargain has this code (64 bits): salt it
@@ -99,7 +103,8 @@ class BargainGame(Game):
 
     # -- helping --------------------------------------------------------------------
 
-    def help(self, bargain: str, helper: Customer) -> HelpResult:
+    def help(self, bargain: str, helper: Customer, *,
+             channel: str | None = None) -> HelpResult:
         """``helper`` helps the bargain ``bargain`` (its id, or a share token from
         :meth:`share`): the help makes the next planned cut, or the next
         ``new_helper_bonus`` of them for a new customer (``orders_count == 0``), never
@@ -111,6 +116,7 @@ class BargainGame(Game):
         ``customer_required``, ``not_started``/``ended``, ``revealed``, and the token
         reasons ``token_invalid``/``token_other_game``/``token_expired``/
         ``secret_required``."""
+        self.check_channel(channel, "friend_help")
         now = self.now()
         bargain_id = self._resolve(bargain, now)
         self.check_running(now)

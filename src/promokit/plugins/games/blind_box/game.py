@@ -105,7 +105,7 @@ class BlindBoxGame(ChanceGame):
     # -- operations --------------------------------------------------------------
 
     def draw(self, customer: Customer, *, client_seed: str | None = None,
-             guardian_consent: bool = False) -> BoxDraw:
+             guardian_consent: bool = False, channel: str | None = None) -> BoxDraw:
         """Open one box for ``customer`` (paying :attr:`BlindBoxConfig.price`).
 
         ``client_seed`` is the customer's part of the draw's randomness; without one
@@ -115,9 +115,10 @@ class BlindBoxGame(ChanceGame):
         ``age_restricted``, ``guardian_consent_required``,
         ``limit_reached:draws_per_day``, ``limit_reached:spend_per_day``,
         ``sold_out``, ``bad_argument``, ``busy``."""
+        self.check_channel(channel)
         now = self.now()
         self.check_running(now)
-        self.check_customer(customer, now)
+        self.check_customer(customer, now, channel=channel)
         assert customer.id is not None
         game_row = self.started()
         if game_row is None:
@@ -357,18 +358,26 @@ class BlindBoxGame(ChanceGame):
         return Change(order_id=row_id, revision=revision, status="active", body=dumps(new_body),
                       deltas=tuple(deltas), expect=(Expect(self.draws_key, pool_draws,
                                                            pool_draws),),
-                      journal=(JournalEntry(self.stream("draws"), canonical_json(entry)),))
+                      journal=(JournalEntry(self.stream("draws"), canonical_json(entry)),
+                               *self.outbox(row_id, revision + 1, self._events(result))))
+
+    def _events(self, result: BoxDraw) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """What a draw tells observers, in order (``drawn``, ``won``, …)."""
+        data = result.to_json()
+        events: list[tuple[str, str | None, dict[str, Any]]] = [
+            ("drawn", result.customer, data)]
+        if result.won:
+            events.append(("won", result.customer, data))
+        if result.last_prize is not None:
+            events.append(("last_prize", result.customer, data["last_prize"]))
+        if result.remaining == 0:
+            events.append(("sold_out", None, {"released": self.config.released(),
+                                              "last_customer": result.customer}))
+        return events
 
     def _announce(self, result: BoxDraw) -> None:
-        data = result.to_json()
-        self.emit("drawn", result.customer, data)
-        if result.won:
-            self.emit("won", result.customer, data)
-        if result.last_prize is not None:
-            self.emit("last_prize", result.customer, data["last_prize"])
-        if result.remaining == 0:
-            self.emit("sold_out", None, {"released": self.config.released(),
-                                         "last_customer": result.customer})
+        for event, customer, data in self._events(result):
+            self.emit(event, customer, data)
 
 
 def _customer_body(text: str | None, today: str) -> dict[str, Any]:

@@ -48,11 +48,13 @@ class GroupBuyGame(Game):
 
     # -- playing ---------------------------------------------------------------------------
 
-    def open_group(self, leader: Customer, order_id: str) -> Group:
+    def open_group(self, leader: Customer, order_id: str, *,
+                   channel: str | None = None) -> Group:
         """Open a group for the leader's paid order; idempotent per order id (the code
         is derived from it). Raises :class:`GameError`: ``not_started``, ``ended``,
         ``customer_required``, ``not_eligible:<rule>``, ``limit_reached``,
         ``not_paid``, ``order_used``, ``order_mismatch``, ``bad_argument``."""
+        self.check_channel(channel)
         _check_order_id(order_id, self.id)
         code = group_code(self.id, order_id)
         row_id = self.keys.row(code)
@@ -60,7 +62,7 @@ class GroupBuyGame(Game):
         if existing is not None and leader.id is not None:
             return self._repeat_open(existing, leader.id, order_id)  # a repeated call
         self.check_running()
-        self.check_customer(leader)
+        self.check_customer(leader, channel=channel)
         assert leader.id is not None
         leader_id = leader.id
         units = self._paid_units(leader_id, order_id, self.id)
@@ -91,12 +93,14 @@ class GroupBuyGame(Game):
                     "ends_at": self._at(ends).isoformat()}),))
         return self._repeat_open(self._transact(row_id, build), leader_id, order_id)
 
-    def join(self, group: str, customer: Customer, order_id: str) -> Group:
+    def join(self, group: str, customer: Customer, order_id: str, *,
+             channel: str | None = None) -> Group:
         """Join ``group`` (a group id or a share token) with a paid order; idempotent
         per (group, customer, order). Raises :class:`GameError`: ``not_found``,
         ``already_member``, ``group_full``, ``expired``, ``not_eligible:new_customer``,
         ``limit_reached``, ``not_paid``, ``order_used``, ``order_mismatch``,
         ``token_*``, ``secret_required``, ``not_started``, ``ended``."""
+        self.check_channel(channel)
         group_id, inviter = self._resolve(group)
         code = self._code(group_id)
         _check_order_id(order_id, self.id)
@@ -106,7 +110,7 @@ class GroupBuyGame(Game):
                 and _member(known, order_id, customer.id) is not None:
             return self.group(group_id)  # a repeated call
         self.check_running()
-        self.check_customer(customer)
+        self.check_customer(customer, channel=channel)
         assert customer.id is not None
         units = self._paid_units(customer.id, order_id, group_id)
         config, keys, joiner = self.config, self.keys, customer.id

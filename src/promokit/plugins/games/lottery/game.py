@@ -134,7 +134,8 @@ class LotteryGame(ChanceGame):
 
     # -- play ------------------------------------------------------------------------
 
-    def draw(self, customer: Customer | str, *, client_seed: str | None = None) -> Draw:
+    def draw(self, customer: Customer | str, *, client_seed: str | None = None,
+             channel: str | None = None) -> Draw:
         """Draw once for ``customer`` (a :class:`~promokit.cart.Customer` or an id).
 
         ``client_seed`` is the customer's part of the randomness; without one the
@@ -148,11 +149,12 @@ class LotteryGame(ChanceGame):
         draw counter, with the customer's row, the prize's stock and the log entry,
         in one atomic write: the position it logs (and decides ``locked_until``
         with) is its real place in the game, and its ``prev`` is the entry before."""
+        self.check_channel(channel)
         if isinstance(customer, str):
             customer = Customer(id=customer)
         now = self.now()
         self.check_running(now)
-        self.check_customer(customer, now)
+        self.check_customer(customer, now, channel=channel)
         seed = self._server_seed()  # a revealed game is caught by the draw counter
         customer_id = str(customer.id)
         given = None if client_seed is None else self.client_seed(customer_id, client_seed)
@@ -162,10 +164,12 @@ class LotteryGame(ChanceGame):
             row = self.store.order(row_id)
             body = json.loads(row.body) if row is not None else None
             plan = self._plan(customer_id, given, seed, body, now, refused)
-            change = Change(order_id=row_id, revision=row.revision if row is not None else 0,
+            revision = row.revision if row is not None else 0
+            change = Change(order_id=row_id, revision=revision,
                             status="active", body=dumps(plan.state), deltas=plan.deltas,
                             journal=(JournalEntry(self.stream("draws"),
-                                                  canonical_json(plan.entry)),),
+                                                  canonical_json(plan.entry)),
+                                     *self.outbox(row_id, revision + 1, plan.events)),
                             expect=(Expect(self.total_key, plan.before, plan.before),))
             outcome = self.store.apply(change)
             if outcome.applied:
@@ -247,12 +251,14 @@ class LotteryGame(ChanceGame):
                              Delta(self.prize_key(award), 1, award.stock)),
                      events=tuple(events))
 
-    def grant(self, customer_id: str, action: str, action_id: str) -> Grant:
+    def grant(self, customer_id: str, action: str, action_id: str, *,
+              channel: str | None = None) -> Grant:
         """Give ``customer_id`` the entry tickets ``action`` earns (``purchase``,
         ``share``, ``quiz``). Idempotent per ``(action, action_id)``: an order id, a
         share id, a quiz id counts once, for whoever claims it first. Raises
         :class:`GameError`: ``bad_action``, ``ticket_limit`` (no ticket left today
         under ``max_tickets_per_day``), ``revealed``, ``not_started``, ``ended``."""
+        self.check_channel(channel, *(("share_for_draw",) if action == "share" else ()))
         config = self.config
         amount = config.tickets_for(action)
         if amount is None:
@@ -338,6 +344,11 @@ class LotteryGame(ChanceGame):
             lines.append(text.gettext("Commitment (SHA-256 of the server seed): {commitment}",
                                       commitment=body["commitment"]))
         return "\n".join(lines)
+
+    def action_features(self, action: str, args: Mapping[str, str]) -> tuple[str, ...]:
+        """Granting tickets for a share is ``share_for_draw``."""
+        return ("share_for_draw",) if action == "grant" and args.get("action") == "share" \
+            else ()
 
     def act(self, action: str, customer: Customer, args: Mapping[str, str]) -> Any:
         """``open``, ``draw`` (``client_seed``), ``grant`` (``action``, ``action_id``),

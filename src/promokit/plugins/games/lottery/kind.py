@@ -84,6 +84,11 @@ class Lottery(GameKind):
             params.problem("jurisdiction cn: a lottery must say how and when prizes are "
                            "redeemed (redeem = \"…\"); the disclosure prints it", "redeem")
 
+    def features(self, config: LotteryConfig) -> frozenset[str]:
+        """``share_for_draw`` when sharing earns tickets (``tickets.share``), which
+        the ``wechat_h5`` channel profile forbids."""
+        return frozenset({"share_for_draw"}) if config.tickets_for("share") else frozenset()
+
     def top_prize(self, config: LotteryConfig) -> int | None:
         """The most valuable prize (cash, or declared market value)."""
         values = [prize.value for prize in config.prizes if prize.value is not None]

@@ -24,7 +24,8 @@ class PresaleGame(DepositRows):
 
     # -- the lifecycle --------------------------------------------------------------
 
-    def reserve(self, customer: Customer, order_id: str, quantity: int = 1) -> Deposit:
+    def reserve(self, customer: Customer, order_id: str, quantity: int = 1, *,
+                channel: str | None = None) -> Deposit:
         """Put down a deposit for ``quantity`` units (status ``unpaid``), holding them
         until it is paid or lapses. Idempotent per ``order_id``. Refusals:
         ``not_started``/``ended`` (deposit window), ``sold_out``, ``limit_reached``,
@@ -33,7 +34,8 @@ class PresaleGame(DepositRows):
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise GameError(f"presale {self.id!r}: quantity must be a whole number of at "
                             f"least 1, not {quantity!r}", reason="bad_quantity", game=self.id)
-        self.check_customer(customer)
+        self.check_channel(channel)
+        self.check_customer(customer, channel=channel)
         assert customer.id is not None
         self._ready()
         existing = self.read(self.deposit_row(order_id))[1]
