@@ -49,9 +49,11 @@ def test_errors_are_exported_from_the_package(name: str) -> None:
 
 def test_errors_module_all_is_sorted_and_complete() -> None:
     assert errors.__all__ == sorted(errors.__all__)
-    assert set(errors.__all__) == {"AdapterError", "CartError", "ConfigError", "GameError",
-                                   "InputError", "OrderError", "PluginError", "Problem",
-                                   "PromokitError", "RefundError", "StoreError",
+    assert set(errors.__all__) == {"AdapterError", "CartError", "ConfigError",
+                                   "DeliveryError", "GameError",
+                                   "InputError", "OrderError", "PayloadError",
+                                   "PluginError", "Problem", "PromokitError", "RefundError",
+                                   "SignatureError", "StoreError",
                                    "StoreURLError", "StoreUnavailable"}
 
 
@@ -160,3 +162,9 @@ def test_adapter_error_carries_the_status_code() -> None:
 @pytest.mark.parametrize("error", [StoreError, GameError], ids=lambda e: e.__name__)
 def test_plain_errors_take_a_message(error: type[Exception]) -> None:
     assert str(error("redis unreachable")) == "redis unreachable"
+
+
+def test_a_delivery_error_carries_attempts_and_status() -> None:
+    error = errors.DeliveryError("gave up", attempts=5, status_code=503)
+    assert isinstance(error, errors.PromokitError)
+    assert (error.attempts, error.status_code, str(error)) == (5, 503, "gave up")

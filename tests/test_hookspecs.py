@@ -19,9 +19,11 @@ HOOKS = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunct
 
 def test_there_are_hooks() -> None:
     assert HOOKS == ["promokit_alert", "promokit_evaluated", "promokit_game_event",
-                     "promokit_order_event", "promokit_register_conditions",
+                     "promokit_order_event", "promokit_register_adapters",
+                     "promokit_register_channel_profiles", "promokit_register_conditions",
                      "promokit_register_games", "promokit_register_guards",
-                     "promokit_register_kinds", "promokit_register_stores"]
+                     "promokit_register_kinds", "promokit_register_sinks",
+                     "promokit_register_stores"]
 
 
 @pytest.mark.parametrize("hook", HOOKS)

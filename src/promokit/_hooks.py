@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import pluggy
 
 from .cart import Cart
+from .channels import ChannelAdapter, ChannelProfile
 from .conditions import ConditionType
 from .errors import PluginError
 from .events import Alert, OrderEvent
@@ -15,6 +16,7 @@ from .games import GameEvent, GameKind
 from .guards import Guard
 from .kinds import DiscountKind
 from .result import PriceResult
+from .sinks import SinkBackend
 from .stores import StoreBackend
 
 T = TypeVar("T")
@@ -64,6 +66,18 @@ class Hooks:
     def games(self) -> Iterator[tuple[str, GameKind]]:
         """``(plugin name, game kind)`` for every declared game kind."""
         return self._declarations("promokit_register_games", GameKind)
+
+    def adapters(self) -> Iterator[tuple[str, ChannelAdapter]]:
+        """``(plugin name, adapter)`` for every declared channel adapter."""
+        return self._declarations("promokit_register_adapters", ChannelAdapter)
+
+    def channel_profiles(self) -> Iterator[tuple[str, ChannelProfile]]:
+        """``(plugin name, profile)`` for every declared channel profile."""
+        return self._declarations("promokit_register_channel_profiles", ChannelProfile)
+
+    def sinks(self) -> Iterator[tuple[str, SinkBackend]]:
+        """``(plugin name, backend)`` for every declared sink backend."""
+        return self._declarations("promokit_register_sinks", SinkBackend)
 
     def game_event(self, event: GameEvent) -> None:
         """Tell observers something happened in a game."""

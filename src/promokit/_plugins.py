@@ -17,6 +17,12 @@ DISABLE_AUTOLOAD_ENV = "PROMOKIT_DISABLE_PLUGIN_AUTOLOAD"
 
 #: Built-in plugins, registered exactly like third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "promokit.adapters.app",
+    "promokit.adapters.live",
+    "promokit.adapters.offline",
+    "promokit.adapters.profiles",
+    "promokit.adapters.web",
+    "promokit.adapters.wechat",
     "promokit.plugins.conditions",
     "promokit.plugins.games.bargain",
     "promokit.plugins.games.blind_box",
@@ -37,6 +43,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "promokit.plugins.kinds.points_multiplier",
     "promokit.plugins.kinds.quantity_tiered",
     "promokit.plugins.kinds.tiered_threshold",
+    "promokit.plugins.sinks.amqp",
+    "promokit.plugins.sinks.nats",
+    "promokit.plugins.sinks.webhook",
     "promokit.plugins.stores",
 )
 

@@ -13,7 +13,10 @@ Every error promokit raises on purpose is a :class:`PromokitError`::
     │   └── StoreURLError      a store URL no backend can use
     ├── OrderError         a checkout operation does not fit the order's state
     ├── GameError          a promotion game refused an operation
+    ├── DeliveryError      a sink gave up on an outbox event (``.attempts``, ``.status_code``)
     └── AdapterError       a channel adapter failed (``.status_code``)
+        ├── PayloadError       a channel's payload is malformed (``.problems``, ``.path``)
+        └── SignatureError     a channel's webhook signature does not verify
 
 An ``InputError`` carries every problem found, each with the path of the
 offending value (``promotion[2].tiers[0].spend``), so a bad input is reported
@@ -31,13 +34,16 @@ __all__ = [
     "AdapterError",
     "CartError",
     "ConfigError",
+    "DeliveryError",
     "GameError",
     "InputError",
     "OrderError",
+    "PayloadError",
     "PluginError",
     "Problem",
     "PromokitError",
     "RefundError",
+    "SignatureError",
     "StoreError",
     "StoreURLError",
     "StoreUnavailable",
@@ -146,9 +152,44 @@ class GameError(PromokitError):
         super().__init__(message)
 
 
+class DeliveryError(PromokitError):
+    """A sink gave up delivering an outbox event: its retries ran out, or the receiver
+    refused it for good. ``.attempts`` is how many were made, ``.status_code`` the
+    last HTTP status if any. The dispatcher writes a dead-letter record."""
+
+    def __init__(self, message: str, *, attempts: int = 1,
+                 status_code: int | None = None) -> None:
+        self.attempts = attempts
+        self.status_code = status_code
+        super().__init__(message)
+
+
 class AdapterError(PromokitError):
     """A channel adapter failed; ``.status_code`` is the HTTP status if any."""
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         self.status_code = status_code
         super().__init__(message)
+
+
+class PayloadError(AdapterError):
+    """A channel's cart or order payload is malformed: ``.problems`` lists every
+    problem with its path in the payload (``goods_list[1].price``), ``.path`` is the
+    first one's. HTTP status 400."""
+
+    def __init__(self, problems: Iterable[Problem], *, channel: str) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.channel = channel
+        self.path = self.problems[0].path if self.problems else ""
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"invalid {channel} payload ({len(self.problems)} problem(s)):\n"
+                         f"{lines}", status_code=400)
+
+
+class SignatureError(AdapterError):
+    """A channel's inbound webhook signature is missing, wrong or too old (a replay);
+    ``.channel`` names the channel. HTTP status 401."""
+
+    def __init__(self, message: str, *, channel: str) -> None:
+        self.channel = channel
+        super().__init__(message, status_code=401)

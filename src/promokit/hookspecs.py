@@ -14,12 +14,14 @@ from collections.abc import Sequence
 import pluggy
 
 from .cart import Cart
+from .channels import ChannelAdapter, ChannelProfile
 from .conditions import ConditionType
 from .events import Alert, OrderEvent
 from .games import GameEvent, GameKind
 from .guards import Guard
 from .kinds import DiscountKind
 from .result import PriceResult
+from .sinks import SinkBackend
 from .stores import StoreBackend
 
 __all__ = ["hookimpl", "hookspec"]
@@ -113,6 +115,78 @@ def promokit_register_games() -> Sequence[GameKind]:
         @hookimpl
         def promokit_register_games():
             return [ScratchCard()]
+    """
+
+
+# -- adapters ----------------------------------------------------------------
+
+
+@hookspec
+def promokit_register_adapters() -> Sequence[ChannelAdapter]:
+    """Declare channel adapters: a channel's cart payload to a
+    :class:`~promokit.cart.Cart`, a result back to the channel's shape, the
+    channel's capabilities and its webhook signatures.
+
+    Called once when a registry is built. Return instances of
+    :class:`~promokit.channels.ChannelAdapter` subclasses; ``None`` declares none.
+    Every implementation's results are collected into ``registry.adapters`` by
+    ``name``; a name declared by two plugins is an error naming both. The
+    built-in ``web``, ``app``, ``wechat_mini_program``, ``wechat_h5``, ``live``
+    and ``offline`` are plugins of :mod:`promokit.adapters`.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_adapters():
+            return [KioskAdapter()]
+    """
+
+
+@hookspec
+def promokit_register_channel_profiles() -> Sequence[ChannelProfile]:
+    """Declare channel profiles: what a channel forbids (discount kinds, games,
+    features), each restriction with a key a campaign file can lift
+    (``[channels.<name>] allow = ["<key>"]``).
+
+    Called once when a registry is built. Return
+    :class:`~promokit.channels.ChannelProfile` values; ``None`` declares none. A
+    profile governs the channel of its ``name``; two profiles for one channel are
+    an error naming both plugins. Pricing reports a forbidden promotion as
+    ``channel_forbidden``, games refuse the operation, ``promokit validate``
+    warns.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_channel_profiles():
+            return [ChannelProfile(name="kiosk", title="mall kiosk rules", restrictions=[
+                Restriction(key="games", label="games", games={"lottery", "blind_box"})])]
+    """
+
+
+# -- events ------------------------------------------------------------------
+
+
+@hookspec
+def promokit_register_sinks() -> Sequence[SinkBackend]:
+    """Declare sink backends: where the dispatcher delivers outbox events.
+
+    Called once when a registry is built. Return
+    :class:`~promokit.sinks.SinkBackend` declarations, each naming the URL
+    schemes it opens; ``open_sink(url)`` picks the one whose schemes hold the
+    URL's scheme, and ``promokit dispatch --sink NAME=URL`` uses it. A sink's
+    ``deliver(event)`` returns once the :class:`~promokit.events.OutboxEvent`
+    is delivered and raises :class:`~promokit.errors.DeliveryError` to give up
+    on it (a dead letter). ``None`` declares none; a scheme declared twice is
+    an error naming both plugins. The built-in ``webhook`` backend takes
+    ``http`` and ``https``.
+
+    Example::
+
+        @hookimpl
+        def promokit_register_sinks():
+            return [SinkBackend(name="kafka", schemes=("kafka",),
+                                open=lambda url, settings: KafkaSink(url, **settings))]
     """
 
 

@@ -1,4 +1,5 @@
-"""One registry of what the plugins declared: kinds, conditions, guards, stores, games."""
+"""One registry of what the plugins declared: kinds, conditions, guards, stores, games,
+channel adapters and channel profiles."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import pluggy
 
 from ._hooks import Hooks
 from ._plugins import distribution_of, make_plugin_manager
+from .channels import ChannelAdapter, ChannelProfile
 from .conditions import ConditionType
 from .errors import PluginError, StoreURLError
 from .games import GameKind
 from .guards import Guard
 from .kinds import DiscountKind
+from .sinks import Sink, SinkBackend
 from .stores import Store, StoreBackend, parse_store_url
 from .terms import STAGES
 
-__all__ = ["RESERVED_RULES", "Registry", "open_store"]
+__all__ = ["RESERVED_RULES", "Registry", "open_sink", "open_store"]
 
 T = TypeVar("T")
 
@@ -38,6 +41,12 @@ class Registry:
     """URL scheme → backend."""
     games: Mapping[str, GameKind] = attrs.field(factory=dict)
     """Game kind name → :class:`~promokit.games.GameKind`."""
+    adapters: Mapping[str, ChannelAdapter] = attrs.field(factory=dict)
+    """Adapter name → :class:`~promokit.channels.ChannelAdapter`."""
+    profiles: Mapping[str, ChannelProfile] = attrs.field(factory=dict)
+    """Channel → its :class:`~promokit.channels.ChannelProfile`."""
+    sinks: Mapping[str, SinkBackend] = attrs.field(factory=dict)
+    """Sink backend name → :class:`~promokit.sinks.SinkBackend`."""
     origins: Mapping[tuple[str, str], str]
     """``(what, name)`` → plugin name, e.g. ``("kind", "percent_off")``."""
     hooks: Hooks = attrs.field(eq=False, repr=False)
@@ -78,8 +87,20 @@ class Registry:
         guards = collect("guard", hooks.guards())
         stores = collect("store", hooks.stores())
         games = collect("game", hooks.games())
+        adapters = collect("adapter", hooks.adapters())
+        profiles = collect("profile", hooks.channel_profiles())
+        sinks = collect("sink", hooks.sinks())
+        for scheme in {s for backend in sinks.values() for s in backend.schemes}:
+            takers = [name for name, backend in sinks.items() if scheme in backend.schemes]
+            if len(takers) > 1:
+                who = " and ".join(_who(pm, origins[("sink", name)]) for name in takers)
+                raise PluginError(f"sink scheme {scheme}:// is declared by two backends "
+                                  f"({', '.join(takers)}) of {who}; block one of them",
+                                  plugin_name=origins[("sink", takers[-1])])
         return cls(kinds=kinds, conditions=conditions, guards=tuple(guards.values()),
-                   stores=stores, games=games, origins=origins, hooks=hooks)
+                   stores=stores, games=games, adapters=adapters, profiles=profiles,
+                   sinks=sinks,
+                   origins=origins, hooks=hooks)
 
     @classmethod
     def default(cls, plugins: Iterable[object] = (), *, load_entry_points: bool = True,
@@ -118,3 +139,17 @@ def open_store(url: str, *, registry: Registry | None = None, create: bool = Tru
                             "created); check the URL, or check out an order first")
     store: Store = backend.open(url)
     return store
+
+
+def open_sink(url: str, settings: Mapping[str, str] | None = None, *,
+              registry: Registry | None = None) -> Sink:
+    """Open a sink for ``url`` with the sink backend that takes its scheme;
+    ``settings`` are the sink's options (a webhook's ``secret``). A URL no backend
+    takes is a :class:`ValueError` listing the schemes known."""
+    registry = registry if registry is not None else Registry.default()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    for backend in registry.sinks.values():
+        if scheme in backend.schemes:
+            return backend.opens(url, settings)
+    known = ", ".join(sorted(f"{s}://" for b in registry.sinks.values() for s in b.schemes))
+    raise ValueError(f"no sink backend for {url!r} (known: {known})")

@@ -44,12 +44,14 @@ from ..errors import (
     StoreError,
     StoreURLError,
 )
-from ..loading import load_campaigns, read_campaign_source
+from ..loading import channel_warnings, load_campaigns, read_campaign_source
 from ..registry import Registry, open_store
 from ..rules_text import rules_text
 from ..tables import count_of, render, render_result, use_color
 from ..text import LANGUAGES
+from .events import add_event_commands
 from .game import add_game_commands
+from .serve import add_serve_command
 from .store import Shared, UsageError, add_store_commands
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_STORE", "EXIT_USAGE", "main"]
@@ -202,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
                     plugin_options=_plugin_options)
     add_store_commands(commands, shared)
     add_game_commands(commands, shared)
+    add_event_commands(commands, shared)
+    add_serve_command(commands)
     return parser
 
 
@@ -252,6 +256,8 @@ def _validate(args: argparse.Namespace) -> int:
     games = f", {count_of(len(campaigns.games), 'game')}" if campaigns.games else ""
     print(f"ok: {count_of(len(campaigns.campaigns), 'campaign')}, "
           f"{count_of(len(promotions), 'promotion')}{games} in {', '.join(args.campaigns)}")
+    for warning in channel_warnings(campaigns, registry):
+        print(f"warning: {warning}")
     return EXIT_OK
 
 
@@ -264,7 +270,8 @@ def _rules(args: argparse.Namespace) -> int:
 
 def _plugins(args: argparse.Namespace) -> int:
     """Every registered plugin, where it comes from, and everything it declares:
-    kinds, conditions, games, store schemes and guards."""
+    kinds, conditions, games, store schemes, guards, channel adapters and profiles,
+    sinks."""
     pm = _plugin_manager(args)
     registry = Registry.from_plugin_manager(pm)
     declared: dict[str, dict[str, list[str]]] = {}
@@ -302,14 +309,19 @@ def _plugins(args: argparse.Namespace) -> int:
         summary += f", {counts['blocked']} blocked"
     totals = ", ".join(count_of(len(found), noun) for found, noun in (
         (registry.kinds, "kind"), (registry.conditions, "condition"), (registry.games, "game"),
-        (registry.stores, "store scheme"), (registry.guards, "guard")))
-    print(f"\n{summary}; {totals}")
+        (registry.stores, "store scheme"), (registry.guards, "guard"),
+        (registry.adapters, "adapter"), (registry.profiles, "channel profile"),
+        (registry.sinks, "sink")))
+    line = f"{summary}; {totals}"
+    print("\n" + (line if len(line) <= 100 else f"{summary};\n{totals}"))
     return EXIT_OK
 
 
 #: What ``promokit plugins`` lists of each plugin: (registry's word, label, suffix).
 _DECLARED = (("kind", "kinds", ""), ("condition", "conditions", ""), ("game", "games", ""),
-             ("store", "stores", "://"), ("guard", "guards", ""))
+             ("store", "stores", "://"), ("guard", "guards", ""),
+             ("adapter", "adapters", ""), ("profile", "channel profiles", ""),
+             ("sink", "sinks", ""))
 
 
 def _demo(args: argparse.Namespace) -> int:
