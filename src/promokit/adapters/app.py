@@ -8,13 +8,18 @@ each pays, the ``promotions`` applied, the ones ``unavailable`` and ``tips``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from promokit import hookimpl
 from promokit.cart import Cart
-from promokit.channels import Capabilities, ChannelAdapter, copy, verify_hmac
+from promokit.channels import (
+    Capabilities,
+    ChannelAdapter,
+    HmacSignedAdapter,
+    copy,
+    copy_customer,
+    copy_lines,
+)
 from promokit.money import currency
 from promokit.params import Params
 from promokit.result import PriceResult
@@ -28,7 +33,7 @@ _TOP = {"currency": "currency", "shipping_fee": "shipping", "coupons": "codes",
         "client_time": "now"}
 
 
-class AppAdapter(ChannelAdapter):
+class AppAdapter(HmacSignedAdapter):
     """The mobile apps' cart payload."""
 
     name = "app"
@@ -46,20 +51,8 @@ class AppAdapter(ChannelAdapter):
             device.string("platform", choices=("ios", "android", "harmonyos"))
             device.string("app_version", required=False)
             device.finish()
-        user = p.table("user")
-        if user is not None:
-            out["customer"] = {}
-            copy(user, out["customer"], _USER, paths, "customer")
-            user.finish()
-        items = p.tables("items", required=True) or []
-        paths["lines"] = p.path_of("items")
-        out["lines"] = []
-        for index, item in enumerate(items):
-            line: dict[str, Any] = {}
-            paths[f"lines[{index}]"] = item.path
-            copy(item, line, _ITEM, paths, f"lines[{index}]")
-            item.finish()
-            out["lines"].append(line)
+        copy_customer(p, "user", out, _USER, paths)
+        out["lines"] = copy_lines(p, "items", _ITEM, paths)
         p.finish()
         return out
 
@@ -92,10 +85,6 @@ class AppAdapter(ChannelAdapter):
                       "saving": text(h.saving), "message": h.message}
                      for h in result.hints],
         }
-
-    def verify(self, headers: Mapping[str, str], body: bytes, *, secret: str | bytes,
-               now: datetime | None = None) -> None:
-        verify_hmac(headers, body, secret=secret, channel=self.name, now=now)
 
 
 @hookimpl

@@ -11,13 +11,18 @@ decimal strings. Webhooks are signed ``hmac-sha256``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from promokit import hookimpl
 from promokit.cart import Cart
-from promokit.channels import Capabilities, ChannelAdapter, copy, verify_hmac
+from promokit.channels import (
+    Capabilities,
+    ChannelAdapter,
+    HmacSignedAdapter,
+    copy,
+    copy_customer,
+    copy_lines,
+)
 from promokit.params import Params
 from promokit.result import PriceResult
 
@@ -29,7 +34,7 @@ _TOP = {"currency": "currency", "shipping": "shipping", "codes": "codes", "now":
 _MARKS = ("room:", "anchor:", "flash:")
 
 
-class LiveAdapter(ChannelAdapter):
+class LiveAdapter(HmacSignedAdapter):
     """A live-stream room's cart."""
 
     name = "live"
@@ -52,23 +57,13 @@ class LiveAdapter(ChannelAdapter):
                 anchor.string("name", required=False)
                 anchor.finish()
             room.finish()
-        viewer = p.table("viewer")
-        if viewer is not None:
-            out["customer"] = {}
-            copy(viewer, out["customer"], _VIEWER, paths, "customer")
-            viewer.finish()
-        items = p.tables("items", required=True) or []
-        paths["lines"] = p.path_of("items")
-        out["lines"] = []
-        for index, item in enumerate(items):
-            at = f"lines[{index}]"
-            line: dict[str, Any] = {}
-            paths[at] = item.path
-            copy(item, line, _ITEM, paths, at)
+        copy_customer(p, "viewer", out, _VIEWER, paths)
+
+        def marked(item: Params, line: dict[str, Any], at: str) -> None:
             flash = item.identifier("flash_sale_id", required=False)
             line["tags"] = marks + ([f"flash:{flash}"] if flash else [])
-            item.finish()
-            out["lines"].append(line)
+
+        out["lines"] = copy_lines(p, "items", _ITEM, paths, each=marked)
         p.finish()
         return out
 
@@ -97,10 +92,6 @@ class LiveAdapter(ChannelAdapter):
         json = result.to_json()
         return {"room_id": next((t[5:] for line in cart.lines for t in sorted(line.tags)
                                  if t.startswith("room:")), None)} | json
-
-    def verify(self, headers: Mapping[str, str], body: bytes, *, secret: str | bytes,
-               now: datetime | None = None) -> None:
-        verify_hmac(headers, body, secret=secret, channel=self.name, now=now)
 
 
 @hookimpl

@@ -11,13 +11,17 @@ promotion lines to print. Webhooks are signed ``hmac-sha256``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from promokit import hookimpl
 from promokit.cart import Cart
-from promokit.channels import Capabilities, ChannelAdapter, copy, verify_hmac
+from promokit.channels import (
+    Capabilities,
+    ChannelAdapter,
+    HmacSignedAdapter,
+    copy,
+    copy_lines,
+)
 from promokit.money import currency
 from promokit.params import Params
 from promokit.result import PriceResult
@@ -29,7 +33,7 @@ _ITEM = {"line_id": "id", "sku": "sku", "qty": "quantity", "unit_price": "unit_p
 _TOP = {"currency": "currency", "coupon_codes": "codes", "business_time": "now"}
 
 
-class OfflineAdapter(ChannelAdapter):
+class OfflineAdapter(HmacSignedAdapter):
     """A store POS's cart."""
 
     name = "offline"
@@ -59,17 +63,11 @@ class OfflineAdapter(ChannelAdapter):
             if member is not None:
                 copy(member, out["customer"], _MEMBER, paths, "customer")
                 member.finish()
-        items = p.tables("items", required=True) or []
-        paths["lines"] = p.path_of("items")
-        out["lines"] = []
-        for index, item in enumerate(items):
-            at = f"lines[{index}]"
-            line: dict[str, Any] = {"shop": store}
-            paths[at] = item.path
+        def in_store(item: Params, line: dict[str, Any], at: str) -> None:
+            line["shop"] = store
             paths[f"{at}.shop"] = p.path_of("store_id")
-            copy(item, line, _ITEM, paths, at)
-            item.finish()
-            out["lines"].append(line)
+
+        out["lines"] = copy_lines(p, "items", _ITEM, paths, each=in_store)
         p.finish()
         return out
 
@@ -109,10 +107,6 @@ class OfflineAdapter(ChannelAdapter):
             "points": [{"id": r.promotion, "amount": r.amount} for r in result.rewards
                        if r.kind == "points"],
         }
-
-    def verify(self, headers: Mapping[str, str], body: bytes, *, secret: str | bytes,
-               now: datetime | None = None) -> None:
-        verify_hmac(headers, body, secret=secret, channel=self.name, now=now)
 
 
 @hookimpl

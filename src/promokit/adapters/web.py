@@ -6,18 +6,16 @@ Webhooks are signed ``hmac-sha256`` (:mod:`promokit.channels.signing`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from promokit import hookimpl
 from promokit.cart import Cart
-from promokit.channels import Capabilities, ChannelAdapter, verify_hmac
+from promokit.channels import Capabilities, ChannelAdapter, HmacSignedAdapter
 from promokit.params import Params
 from promokit.result import PriceResult
 
 
-class WebAdapter(ChannelAdapter):
+class WebAdapter(HmacSignedAdapter):
     """The DESIGN §5 cart and result, on the ``web`` channel."""
 
     name = "web"
@@ -40,10 +38,6 @@ class WebAdapter(ChannelAdapter):
 
     def from_result(self, result: PriceResult, cart: Cart) -> dict[str, Any]:
         return result.to_json()
-
-    def verify(self, headers: Mapping[str, str], body: bytes, *, secret: str | bytes,
-               now: datetime | None = None) -> None:
-        verify_hmac(headers, body, secret=secret, channel=self.name, now=now)
 
 
 @hookimpl

@@ -20,7 +20,16 @@ from typing import Any
 
 from promokit import hookimpl
 from promokit.cart import Cart
-from promokit.channels import Capabilities, ChannelAdapter, copy, fen, to_fen, verify_wechat
+from promokit.channels import (
+    Capabilities,
+    ChannelAdapter,
+    copy,
+    copy_customer,
+    copy_lines,
+    fen,
+    to_fen,
+    verify_wechat,
+)
 from promokit.params import Params
 from promokit.result import PriceResult
 
@@ -54,29 +63,18 @@ class WeChatMiniProgramAdapter(ChannelAdapter):
                       "appid")
         openid = p.string("openid", required=False)
         self.read_scene(p)
-        member = p.table("member")
-        if member is not None:
-            out["customer"] = {}
-            copy(member, out["customer"], _MEMBER, paths, "customer")
-            member.finish()
+        copy_customer(p, "member", out, _MEMBER, paths)
         if openid is not None and "id" not in out.get("customer", {}):
             out.setdefault("customer", {})["id"] = openid
             paths["customer.id"] = p.path_of("openid")
-        goods = p.tables("goods_list", required=True) or []
-        paths["lines"] = p.path_of("goods_list")
-        out["lines"] = []
-        for index, item in enumerate(goods):
-            line: dict[str, Any] = {}
-            at = f"lines[{index}]"
-            paths[at] = item.path
-            copy(item, line, _GOODS, paths, at)
+        def in_fen(item: Params, line: dict[str, Any], at: str) -> None:
             for key, cart_key in _GOODS_FEN.items():
                 paths[f"{at}.{cart_key}"] = item.path_of(key)
                 amount = fen(item, key, required=key == "price")
                 if amount is not None:
                     line[cart_key] = str(amount)
-            item.finish()
-            out["lines"].append(line)
+
+        out["lines"] = copy_lines(p, "goods_list", _GOODS, paths, each=in_fen)
         freight = fen(p, "freight_fee", required=False)
         paths["shipping"] = p.path_of("freight_fee")
         if freight is not None:

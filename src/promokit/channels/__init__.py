@@ -13,7 +13,17 @@ The built-in adapters and the ``wechat_h5`` profile are plugins of
 
 from __future__ import annotations
 
-from .base import Capabilities, ChannelAdapter, copy, fen, read_payload, to_fen
+from .base import (
+    Capabilities,
+    ChannelAdapter,
+    HmacSignedAdapter,
+    copy,
+    copy_customer,
+    copy_lines,
+    fen,
+    read_payload,
+    to_fen,
+)
 from .profiles import ChannelProfile, ChannelRules, Refusal, Restriction, Uses
 from .signing import TOLERANCE, hmac_signature, verify_hmac, verify_wechat, wechat_signature
 
@@ -23,10 +33,13 @@ __all__ = [
     "ChannelAdapter",
     "ChannelProfile",
     "ChannelRules",
+    "HmacSignedAdapter",
     "Refusal",
     "Restriction",
     "Uses",
     "copy",
+    "copy_customer",
+    "copy_lines",
     "fen",
     "hmac_signature",
     "read_payload",

@@ -15,7 +15,7 @@ problem with its path in the payload (``goods_list[1].price``); it is read with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -28,8 +28,10 @@ from ..inputs import DEFAULT_LIMITS, InputLimits, decode_json
 from ..money import MAX_AMOUNT, currency
 from ..params import Params
 from ..result import PriceResult
+from .signing import verify_hmac
 
-__all__ = ["Capabilities", "ChannelAdapter", "copy", "fen", "read_payload", "to_fen"]
+__all__ = ["Capabilities", "ChannelAdapter", "HmacSignedAdapter", "copy", "copy_customer",
+           "copy_lines", "fen", "read_payload", "to_fen"]
 
 
 def _frozen(values: Iterable[str]) -> frozenset[str]:
@@ -133,6 +135,15 @@ class ChannelAdapter:
         return f"<{type(self).__name__} {self.name!r} channel={self.channel!r}>"
 
 
+class HmacSignedAdapter(ChannelAdapter):
+    """An adapter whose channel signs its webhooks ``hmac-sha256`` over
+    ``"<timestamp>.<body>"`` (:func:`~promokit.channels.signing.verify_hmac`)."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes, *, secret: str | bytes,
+               now: datetime | None = None) -> None:
+        verify_hmac(headers, body, secret=secret, channel=self.name, now=now)
+
+
 def copy(p: Params, out: dict[str, Any], fields: Mapping[str, str], paths: dict[str, str],
          at: str = "") -> None:
     """Copy payload keys to cart keys (``fields``: payload key → cart key) as they are,
@@ -141,6 +152,38 @@ def copy(p: Params, out: dict[str, Any], fields: Mapping[str, str], paths: dict[
         paths[_join(at, target)] = p.path_of(source)
         if p.has(source):
             out[target] = p.raw(source)
+
+
+def copy_customer(p: Params, key: str, out: dict[str, Any], fields: Mapping[str, str],
+                  paths: dict[str, str]) -> Params | None:
+    """Copy the payload's customer table ``key`` (if any) to the cart's ``customer``
+    (``fields``: payload key → customer key); the table, finished, or ``None``."""
+    table = p.table(key)
+    if table is not None:
+        copy(table, out.setdefault("customer", {}), fields, paths, "customer")
+        table.finish()
+    return table
+
+
+def copy_lines(p: Params, key: str, fields: Mapping[str, str], paths: dict[str, str], *,
+               each: Callable[[Params, dict[str, Any], str], None] | None = None
+               ) -> list[dict[str, Any]]:
+    """The payload's required list of item tables ``key`` as cart lines: each item's
+    ``fields`` copied (payload key → line key), then ``each(item, line, at)`` adding
+    what else the channel's items hold (``at``: the line's cart path); every path is
+    recorded, so a problem the cart finds is reported where the payload has it."""
+    paths["lines"] = p.path_of(key)
+    lines = []
+    for index, item in enumerate(p.tables(key, required=True) or []):
+        at = f"lines[{index}]"
+        line: dict[str, Any] = {}
+        paths[at] = item.path
+        copy(item, line, fields, paths, at)
+        if each is not None:
+            each(item, line, at)
+        item.finish()
+        lines.append(line)
+    return lines
 
 
 def _join(path: str, key: str) -> str:
