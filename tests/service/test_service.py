@@ -324,6 +324,40 @@ def test_a_bad_refund_lists_its_problems(service: Service) -> None:
         store.close()
 
 
+def test_the_ledger_pages_through_the_store_in_the_order_written(service: Service) -> None:
+    from promokit.testing.stores import entry, new
+
+    store = service.store()
+    try:
+        written = []
+        for n in range(4):  # two orders' entries interleaved with another promotion's
+            batch = (entry(f"PG-{n}", 0, promotion="paging"),
+                     entry(f"PG-{n}", 1, promotion="paging-other"),
+                     entry(f"PG-{n}", 2, promotion="paging"))
+            assert store.apply(new(f"PG-{n}", ledger=batch)).applied
+            written.extend(e.entry_id for e in batch if e.promotion == "paging")
+    finally:
+        store.close()
+    with service.client("admin") as admin:
+        for size in (1, 3, 8, 9):
+            ids: list[str] = []
+            cursor = None
+            while True:
+                params: dict[str, Any] = {"promotion": "paging", "limit": size}
+                if cursor is not None:
+                    params["cursor"] = cursor
+                page = admin.get("/v1/ledger", params=params).json()
+                assert len(page["entries"]) <= size
+                ids.extend(e["entry_id"] for e in page["entries"])
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+                assert len(page["entries"]) == size and cursor == str(len(ids))
+            assert ids == written, size
+        past = admin.get("/v1/ledger", params={"promotion": "paging", "cursor": "50"}).json()
+        assert past == {"entries": [], "next_cursor": None}
+
+
 def test_routes_and_methods_that_do_not_exist_are_problems(service: Service) -> None:
     with service.client("admin") as client:
         problem(client.get("/v1/nothing"), 404, "not_found")

@@ -331,11 +331,12 @@ def ledger(request: Request[Any, Any, Any],
                description="next_cursor of the page before")] = None) -> dict[str, Any]:
     """The redemption ledger, oldest first, a page at a time."""
     start = _cursor(cursor)
+    # One entry past the page, read by the store itself, says whether there is more.
     entries = _holder(request).engine.store.ledger(
         order_id=order, promotion=promotion, since=_time(since, "since"),
-        until=_time(until, "until"))
-    page = entries[start:start + limit]
-    more = start + limit < len(entries)
+        until=_time(until, "until"), offset=start, limit=limit + 1)
+    page = entries[:limit]
+    more = len(entries) > limit
     return {"entries": [e.to_json() for e in page],
             "next_cursor": str(start + limit) if more else None}
 

@@ -17,7 +17,16 @@ from datetime import datetime
 from typing import NoReturn
 
 from ..errors import StoreError
-from .base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from .base import (
+    AddedCodes,
+    Change,
+    CheckedCodes,
+    CodeRow,
+    LedgerEntry,
+    OrderRow,
+    Outcome,
+    check_page,
+)
 
 __all__ = ["NoStore"]
 
@@ -46,8 +55,9 @@ class NoStore:
         return []
 
     def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[LedgerEntry]:
+               since: datetime | None = None, until: datetime | None = None,
+               offset: int = 0, limit: int | None = None) -> list[LedgerEntry]:
+        check_page(offset, limit)
         return []
 
     def journal(self, stream: str, *, after: int = 0, limit: int | None = None

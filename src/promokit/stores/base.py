@@ -51,6 +51,7 @@ __all__ = [
     "Outcome",
     "Store",
     "StoreBackend",
+    "check_page",
 ]
 
 
@@ -289,6 +290,16 @@ class AddedCodes:
     conflicts: tuple[str, ...] = ()
 
 
+def check_page(offset: int, limit: int | None) -> None:
+    """Refuse a page of :meth:`Store.ledger` that names no entries: ``offset`` must
+    be 0 or more and ``limit``, if given, 1 or more (``ValueError`` otherwise)."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"a ledger offset must be an integer >= 0, not {offset!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or limit < 1):
+        raise ValueError(f"a ledger limit must be an integer >= 1 or None, not {limit!r}")
+
+
 def _strings(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 
@@ -345,10 +356,17 @@ class Store(Protocol):
         ...
 
     def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[LedgerEntry]:
+               since: datetime | None = None, until: datetime | None = None,
+               offset: int = 0, limit: int | None = None) -> list[LedgerEntry]:
         """Ledger entries in the order they were written, optionally only one order's,
-        one promotion's, or those with ``since <= at < until``."""
+        one promotion's, or those with ``since <= at < until``; of those, the ones
+        after the first ``offset``, at most ``limit`` (all of them if ``None``).
+
+        The ledger is append-only, so with the same filters an offset names the same
+        entry on every call: pages of ``offset=0, limit=n``, ``offset=n, limit=n`` …
+        concatenate to the whole filtered ledger, and an offset past its end gives
+        ``[]``. An ``offset`` below 0 or a ``limit`` below 1 raises ``ValueError``
+        (:func:`check_page`)."""
         ...
 
     def journal(self, stream: str, *, after: int = 0, limit: int | None = None

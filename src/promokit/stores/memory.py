@@ -11,9 +11,19 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
 
 from ..errors import StoreURLError
-from .base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from .base import (
+    AddedCodes,
+    Change,
+    CheckedCodes,
+    CodeRow,
+    LedgerEntry,
+    OrderRow,
+    Outcome,
+    check_page,
+)
 from .throttle import check_in_order
 from .url import parse_store_url
 
@@ -105,14 +115,19 @@ class MemoryStore:
         return [order_id for _, order_id in due[:limit]]
 
     def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[LedgerEntry]:
-        with self._lock:
-            entries = list(self._ledger)
-        return [e for e in entries
-                if (order_id is None or e.order_id == order_id)
-                and (promotion is None or e.promotion == promotion)
-                and (since is None or e.at >= since) and (until is None or e.at < until)]
+               since: datetime | None = None, until: datetime | None = None,
+               offset: int = 0, limit: int | None = None) -> list[LedgerEntry]:
+        check_page(offset, limit)
+        stop = None if limit is None else offset + limit
+        with self._lock:  # the scan stops at the page's last entry
+            if order_id is None and promotion is None and since is None and until is None:
+                return self._ledger[offset:stop]
+            matching = (e for e in self._ledger
+                        if (order_id is None or e.order_id == order_id)
+                        and (promotion is None or e.promotion == promotion)
+                        and (since is None or e.at >= since)
+                        and (until is None or e.at < until))
+            return list(islice(matching, offset, stop))
 
     def journal(self, stream: str, *, after: int = 0, limit: int | None = None
                 ) -> list[tuple[int, str]]:

@@ -289,6 +289,72 @@ class StoreContract(ConditionalJournalContract):
         assert store.ledger(until=T0 + timedelta(minutes=30)) == list(first)
         assert store.ledger(order_id="o2", promotion="p2") == []
 
+    def _paged_ledger(self, store: Store) -> list[LedgerEntry]:
+        """Ten entries of three orders and two promotions over 90 minutes, written
+        by five changes (two refunds' reversals among them)."""
+        written: list[LedgerEntry] = []
+        for order_id, revision, n0, minutes in (("o1", 0, 0, 0), ("o2", 0, 0, 20),
+                                                ("o3", 0, 0, 40), ("o1", 1, 3, 60),
+                                                ("o2", 1, 3, 90)):
+            batch = tuple(entry(order_id, n0 + i, promotion=("p1", "p2")[(n0 + i) % 2],
+                                minutes=minutes + i,
+                                kind="redemption" if revision == 0 else "reversal",
+                                amount="10.00" if revision == 0 else "-10.00")
+                          for i in range(3 if revision == 0 else 1))
+            if order_id == "o3":
+                batch = batch[:2]
+            written.extend(batch)
+            store.apply(new(order_id, revision=revision,
+                            status="reserved" if revision == 0 else "refunded",
+                            ledger=batch))
+        assert store.ledger() == written
+        return written
+
+    def test_ledger_pages_concatenate_to_the_whole_filtered_ledger(self, store: Store) -> None:
+        written = self._paged_ledger(store)
+        for filters in ({}, {"order_id": "o1"}, {"promotion": "p2"},
+                        {"since": T0 + timedelta(minutes=21)},
+                        {"until": T0 + timedelta(minutes=61)},
+                        {"promotion": "p1", "since": T0 + timedelta(minutes=1),
+                         "until": T0 + timedelta(minutes=91)},
+                        {"order_id": "o9"}):
+            whole = store.ledger(**filters)
+            assert whole == [e for e in written  # in the order written
+                             if all(_matches(e, name, value) for name, value in filters.items())]
+            for size in (1, 2, 3, 4, len(written), len(written) + 5):
+                pages: list[list[LedgerEntry]] = []
+                offset = 0
+                while True:
+                    page = store.ledger(**filters, offset=offset, limit=size)
+                    assert page == whole[offset:offset + size], (filters, size, offset)
+                    pages.append(page)
+                    if len(page) < size:
+                        break
+                    offset += size
+                assert [e for page in pages for e in page] == whole, (filters, size)
+            for offset in (0, 1, len(whole), len(written) + 3):
+                assert store.ledger(**filters, offset=offset) == whole[offset:]
+
+    def test_a_ledger_offset_past_the_end_gives_nothing(self, store: Store) -> None:
+        written = self._paged_ledger(store)
+        assert store.ledger(offset=len(written)) == []
+        assert store.ledger(offset=len(written), limit=1) == []
+        assert store.ledger(offset=10**9, limit=10) == []
+        assert store.ledger(order_id="o3", offset=2, limit=5) == []
+        assert store.ledger(offset=len(written) - 1, limit=10) == [written[-1]]
+
+    def test_a_bad_ledger_offset_or_limit_is_refused(self, store: Store) -> None:
+        self._paged_ledger(store)
+        for page in ({"offset": -1}, {"offset": -1, "limit": 5}, {"limit": 0},
+                     {"limit": -3}, {"offset": 2, "limit": 0},
+                     {"order_id": "o1", "limit": 0}, {"promotion": "p1", "offset": -2}):
+            try:
+                store.ledger(**page)
+            except ValueError:
+                pass
+            else:  # pragma: no cover
+                raise AssertionError(f"the ledger page {page} was taken")
+
     # -- journals -------------------------------------------------------------------------
 
     def test_the_journal_is_written_with_the_change_in_order(self, store: Store) -> None:
@@ -603,6 +669,15 @@ class StoreContract(ConditionalJournalContract):
         # the journal's order is the order in which the changes were applied.
         assert {body: seq for seq, body in journal} == drawn
         assert store.read(["draws:lottery"])["draws:lottery"] == 100
+
+
+def _matches(e: LedgerEntry, name: str, value: object) -> bool:
+    """Whether ledger entry ``e`` passes the filter ``name=value`` of Store.ledger."""
+    if name == "since":
+        return e.at >= value  # type: ignore[operator]
+    if name == "until":
+        return e.at < value  # type: ignore[operator]
+    return bool(getattr(e, name) == value)
 
 
 def _race(workers: int, work: Callable[[int], None]) -> None:

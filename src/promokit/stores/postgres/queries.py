@@ -114,6 +114,8 @@ class Queries:
             "SELECT order_id FROM {orders} WHERE expires_at <= %s "
             'ORDER BY expires_at, order_id COLLATE "C" LIMIT %s')
         self.ledger_select = q("SELECT body FROM {ledger}")
+        # appended after the filters: the page, in the order of writing
+        self.ledger_page = b" ORDER BY seq LIMIT %s::bigint OFFSET %s::bigint"
         self.journal = q(
             "SELECT seq, body FROM {journal} WHERE stream = %s AND seq > %s "
             "ORDER BY seq LIMIT %s::bigint")

@@ -17,7 +17,16 @@ from psycopg.rows import TupleRow
 from psycopg.types.numeric import Int8Dumper
 
 from ...errors import StoreError, StoreUnavailable, StoreURLError
-from ..base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..base import (
+    AddedCodes,
+    Change,
+    CheckedCodes,
+    CodeRow,
+    LedgerEntry,
+    OrderRow,
+    Outcome,
+    check_page,
+)
 from ..throttle import check_in_order
 from ..url import parse_store_url
 from .pool import Connection, Pool
@@ -213,8 +222,11 @@ class PostgresStore:
         return self._run(work)
 
     def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[LedgerEntry]:
+               since: datetime | None = None, until: datetime | None = None,
+               offset: int = 0, limit: int | None = None) -> list[LedgerEntry]:
+        """Ledger entries in the order they were written (``seq``), filtered; after
+        the first ``offset`` of those, at most ``limit`` (``LIMIT … OFFSET …``)."""
+        check_page(offset, limit)
         where: list[bytes] = []
         params: list[object] = []
         for clause, value in ((b"order_id = %s", order_id), (b"promotion = %s", promotion),
@@ -225,7 +237,8 @@ class PostgresStore:
         query = self._q.ledger_select
         if where:
             query += b" WHERE " + b" AND ".join(where)
-        query += b" ORDER BY seq"
+        query += self._q.ledger_page
+        params.extend((limit, offset))  # LIMIT NULL: no limit
 
         def work(conn: Connection) -> list[LedgerEntry]:
             rows = conn.execute(query, params).fetchall()

@@ -20,6 +20,8 @@ Key layout
         {ns}:o:<order id>        hash     revision, status, expires_at ('' = none), body
         {ns}:expiry              zset     order id, scored by expires_at
         {ns}:ledger              list     LedgerEntry.dumps() JSON text, oldest first
+                                          (an unfiltered page is one LRANGE; a
+                                          filtered one scans from the head)
         {ns}:journal:<stream>    list     a journal stream's bodies, oldest first
                                           (sequence number = list index + 1)
         {ns}:codes               hash     code -> "<uses>:<batch>"

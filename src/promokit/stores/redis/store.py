@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib.resources import files
 from typing import NoReturn, cast
@@ -25,7 +25,16 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from ...errors import StoreError, StoreUnavailable, StoreURLError
-from ..base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..base import (
+    AddedCodes,
+    Change,
+    CheckedCodes,
+    CodeRow,
+    LedgerEntry,
+    OrderRow,
+    Outcome,
+    check_page,
+)
 from ..url import parse_store_url
 from .encoding import BOUND, batch_of, bounded, expected_outcome, expected_range, expiry
 
@@ -248,28 +257,55 @@ class RedisStore:
     # -- ledger -------------------------------------------------------------------------------
 
     def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[LedgerEntry]:
-        """Ledger entries in the order they were written, filtered (the whole list is
-        read, in chunks of 5,000)."""
+               since: datetime | None = None, until: datetime | None = None,
+               offset: int = 0, limit: int | None = None) -> list[LedgerEntry]:
+        """Ledger entries in the order they were written, filtered; after the first
+        ``offset`` of those, at most ``limit``.
+
+        The ledger is one list, so a page costs differently with and without
+        filters. Unfiltered, ``offset`` is a list index: LRANGE reads exactly the
+        page (in chunks of 5,000), O(offset + page) on the server and only the page
+        over the wire. Filtered, there is no index to seek by: the list is read from
+        its head in chunks of 5,000 and each entry decoded and tested, stopping once
+        the page is full (or at the end), so a page costs every entry up to its last
+        match, however many are skipped: deep pages of a filtered ledger grow
+        linearly with the ledger. Use PostgreSQL or SQLite for large filtered
+        exports."""
+        check_page(offset, limit)
+        if order_id is None and promotion is None and since is None and until is None:
+            end = None if limit is None else offset + limit  # exclusive
+            return [LedgerEntry.loads(text) for text in self._ledger_range(offset, end)]
         found: list[LedgerEntry] = []
-        first = 0
-        while True:
+        skip = offset
+        for text in self._ledger_range(0, None):
+            entry = LedgerEntry.loads(text)
+            if ((order_id is None or entry.order_id == order_id)
+                    and (promotion is None or entry.promotion == promotion)
+                    and (since is None or entry.at >= since)
+                    and (until is None or entry.at < until)):
+                if skip:
+                    skip -= 1
+                    continue
+                found.append(entry)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def _ledger_range(self, first: int, end: int | None) -> Iterator[str]:
+        """The ledger list's items from index ``first`` up to ``end`` (exclusive;
+        ``None``: to the end), LRANGE by LRANGE in chunks of 5,000; a chunk is only
+        read when the one before it is used up."""
+        while end is None or first < end:
+            size = _CHUNK if end is None else min(_CHUNK, end - first)
             try:
                 chunk = cast("list[str]", self._redis.lrange(
-                    self._ledger, first, first + _CHUNK - 1))
+                    self._ledger, first, first + size - 1))
             except redis.RedisError as error:
                 self._failed(error)
-            for text in chunk:
-                entry = LedgerEntry.loads(text)
-                if ((order_id is None or entry.order_id == order_id)
-                        and (promotion is None or entry.promotion == promotion)
-                        and (since is None or entry.at >= since)
-                        and (until is None or entry.at < until)):
-                    found.append(entry)
-            if len(chunk) < _CHUNK:
-                return found
-            first += _CHUNK
+            yield from chunk
+            if len(chunk) < size:
+                return
+            first += size
 
     # -- journals ---------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ _ORDER = "SELECT revision, status, expires_at, body FROM {ns}_orders WHERE order
 _EXPIRED = ("SELECT order_id FROM {ns}_orders WHERE expires_at IS NOT NULL "
             "AND expires_at <= ? ORDER BY expires_at, order_id LIMIT ?")
 _APPEND = "INSERT INTO {ns}_ledger (order_id, promotion, at_us, entry) VALUES (?, ?, ?, ?)"
-_LEDGER = "SELECT entry FROM {ns}_ledger{where} ORDER BY seq"
+_LEDGER = "SELECT entry FROM {ns}_ledger{where} ORDER BY seq LIMIT ? OFFSET ?"
 # Run once per entry (executemany), so each sees the ones before it.
 _JOURNAL_APPEND = ("INSERT INTO {ns}_journal (stream, seq, body) "
                    "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM {ns}_journal "
@@ -118,7 +118,8 @@ class Queries:
 
     def ledger(self, where: str) -> str:
         """The ``SELECT`` of the ledger entries, filtered by ``where`` ('' or a
-        ``WHERE`` clause)."""
+        ``WHERE`` clause); its last two parameters are the ``LIMIT`` (-1: none) and
+        the ``OFFSET``."""
         return _LEDGER.format(ns=self.namespace, where=where)
 
     def drop(self, table: str) -> str:

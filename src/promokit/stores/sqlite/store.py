@@ -14,7 +14,16 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from ...errors import StoreError, StoreUnavailable
-from ..base import AddedCodes, Change, CheckedCodes, CodeRow, LedgerEntry, OrderRow, Outcome
+from ..base import (
+    AddedCodes,
+    Change,
+    CheckedCodes,
+    CodeRow,
+    LedgerEntry,
+    OrderRow,
+    Outcome,
+    check_page,
+)
 from ..throttle import check_in_order
 from .connections import (
     Held,
@@ -309,10 +318,12 @@ class SQLiteStore:
             return [order_id for (order_id,) in db.execute(self._sql.expired, (now, limit))]
 
     def ledger(self, *, order_id: str | None = None, promotion: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[LedgerEntry]:
+               since: datetime | None = None, until: datetime | None = None,
+               offset: int = 0, limit: int | None = None) -> list[LedgerEntry]:
         """Ledger entries in the order they were written, optionally only one order's,
-        one promotion's, or those with ``since <= at < until``."""
+        one promotion's, or those with ``since <= at < until``; after the first
+        ``offset`` of those, at most ``limit`` (``LIMIT ? OFFSET ?`` on ``seq``)."""
+        check_page(offset, limit)
         clauses: list[str] = []
         params: list[str | int] = []
         if order_id is not None:
@@ -328,6 +339,7 @@ class SQLiteStore:
             clauses.append("at_us < ?")
             params.append(micros(until))
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        params.extend((-1 if limit is None else limit, offset))  # LIMIT -1: no limit
         with self._reading("read the ledger") as db:
             rows = db.execute(self._sql.ledger(where),
                               params).fetchall()
