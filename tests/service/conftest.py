@@ -3,9 +3,8 @@ over a SQLite store in the test's directory; httpx clients with keys of each sco
 
 from __future__ import annotations
 
+import contextlib
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +14,11 @@ pytest.importorskip("litestar")
 pytest.importorskip("uvicorn")
 
 import httpx
-import uvicorn
 
 from promokit.registry import open_store
 from promokit.service import ServiceConfig, hash_key
 from promokit.service.app import create_app
+from promokit.service.run import running
 from promokit.stores import Store
 
 CAMPAIGNS = '''currency = "CNY"
@@ -96,24 +95,14 @@ class Service:
                                     keys=str(self.keys), watch=True,
                                     secret="0123456789abcdef0123")
         self.app = create_app(self.config)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1",
-                                                    port=self.port, log_level="warning",
-                                                    lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._stack = contextlib.ExitStack()
+        self.url = ""
 
     def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the service did not start")
-            time.sleep(0.02)
+        self.url = self._stack.enter_context(running(self.app))
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self._stack.close()
 
     def client(self, scope: str | None = None, key: str | None = None) -> httpx.Client:
         headers = {}

@@ -246,6 +246,19 @@ def test_validate_reports_the_paths_the_cli_prints(service: Service, tmp_path: P
     assert [f"{bad}: {p['path']}: {p['message']}" for p in body["problems"]] == printed
 
 
+def test_a_toml_document_is_read_within_the_same_bounds_as_a_file(service: Service) -> None:
+    """TOML bodies went to tomllib unbounded: 100 nested arrays were not refused."""
+    deep = 'currency = "CNY"\nx = ' + "[" * 100 + "]" * 100 + "\n"
+    with service.client("admin") as admin:
+        response = admin.post("/v1/validate", content=deep.encode(),
+                              headers={"Content-Type": "application/toml"})
+        body = problem(response, 400, "malformed_toml")
+        assert "nested more than 32 deep" in body["problems"][0]["message"]
+        broken = admin.post("/v1/validate", content=b"currency = \xff",
+                            headers={"Content-Type": "application/toml"})
+        problem(broken, 400, "malformed_toml")
+
+
 # -- bad input: a problem document, nothing written ------------------------------------
 
 

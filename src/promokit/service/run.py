@@ -7,9 +7,13 @@ configuration passed in ``$PROMOKIT_SERVICE_CONFIG`` (JSON), through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 from litestar import Litestar
@@ -17,7 +21,7 @@ from litestar import Litestar
 from .app import create_app
 from .holder import EngineHolder, ServiceConfig
 
-__all__ = ["CONFIG_ENV", "app_from_environment", "check", "serve"]
+__all__ = ["CONFIG_ENV", "app_from_environment", "check", "running", "serve"]
 
 CONFIG_ENV = "PROMOKIT_SERVICE_CONFIG"
 
@@ -49,3 +53,32 @@ def serve(config: ServiceConfig, *, host: str = "127.0.0.1", port: int = 8000,
     uvicorn.run("promokit.service.run:app_from_environment", factory=True, host=host,
                 port=port, workers=workers, log_level=log_level, access_log=False,
                 timeout_graceful_shutdown=10)
+
+
+@contextlib.contextmanager
+def running(app: Litestar, *, host: str = "127.0.0.1", port: int = 0,
+            timeout: float = 20.0) -> Iterator[str]:
+    """Serve ``app`` on uvicorn in a thread of this process while the block runs, and
+    yield its base URL (``port`` 0: a free one): for tests, benchmarks and small
+    embedded deployments. On leaving, the server finishes the requests it holds and
+    stops."""
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, name=f"promokit-service-{port}",
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError(f"the service did not start on {host}:{port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)

@@ -14,8 +14,7 @@ formats stay the library's.
 from __future__ import annotations
 
 import json
-import tomllib
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -25,7 +24,7 @@ from litestar.typing import FieldDefinition
 
 from ..cart import Cart, Customer
 from ..errors import InputError, Problem
-from ..inputs import DEFAULT_LIMITS, InputLimits, decode_json
+from ..inputs import DEFAULT_LIMITS, InputLimits, decode_json, decode_toml
 from . import schemas
 from .problems import ServiceProblem
 
@@ -187,9 +186,9 @@ def read_campaign_document(body: bytes, limits: InputLimits, toml: bool) -> dict
         raise ServiceProblem(413, "too_large", f"the request body is {len(body):,} bytes; "
                              f"at most {limits.max_campaign_bytes:,}", title="Too large")
     try:
-        data: Any = (tomllib.loads(body.decode("utf-8")) if toml
-                     else decode_json(body, error=_BodyError, limits=limits,
-                                      max_bytes=limits.max_campaign_bytes))
+        data: Any = (decode_toml(body.decode("utf-8"), error=_BodyError, limits=limits)
+                     if toml else decode_json(body, error=_BodyError, limits=limits,
+                                              max_bytes=limits.max_campaign_bytes))
     except (InputError, ValueError) as error:
         problems = (error.problems if isinstance(error, InputError)
                     else (Problem(path="", message=f"not valid TOML: {error}"),))
@@ -242,52 +241,20 @@ class WireBody(AbstractDTO[Any]):
         return type(self).read(json.dumps(value).encode(), DEFAULT_LIMITS)
 
 
-class CartBody(WireBody):
-    doc = schemas.Cart
-
-    @staticmethod
-    def read(body: bytes, limits: InputLimits) -> Any:
-        return read_cart(body, limits)
-
-
-class RefundBody(WireBody):
-    doc = schemas.RefundRequest
-
-    @staticmethod
-    def read(body: bytes, limits: InputLimits) -> Any:
-        return read_refund(body, limits)
+def _body(name: str, doc: type[Any], read: Callable[[bytes, InputLimits], Any]
+          ) -> type[WireBody]:
+    """A :class:`WireBody` documented by ``doc`` and read by ``read``."""
+    body: type[WireBody] = type(name, (WireBody,), {"doc": doc, "read": staticmethod(read),
+                                                     "__module__": __name__})
+    return body
 
 
-class GameActionBody(WireBody):
-    doc = schemas.GameAction
-
-    @staticmethod
-    def read(body: bytes, limits: InputLimits) -> Any:
-        return read_play(body, limits)
-
-
-class TryCodeBody(WireBody):
-    doc = schemas.CodeAttempt
-
-    @staticmethod
-    def read(body: bytes, limits: InputLimits) -> Any:
-        return read_try(body, limits)
-
-
-class GenerateBody(WireBody):
-    doc = schemas.CodeCount
-
-    @staticmethod
-    def read(body: bytes, limits: InputLimits) -> Any:
-        return read_count(body, limits)
-
-
-class CodesBody(WireBody):
-    doc = schemas.Codes
-
-    @staticmethod
-    def read(body: bytes, limits: InputLimits) -> Any:
-        return read_codes(body, limits)
+CartBody = _body("CartBody", schemas.Cart, read_cart)
+RefundBody = _body("RefundBody", schemas.RefundRequest, read_refund)
+GameActionBody = _body("GameActionBody", schemas.GameAction, read_play)
+TryCodeBody = _body("TryCodeBody", schemas.CodeAttempt, read_try)
+GenerateBody = _body("GenerateBody", schemas.CodeCount, read_count)
+CodesBody = _body("CodesBody", schemas.Codes, read_codes)
 
 
 class CampaignBody(WireBody):
