@@ -85,12 +85,12 @@ def free_port() -> int:
 class Service:
     """A running service: its URL, its files and a client per scope."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store_url: str | None = None) -> None:
         self.root = root
         self.campaigns = root / "campaigns.toml"
         self.campaigns.write_text(CAMPAIGNS, encoding="utf-8")
         self.keys = keys_file(root / "keys.toml")
-        self.store_url = f"sqlite:///{root / 'store.db'}"
+        self.store_url = store_url or f"sqlite:///{root / 'store.db'}"
         self.config = ServiceConfig(campaigns=[str(self.campaigns)], store=self.store_url,
                                     keys=str(self.keys), watch=True,
                                     secret="0123456789abcdef0123")

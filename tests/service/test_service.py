@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import backends
 from openapi_spec_validator import validate as validate_spec
 
 from promokit.cli import main
@@ -93,6 +94,22 @@ def test_readiness_fails_when_the_store_does_not_answer(
 
 
 def test_an_order_from_checkout_through_commit_to_refund(service: Service) -> None:
+    order_flow(service)
+
+
+@backends("redis", "postgres")  # the module's service runs on SQLite
+def test_the_order_flow_on_the_shared_stores(tmp_path: Path, store_url: str) -> None:
+    on_server = Service(tmp_path, store_url=store_url)
+    on_server.start()
+    try:
+        order_flow(on_server)
+    finally:
+        on_server.stop()
+
+
+def order_flow(service: Service) -> None:
+    """evaluate, checkout (twice), commit (twice), a partial and a full refund, the
+    ledger paged, replay, and a release that does not fit; then the store's row."""
     with service.client("checkout") as client, service.client("admin") as admin:
         priced = client.post("/v1/evaluate", json=CART)
         assert priced.status_code == 200
