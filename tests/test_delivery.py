@@ -23,7 +23,7 @@ from receiver import SECRET, Receiver
 from promokit import hookimpl, open_store
 from promokit.cli.events import sink_settings
 from promokit.cli.main import main
-from promokit.delivery import Dispatcher, outbox_events
+from promokit.delivery import Dispatcher, TrimReport, outbox_events, trim_outbox
 from promokit.errors import DeliveryError, PluginError
 from promokit.events import OutboxEvent
 from promokit.registry import Registry, open_sink
@@ -168,6 +168,100 @@ def test_the_commands_dispatch_list_and_redeliver(tmp_path: Path, capsys: Any,
         assert sorted(receiver.keys) == sorted(e.id for e in events)
     assert main(["dispatch", "--store", url, "--sink", "r=ftp://x", "--once"]) == 2
     assert "no sink backend" in capsys.readouterr().err
+
+
+@EVERY_BACKEND
+def test_the_outbox_is_trimmed_only_through_what_every_sink_was_given(store: Store) -> None:
+    events = fill(store, 6)
+    a, b = ListSink(), ListSink()
+    Dispatcher(store, {"a": a}, batch=4).run_once()   # a at 4
+    Dispatcher(store, {"b": b}, batch=2).run_once()   # b at 2
+    report = trim_outbox(store, ["a", "b"])
+    assert (report.through, report.deleted) == (2, 2)
+    assert report.cursors == {"a": 4, "b": 2}
+    assert [e.sequence for e in outbox_events(store)] == [3, 4, 5, 6]
+    assert trim_outbox(store, ["a", "b"]).deleted == 0  # again: nothing more
+    assert trim_outbox(store, ["a", "b", "new"]).deleted == 0  # a sink at 0 holds all
+    dispatcher = Dispatcher(store, {"a": a, "b": b}, batch=100)
+    assert dispatcher.trim().deleted == 0
+    dispatcher.drain()
+    assert [e.id for e in a.events] == [e.id for e in b.events] == [e.id for e in events]
+    assert dispatcher.trim() == TrimReport(through=6, deleted=4, cursors={"a": 6, "b": 6})
+    assert outbox_events(store) == []
+    with pytest.raises(ValueError, match="none was named"):
+        trim_outbox(store, [])
+
+
+@EVERY_BACKEND
+def test_a_dispatcher_restarted_after_a_trim_carries_on(store: Store, reopen: Any) -> None:
+    events = fill(store, 5)
+    sink = ListSink()
+    assert Dispatcher(store, {"s": sink}, batch=3).drain(rounds=1)[0].cursor == 3
+    assert trim_outbox(store, ["s"]).deleted == 3
+    more = fill(store, 8)  # three new orders, numbered on from 5
+    assert [e.sequence for e in more] == [4, 5, 6, 7, 8]
+    second = reopen()  # a new process: a new handle, a new dispatcher
+    try:
+        restarted = Dispatcher(second, {"s": sink}, batch=2, trim=True)
+        assert restarted.cursor("s")[1] == 3
+        restarted.drain()
+        assert restarted.cursor("s")[1] == 8
+    finally:
+        if second is not store:
+            second.close()
+    assert [e.id for e in sink.events] == [e.id for e in events] + [e.id for e in more[2:]]
+    assert [e.sequence for e in sink.events] == list(range(1, 9))
+    assert outbox_events(store) == []  # trimmed after every round
+    fill(store, 9)
+    [event] = outbox_events(store)
+    assert event.sequence == 9
+
+
+def test_dead_letters_survive_a_trim() -> None:
+    store = open_store("memory://")
+    events = fill(store, 3)
+    sink = ListSink(refuse={events[1].id})
+    dispatcher = Dispatcher(store, {"s": sink}, trim=True)
+    [report] = dispatcher.run_once()
+    assert (report.delivered, report.dead, report.cursor) == (2, 1, 3)
+    assert outbox_events(store) == []
+    sink.refuse.clear()
+    [(letter, error)] = dispatcher.redeliver("s")
+    assert error is None and letter.event.id == events[1].id
+
+
+def test_the_commands_trim_the_outbox(tmp_path: Path, capsys: Any,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = open_store(url)
+    events = fill(store, 4)
+    Dispatcher(store, {"a": ListSink()}, batch=3).run_once()
+    Dispatcher(store, {"b": ListSink()}, batch=1).run_once()
+    store.close()
+    assert main(["events", "trim", "--store", url, "--sink", "a", "--sink", "b"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "a: at 3", "b: at 1", "trimmed 1 events through 1"]
+    assert main(["events", "trim", "--store", url, "--sink", "a=https://x.example"]) == 0
+    assert "trimmed 2 events through 3" in capsys.readouterr().out
+    assert main(["events", "list", "--store", url]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["id"] for e in listed] == [events[3].id]
+    assert main(["events", "trim", "--store", url, "--sink", "a:b"]) == 2
+    assert "without ':'" in capsys.readouterr().err
+    assert main(["events", "trim", "--store", url]) == 2  # --sink is required
+    capsys.readouterr()
+    missing = f"sqlite:///{tmp_path / 'missing.db'}"
+    assert main(["events", "trim", "--store", missing, "--sink", "a"]) != 0
+    assert not (tmp_path / "missing.db").exists()
+    capsys.readouterr()
+    monkeypatch.setenv("PROMOKIT_SINK_A_SECRET", SECRET)
+    with Receiver([]) as receiver:
+        assert main(["dispatch", "--store", url, "--sink", f"a={receiver.url}",
+                     "--once", "--trim"]) == 0
+        assert "a: delivered 1, dead 0, at 4" in capsys.readouterr().out
+        assert receiver.keys == [events[3].id]
+    assert main(["events", "list", "--store", url]) == 0
+    assert capsys.readouterr().out == ""
 
 
 def test_a_dispatcher_killed_mid_batch_redelivers_and_drops_nothing(tmp_path: Path) -> None:

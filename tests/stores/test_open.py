@@ -15,6 +15,7 @@ from promokit.stores import (
     Change,
     MemoryStore,
     NoStore,
+    Store,
     StoreBackend,
     counter_keys,
     key_part,
@@ -125,6 +126,12 @@ def test_an_engine_without_a_store_prices_but_refuses_to_write() -> None:
     with pytest.raises(StoreError, match="this engine has no store"):
         engine.games["g"].open()
     assert Engine(engine.campaigns).store.url == "none (no store given)"
+
+
+def test_no_store_refuses_to_trim_a_journal() -> None:
+    with pytest.raises(StoreError, match="this engine has no store"):
+        NoStore().trim_journal("outbox", through=1)
+    assert isinstance(NoStore(), Store)
 
 
 def test_keys_escape_their_parts_so_no_id_names_another_key() -> None:

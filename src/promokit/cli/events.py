@@ -1,4 +1,4 @@
-"""``promokit dispatch`` and ``promokit events list|redeliver``: the outbox, from
+"""``promokit dispatch`` and ``promokit events list|redeliver|trim``: the outbox, from
 the command line."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ..delivery import Dispatcher, outbox_events
+from ..delivery import Dispatcher, outbox_events, trim_outbox
 from ..errors import DeliveryError
 from ..registry import Registry, open_sink
 from ..sinks import Sink
@@ -71,11 +71,14 @@ def add_event_commands(commands: Any, shared: Shared) -> None:
     dispatch.add_argument("--batch", type=int, default=100, help="events per round")
     dispatch.add_argument("--interval", type=float, default=1.0,
                           help="seconds between rounds when idle")
+    dispatch.add_argument("--trim", action="store_true",
+                          help="after each round, delete the events every sink given "
+                               "was delivered (only when these are all the sinks)")
     dispatch.set_defaults(command=lambda args: _dispatch(shared, args))
 
     events = commands.add_parser("events", help="read the outbox and its dead letters",
                                  description="Read the outbox; list and redeliver a "
-                                             "sink's dead letters.")
+                                             "sink's dead letters; trim the outbox.")
     actions = events.add_subparsers(title="actions", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="outbox events (or dead letters) as JSON lines")
     store_option(listing)
@@ -90,6 +93,16 @@ def add_event_commands(commands: Any, shared: Shared) -> None:
     again.add_argument("--id", action="append", dest="ids", metavar="EVENT_ID",
                        help="only this event (repeatable); all not yet redelivered if none")
     again.set_defaults(command=lambda args: _redeliver(shared, args))
+    trim = actions.add_parser(
+        "trim", help="delete the outbox events every sink was given",
+        description="Delete the outbox events with sequence at or below the lowest "
+                    "cursor of the sinks named: name every sink that reads the outbox. "
+                    "Dead letters are kept.")
+    store_option(trim)
+    trim.add_argument("--sink", action="append", default=[], required=True,
+                      metavar="NAME", help="a sink that reads the outbox (repeatable; "
+                      "NAME=URL is taken too, the URL is not used)")
+    trim.set_defaults(command=lambda args: _trim(shared, args))
 
 
 def _dispatch(shared: Shared, args: argparse.Namespace) -> int:
@@ -99,7 +112,7 @@ def _dispatch(shared: Shared, args: argparse.Namespace) -> int:
     sinks = _sinks(args.sink, registry)
     try:
         with OpenedStore(shared, args, registry) as store:
-            dispatcher = Dispatcher(store, sinks, batch=args.batch)
+            dispatcher = Dispatcher(store, sinks, batch=args.batch, trim=args.trim)
             if args.once:
                 reports = dispatcher.drain()
                 failed = [r for r in reports if r.error]
@@ -156,3 +169,16 @@ def _redeliver(shared: Shared, args: argparse.Namespace) -> int:
             print(f"still dead {letter.event.id} ({letter.event.type}): {error}")
     print(f"{len(results) - failed} redelivered, {failed} still dead")
     return 1 if failed else 0
+
+
+def _trim(shared: Shared, args: argparse.Namespace) -> int:
+    names = [value.partition("=")[0] for value in args.sink]
+    for name in names:
+        if not name or any(c in name for c in ": \t\n"):
+            raise UsageError(f"--sink {name!r}: a sink name, without ':' or spaces")
+    with OpenedStore(shared, args, create=False) as store:
+        report = trim_outbox(store, names)
+    for name, at in report.cursors.items():
+        print(f"{name}: at {at}")
+    print(f"trimmed {report.deleted} events through {report.through}")
+    return 0

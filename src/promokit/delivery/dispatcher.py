@@ -16,6 +16,12 @@ moves the cursor past it; :meth:`Dispatcher.redeliver` sends dead letters again
 and records each success in ``outbox:redelivered:<sink>`` (same row, same
 compare-and-set). Any other exception from a sink stops the round before that
 event, which is delivered again next time.
+
+The outbox is **trimmed** (:func:`trim_outbox`, :meth:`Dispatcher.trim`) through
+the lowest cursor of the sinks named: only events every one of them has been
+given are deleted, and the later ones keep their sequence numbers, so a cursor
+stays valid across a trim. Dead letters carry their event whole and are never
+trimmed.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from ..events import OUTBOX, OutboxEvent
 from ..sinks import Sink
 from ..stores import Change, JournalEntry, Store
 
-__all__ = ["DeadLetter", "DispatchReport", "Dispatcher", "outbox_events"]
+__all__ = ["DeadLetter", "DispatchReport", "Dispatcher", "TrimReport", "outbox_events",
+           "trim_outbox"]
 
 
 def _cursor_row(sink: str) -> str:
@@ -54,6 +61,44 @@ def outbox_events(store: Store, *, after: int = 0, limit: int | None = None
     """The outbox's events after sequence ``after``, oldest first."""
     return [OutboxEvent.loads(body, seq)
             for seq, body in store.journal(OUTBOX, after=after, limit=limit)]
+
+
+def _read_cursor(store: Store, sink: str) -> tuple[int, int]:
+    """``(revision, sequence)`` of a sink's cursor (``(0, 0)`` before its first round)."""
+    row = store.order(_cursor_row(sink))
+    if row is None:
+        return 0, 0
+    return row.revision, int(json.loads(row.body)["after"])
+
+
+@attrs.frozen(kw_only=True)
+class TrimReport:
+    """What :func:`trim_outbox` did: the outbox was trimmed through ``through`` (the
+    lowest cursor of the sinks), which deleted ``deleted`` events."""
+
+    through: int
+    deleted: int
+    cursors: Mapping[str, int] = attrs.field(factory=dict)
+    """Each sink's cursor as read before trimming."""
+
+
+def trim_outbox(store: Store, sinks: Iterable[str]) -> TrimReport:
+    """Delete the outbox events that every sink of ``sinks`` (their names) has been
+    given: those with sequence <= the lowest of their cursors. A sink that never ran
+    stands at 0 and holds everything back.
+
+    Name *every* sink that reads the outbox: an event only the named sinks have
+    been given is deleted, and a sink left out would never see it. Cursors only
+    move forward, so a dispatcher delivering meanwhile is safe: the trim may stop
+    short of where the cursors stand by then, never past them."""
+    names = list(dict.fromkeys(sinks))
+    if not names:
+        raise ValueError("trimming the outbox needs the sinks that read it, and none "
+                         "was named")
+    cursors = {name: _read_cursor(store, name)[1] for name in names}
+    through = min(cursors.values())
+    deleted = store.trim_journal(OUTBOX, through=through) if through > 0 else 0
+    return TrimReport(through=through, deleted=deleted, cursors=cursors)
 
 
 @attrs.frozen(kw_only=True)
@@ -95,10 +140,15 @@ class Dispatcher:
     ``sinks`` maps each sink's name (its cursor's name: keep it stable) to the
     sink; ``batch`` is how many events one round reads; ``clock`` stamps dead
     letters. Run :meth:`run_once` from a scheduler, or :meth:`run` in a thread or
-    process of its own (``promokit dispatch``)."""
+    process of its own (``promokit dispatch``).
+
+    With ``trim``, every round ends with :meth:`trim`: the outbox is trimmed through
+    the lowest cursor of *these* sinks, so use it only when this dispatcher serves
+    every sink that reads the outbox."""
 
     def __init__(self, store: Store, sinks: Mapping[str, Sink], *, batch: int = 100,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 trim: bool = False) -> None:
         if batch < 1:
             raise ValueError(f"batch must be at least 1, not {batch}")
         for name in sinks:
@@ -108,15 +158,18 @@ class Dispatcher:
         self.sinks = dict(sinks)
         self.batch = batch
         self.clock = clock
+        self.trim_each_round = trim
 
     # -- cursors ------------------------------------------------------------------
 
     def cursor(self, sink: str) -> tuple[int, int]:
         """``(revision, sequence)`` of a sink's cursor (``(0, 0)`` before its first round)."""
-        row = self.store.order(_cursor_row(sink))
-        if row is None:
-            return 0, 0
-        return row.revision, int(json.loads(row.body)["after"])
+        return _read_cursor(self.store, sink)
+
+    def trim(self) -> TrimReport:
+        """Trim the outbox through the lowest cursor of this dispatcher's sinks
+        (:func:`trim_outbox`): only events all of them were given are deleted."""
+        return trim_outbox(self.store, self.sinks)
 
     def _move(self, sink: str, revision: int, after: int,
               journal: Iterable[JournalEntry] = ()) -> bool:
@@ -131,8 +184,12 @@ class Dispatcher:
 
     def run_once(self) -> list[DispatchReport]:
         """One round for every sink: deliver up to ``batch`` events after its cursor
-        and move the cursor past them."""
-        return [self._round(name, sink) for name, sink in self.sinks.items()]
+        and move the cursor past them; then, for a dispatcher made with ``trim=True``,
+        trim the outbox through the lowest cursor (:meth:`trim`)."""
+        reports = [self._round(name, sink) for name, sink in self.sinks.items()]
+        if self.trim_each_round and self.sinks:
+            self.trim()
+        return reports
 
     def drain(self, *, rounds: int | None = None) -> list[DispatchReport]:
         """Rounds until no sink has anything left (or ``rounds`` were run); every report."""

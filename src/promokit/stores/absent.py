@@ -64,6 +64,9 @@ class NoStore:
                 ) -> list[tuple[int, str]]:
         return []
 
+    def trim_journal(self, stream: str, *, through: int) -> int:
+        self._refuse()
+
     def save_campaigns(self, version: str, body: str) -> None:
         self._refuse()
 

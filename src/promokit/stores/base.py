@@ -10,7 +10,9 @@ PostgreSQL, or a plugin's) keeps them with the same guarantees:
 - **the ledger**: append-only :class:`LedgerEntry` records;
 - **journals**: append-only streams of text (:class:`JournalEntry`), each
   record numbered 1, 2, 3 … within its stream in the order the changes that
-  wrote them were applied (games keep their audit logs there);
+  wrote them were applied (games keep their audit logs there); a stream's
+  oldest records can be deleted with :meth:`Store.trim_journal`, which never
+  renumbers the rest;
 - **coupon codes** and **campaign versions**, written once and looked up;
 - **code throttles**: per customer and window, the distinct wrong coupon codes
   tried (:meth:`Store.check_codes` looks codes up and counts the wrong ones in one
@@ -52,6 +54,7 @@ __all__ = [
     "Store",
     "StoreBackend",
     "check_page",
+    "check_through",
 ]
 
 
@@ -300,6 +303,12 @@ def check_page(offset: int, limit: int | None) -> None:
         raise ValueError(f"a ledger limit must be an integer >= 1 or None, not {limit!r}")
 
 
+def check_through(through: int) -> None:
+    """Refuse a :meth:`Store.trim_journal` bound below 0 (``ValueError``)."""
+    if isinstance(through, bool) or not isinstance(through, int) or through < 0:
+        raise ValueError(f"a journal trim bound must be an integer >= 0, not {through!r}")
+
+
 def _strings(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(items)
 
@@ -373,7 +382,21 @@ class Store(Protocol):
                 ) -> list[tuple[int, str]]:
         """Entries of ``stream`` as ``(sequence, body)``, oldest first: sequence numbers
         are 1, 2, 3 … within a stream, in the order the changes were applied; only
-        those with sequence > ``after``, at most ``limit``."""
+        those with sequence > ``after``, at most ``limit``.
+
+        Entries removed by :meth:`trim_journal` are no longer returned; the others
+        keep their sequence numbers."""
+        ...
+
+    def trim_journal(self, stream: str, *, through: int) -> int:
+        """Delete the entries of ``stream`` with sequence <= ``through``, atomically,
+        and return how many were deleted (0 if none were left to delete).
+
+        Trimming never renumbers: later entries keep their sequence numbers, so
+        :meth:`journal` with ``after=`` keeps working, and entries appended afterwards
+        go on counting up from the stream's last sequence, even when the trim left
+        the stream empty. Other streams are untouched. ``through`` below 0 raises
+        ``ValueError`` (:func:`check_through`)."""
         ...
 
     def save_campaigns(self, version: str, body: str) -> None:

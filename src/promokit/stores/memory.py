@@ -23,6 +23,7 @@ from .base import (
     OrderRow,
     Outcome,
     check_page,
+    check_through,
 )
 from .throttle import check_in_order
 from .url import parse_store_url
@@ -44,6 +45,7 @@ class MemoryStore:
         self._orders: dict[str, OrderRow] = {}
         self._ledger: list[LedgerEntry] = []
         self._journals: dict[str, list[str]] = {}
+        self._trimmed: dict[str, int] = {}  # per stream, how many entries were trimmed
         self._campaigns: dict[str, str] = {}
         self._codes: dict[str, CodeRow] = {}
         self._hits: dict[str, tuple[int, float]] = {}
@@ -131,11 +133,25 @@ class MemoryStore:
 
     def journal(self, stream: str, *, after: int = 0, limit: int | None = None
                 ) -> list[tuple[int, str]]:
-        start = max(after, 0)
-        end = None if limit is None else start + max(limit, 0)
         with self._lock:
-            bodies = self._journals.get(stream, [])[start:end]
+            # The list holds the entries after the first ``base`` (trimmed) ones.
+            base = self._trimmed.get(stream, 0)
+            start = max(after, base)
+            end = None if limit is None else start + max(limit, 0)
+            bodies = self._journals.get(stream, [])[start - base:
+                                                     None if end is None else end - base]
         return list(enumerate(bodies, start + 1))
+
+    def trim_journal(self, stream: str, *, through: int) -> int:
+        check_through(through)
+        with self._lock:
+            base = self._trimmed.get(stream, 0)
+            bodies = self._journals.get(stream, [])
+            count = min(max(through - base, 0), len(bodies))
+            if count:
+                del bodies[:count]
+                self._trimmed[stream] = base + count
+            return count
 
     def save_campaigns(self, version: str, body: str) -> None:
         with self._lock:

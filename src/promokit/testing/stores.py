@@ -427,6 +427,85 @@ class StoreContract(ConditionalJournalContract):
             (n, f"b{n}") for n in range(11, 5002)]
         assert store.journal("small") == [(1, "s1"), (2, "s2"), (3, "s3")]
 
+    # -- trimming journals ----------------------------------------------------------------
+
+    def test_a_trimmed_journal_reads_from_the_first_entry_kept(self, store: Store) -> None:
+        store.apply(new("o1", journal=records("s", *(f"e{n}" for n in range(1, 8)))))
+        assert store.trim_journal("s", through=3) == 3
+        everything = [(n, f"e{n}") for n in range(4, 8)]
+        assert store.journal("s") == everything
+        assert store.journal("s", after=0, limit=2) == everything[:2]
+        assert store.journal("s", after=2) == everything
+        assert store.journal("s", after=5) == everything[2:]
+        assert store.journal("s", after=4, limit=2) == everything[1:3]
+        assert store.journal("s", after=7) == []
+
+    def test_trimming_past_the_end_empties_the_stream(self, store: Store) -> None:
+        store.apply(new("o1", journal=records("s", "e1", "e2", "e3")))
+        assert store.trim_journal("s", through=100) == 3
+        assert store.journal("s") == []
+        assert store.journal("s", after=2) == []
+        assert store.trim_journal("nope", through=5) == 0
+        assert store.trim_journal("s", through=0) == 0
+
+    def test_entries_appended_after_a_trim_keep_counting_up(
+            self, store: Store, reopen: Callable[[], Store]) -> None:
+        store.apply(new("o1", journal=records("s", "e1", "e2", "e3")))
+        assert store.trim_journal("s", through=2) == 2
+        assert store.apply(new("o2", journal=records("s", "e4"))).applied
+        assert store.journal("s") == [(3, "e3"), (4, "e4")]
+        assert store.trim_journal("s", through=4) == 2  # the stream is now empty
+        assert store.apply(new("o3", journal=records("s", "e5", "e6"))).applied
+        assert store.journal("s") == [(5, "e5"), (6, "e6")]
+        assert store.journal("s", after=5) == [(6, "e6")]
+        other = reopen()  # the count lives in the store, not in the handle
+        try:
+            assert other.journal("s") == [(5, "e5"), (6, "e6")]
+            assert other.trim_journal("s", through=100) == 2
+            assert store.apply(new("o4", journal=records("s", "e7"))).applied
+            assert other.journal("s") == [(7, "e7")]
+        finally:
+            if other is not store:
+                other.close()
+
+    def test_trimming_one_stream_leaves_the_others(self, store: Store) -> None:
+        store.apply(new("o1", journal=(*records("a", "a1", "a2", "a3"),
+                                       *records("b", "b1", "b2"))))
+        assert store.trim_journal("a", through=3) == 3
+        assert store.journal("a") == []
+        assert store.journal("b") == [(1, "b1"), (2, "b2")]
+        assert store.apply(new("o2", journal=(*records("a", "a4"),
+                                              *records("b", "b3")))).applied
+        assert store.journal("a") == [(4, "a4")]
+        assert store.journal("b") == [(1, "b1"), (2, "b2"), (3, "b3")]
+
+    def test_trimming_again_deletes_nothing(self, store: Store) -> None:
+        store.apply(new("o1", journal=records("s", "e1", "e2", "e3", "e4")))
+        assert store.trim_journal("s", through=2) == 2
+        assert store.trim_journal("s", through=2) == 0
+        assert store.trim_journal("s", through=1) == 0
+        assert store.journal("s") == [(3, "e3"), (4, "e4")]
+        assert store.trim_journal("s", through=3) == 1
+        assert store.journal("s") == [(4, "e4")]
+
+    def test_a_trim_bound_below_zero_is_refused(self, store: Store) -> None:
+        store.apply(new("o1", journal=records("s", "e1")))
+        for bad in (-1, True, 1.5, "1"):
+            try:
+                store.trim_journal("s", through=bad)  # type: ignore[arg-type]
+            except ValueError as error:
+                assert "trim" in str(error)
+            else:
+                raise AssertionError(f"trim_journal took through={bad!r}")
+        assert store.journal("s") == [(1, "e1")]
+
+    def test_a_large_trimmed_journal_reads_in_chunks(self, store: Store) -> None:
+        store.apply(new("o1", journal=records("big", *(f"b{n}" for n in range(1, 6002)))))
+        assert store.trim_journal("big", through=500) == 500
+        assert store.journal("big") == [(n, f"b{n}") for n in range(501, 6002)]
+        assert store.journal("big", after=10, limit=5003) == [
+            (n, f"b{n}") for n in range(501, 5504)]
+
     # -- campaign versions, coupon codes ------------------------------------------------
 
     def test_campaign_versions_are_kept_once(self, store: Store) -> None:

@@ -119,6 +119,8 @@ class Queries:
         self.journal = q(
             "SELECT seq, body FROM {journal} WHERE stream = %s AND seq > %s "
             "ORDER BY seq LIMIT %s::bigint")
+        # The head row stays: appends keep counting on from it after any trim.
+        self.trim_journal = q("DELETE FROM {journal} WHERE stream = %s AND seq <= %s")
 
         # campaigns, codes
         self.save_campaigns = q(

@@ -26,6 +26,7 @@ from ..base import (
     OrderRow,
     Outcome,
     check_page,
+    check_through,
 )
 from ..throttle import check_in_order
 from ..url import parse_store_url
@@ -253,6 +254,16 @@ class PostgresStore:
         def work(conn: Connection) -> list[tuple[int, str]]:
             rows = conn.execute(self._q.journal, (stream, after, bound)).fetchall()
             return [(int(seq), str(body)) for seq, body in rows]
+
+        return self._run(work)
+
+    def trim_journal(self, stream: str, *, through: int) -> int:
+        """One ``DELETE`` (its own transaction); the stream's ``journal_head`` row is
+        left alone, so later entries keep counting on from the last sequence."""
+        check_through(through)
+
+        def work(conn: Connection) -> int:
+            return max(conn.execute(self._q.trim_journal, (stream, through)).rowcount, 0)
 
         return self._run(work)
 

@@ -23,7 +23,10 @@ Key layout
                                           (an unfiltered page is one LRANGE; a
                                           filtered one scans from the head)
         {ns}:journal:<stream>    list     a journal stream's bodies, oldest first
-                                          (sequence number = list index + 1)
+                                          (sequence number = trimmed count +
+                                          list index + 1)
+        {ns}:jt:<stream>         string   how many entries trim_journal deleted
+                                          from the head of that stream's list
         {ns}:codes               hash     code -> "<uses>:<batch>"
         {ns}:f:<throttle>        set      a code throttle's wrong codes (its count is
                                           the hit counter {ns}:c:<throttle>; both
@@ -45,7 +48,10 @@ Guarantees
     can interleave with. The script checks everything before it writes
     anything, so a conflicting, stale or refused change writes nothing.
     Journal entries are pushed (``RPUSH``) by the same script, so a stream's
-    order is the order of the applies.
+    order is the order of the applies. :meth:`RedisStore.trim_journal` is one
+    script too (``LTRIM`` and ``INCRBY`` of the stream's trimmed count), and
+    :meth:`RedisStore.journal` reads the count and the list in one script, so a
+    trim never renumbers an entry, not even for a reader in the middle of it.
     Counters are 64-bit integers (``INCRBY``); the script compares them
     exactly, not as Lua doubles, so budgets in minor units up to 9.2 * 10**18
     are safe. A change that would push a counter past 2**63 - 1 without a

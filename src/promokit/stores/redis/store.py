@@ -1,5 +1,6 @@
 """The :class:`RedisStore` class: a store on a Redis server, each operation one
-command, pipeline or Lua script (``apply.lua``, ``add_codes.lua``, ``check_codes.lua``
+command, pipeline or Lua script (``apply.lua``, ``add_codes.lua``, ``check_codes.lua``,
+``journal.lua``, ``trim_journal.lua``
 and ``hit.lua`` beside this module, read once at import)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ..base import (
     OrderRow,
     Outcome,
     check_page,
+    check_through,
 )
 from ..url import parse_store_url
 from .encoding import BOUND, batch_of, bounded, expected_outcome, expected_range, expiry
@@ -48,6 +50,8 @@ _APPLY = _LUA.joinpath("apply.lua").read_text(encoding="utf-8")
 _ADD_CODES = _LUA.joinpath("add_codes.lua").read_text(encoding="utf-8")
 _HIT = _LUA.joinpath("hit.lua").read_text(encoding="utf-8")
 _CHECK_CODES = _LUA.joinpath("check_codes.lua").read_text(encoding="utf-8")
+_JOURNAL = _LUA.joinpath("journal.lua").read_text(encoding="utf-8")
+_TRIM_JOURNAL = _LUA.joinpath("trim_journal.lua").read_text(encoding="utf-8")
 
 _DB = re.compile(r"/?(?:([0-9]+)/?)?")
 
@@ -69,6 +73,7 @@ class RedisStore:
         self._expiry = f"{tag}expiry"
         self._ledger = f"{tag}ledger"
         self._journal = f"{tag}journal:"
+        self._trimmed = f"{tag}jt:"
         self._codes = f"{tag}codes"
         self._failures = f"{tag}f:"
         self._campaigns = f"{tag}campaigns"
@@ -76,6 +81,8 @@ class RedisStore:
         self._add_codes: Script = client.register_script(_ADD_CODES)
         self._hit: Script = client.register_script(_HIT)
         self._check_codes: Script = client.register_script(_CHECK_CODES)
+        self._journal_page: Script = client.register_script(_JOURNAL)
+        self._trim_journal: Script = client.register_script(_TRIM_JOURNAL)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -312,22 +319,39 @@ class RedisStore:
     def journal(self, stream: str, *, after: int = 0, limit: int | None = None
                 ) -> list[tuple[int, str]]:
         """Entries of ``stream`` as ``(sequence, body)``, oldest first; the sequence
-        is the list index + 1 (LRANGE, in chunks of 5,000)."""
-        first = max(after, 0)
-        end = None if limit is None else first + max(limit, 0)  # exclusive
-        key = self._journal + stream
+        is the stream's trimmed count (``{ns}:jt:<stream>``) + the list index + 1.
+        Read in chunks of 5,000, each one script (``journal.lua``) that reads the
+        trimmed count and the LRANGE together."""
+        first = max(after, 0)  # the sequence after which the next chunk starts
+        left = None if limit is None else max(limit, 0)
+        keys = [self._journal + stream, self._trimmed + stream]
         found: list[tuple[int, str]] = []
-        while end is None or first < end:
-            size = _CHUNK if end is None else min(_CHUNK, end - first)
+        while left is None or left > 0:
+            size = _CHUNK if left is None else min(_CHUNK, left)
             try:
-                chunk = cast("list[str]", self._redis.lrange(key, first, first + size - 1))
+                reply = cast("list[str]", self._journal_page(keys=keys, args=[first, size]))
             except redis.RedisError as error:
                 self._failed(error)
-            found.extend(enumerate(chunk, first + 1))
+            start, chunk = int(reply[0]), reply[1:]
+            found.extend(enumerate(chunk, start + 1))
             if len(chunk) < size:
                 break
-            first += size
+            first = start + len(chunk)
+            if left is not None:
+                left -= len(chunk)
         return found
+
+    def trim_journal(self, stream: str, *, through: int) -> int:
+        """Delete the entries of ``stream`` with sequence <= ``through``: one script
+        (``trim_journal.lua``) that ``LTRIM``s the list and adds what it deleted to
+        the stream's trimmed count, so no sequence number changes."""
+        check_through(through)
+        try:
+            count = self._trim_journal(keys=[self._journal + stream, self._trimmed + stream],
+                                       args=[through])
+        except redis.RedisError as error:
+            self._failed(error)
+        return int(cast("int", count))
 
     # -- campaign versions, coupon codes --------------------------------------------------
 

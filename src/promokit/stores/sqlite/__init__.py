@@ -23,6 +23,8 @@ Layout, for namespace ``ns``:
   for the filters;
 - ``ns_journal (stream, seq, body)``, primary key ``(stream, seq)``: journal
   entries, ``seq`` counting 1, 2, 3 … within each stream;
+- ``ns_journal_head (stream, seq)``: per stream, the highest sequence
+  :meth:`~SQLiteStore.trim_journal` deleted;
 - ``ns_campaigns (version, body)`` and ``ns_codes (code, batch, uses)``;
 - ``ns_failures (throttle, code, expires_at)``, primary key ``(throttle, code)``:
   the wrong codes of each code throttle (:meth:`~SQLiteStore.check_codes`), whose
@@ -37,8 +39,11 @@ checks the expected counters (a delta's from the value that statement returns,
 less its amount; any other read by one ``SELECT`` in the same transaction,
 only when there are such), and rolls everything back if the revision did not
 match, an expectation does not hold or a delta is refused.
-A journal entry's ``seq`` is its stream's ``MAX(seq) + 1``, read and written
-in that same transaction: the write lock makes it dense and in apply order.
+A journal entry's ``seq`` is its stream's ``MAX(seq) + 1`` (or, if a trim
+deleted the last entry, one past the ``ns_journal_head`` row that trim wrote),
+read and written in that same transaction: the write lock makes it dense and in
+apply order. :meth:`~SQLiteStore.trim_journal` writes that head row and deletes
+in one ``BEGIN IMMEDIATE`` transaction.
 :meth:`~SQLiteStore.check_codes` reads a throttle, looks the codes up and
 writes the wrong ones in one ``BEGIN IMMEDIATE`` transaction too.
 Each thread uses its own connection, so reads never wait (WAL readers do not

@@ -14,7 +14,8 @@ _CHUNK = 500  # keys per "IN (…)" query, well under SQLite's bound-parameter l
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
-TABLES = ("counters", "orders", "ledger", "journal", "campaigns", "codes", "failures")
+TABLES = ("counters", "orders", "ledger", "journal", "journal_head", "campaigns", "codes",
+          "failures")
 """The tables of a namespace, ``{ns}_<table>``."""
 
 # Statements, formatted with the namespace (and the number of "?" groups) at open.
@@ -35,9 +36,18 @@ _EXPIRED = ("SELECT order_id FROM {ns}_orders WHERE expires_at IS NOT NULL "
 _APPEND = "INSERT INTO {ns}_ledger (order_id, promotion, at_us, entry) VALUES (?, ?, ?, ?)"
 _LEDGER = "SELECT entry FROM {ns}_ledger{where} ORDER BY seq LIMIT ? OFFSET ?"
 # Run once per entry (executemany), so each sees the ones before it.
+# The next sequence is one past the stream's last entry or, if trim_journal deleted
+# that one, past the last sequence it deleted (journal_head), whichever is higher.
 _JOURNAL_APPEND = ("INSERT INTO {ns}_journal (stream, seq, body) "
-                   "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM {ns}_journal "
+                   "SELECT ?1, MAX(COALESCE(MAX(seq), 0), COALESCE((SELECT seq FROM "
+                   "{ns}_journal_head WHERE stream = ?1), 0)) + 1, ?2 FROM {ns}_journal "
                    "WHERE stream = ?1")
+# trim_journal, in one transaction: keep the last deleted sequence, then delete.
+_JOURNAL_KEEP_HEAD = ("INSERT INTO {ns}_journal_head (stream, seq) "
+                      "SELECT ?1, MAX(seq) FROM {ns}_journal WHERE stream = ?1 AND seq <= ?2 "
+                      "HAVING MAX(seq) IS NOT NULL "
+                      "ON CONFLICT (stream) DO UPDATE SET seq = MAX(seq, excluded.seq)")
+_JOURNAL_TRIM = "DELETE FROM {ns}_journal WHERE stream = ? AND seq <= ?"
 _JOURNAL = ("SELECT seq, body FROM {ns}_journal WHERE stream = ? AND seq > ? "
             "ORDER BY seq LIMIT ?")
 _SAVE_CAMPAIGNS = ("INSERT INTO {ns}_campaigns (version, body) VALUES (?, ?) "
@@ -79,6 +89,8 @@ class Queries:
         self.append = _APPEND.format(ns=ns)
         self.journal_append = _JOURNAL_APPEND.format(ns=ns)
         self.journal = _JOURNAL.format(ns=ns)
+        self.journal_keep_head = _JOURNAL_KEEP_HEAD.format(ns=ns)
+        self.journal_trim = _JOURNAL_TRIM.format(ns=ns)
         self.save_campaigns = _SAVE_CAMPAIGNS.format(ns=ns)
         self.load_campaigns = _LOAD_CAMPAIGNS.format(ns=ns)
         self.add_code = _ADD_CODE.format(ns=ns)

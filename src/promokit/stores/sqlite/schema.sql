@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS {ns}_journal (
     body TEXT NOT NULL,
     PRIMARY KEY (stream, seq)
 ) WITHOUT ROWID;
+-- Per stream, the highest sequence trim_journal deleted: appends count on from it
+-- even when trimming emptied the stream.
+CREATE TABLE IF NOT EXISTS {ns}_journal_head (
+    stream TEXT PRIMARY KEY NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS {ns}_campaigns (
     version TEXT PRIMARY KEY NOT NULL,
     body TEXT NOT NULL

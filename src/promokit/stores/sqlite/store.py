@@ -23,6 +23,7 @@ from ..base import (
     OrderRow,
     Outcome,
     check_page,
+    check_through,
 )
 from ..throttle import check_in_order
 from .connections import (
@@ -353,6 +354,15 @@ class SQLiteStore:
         with self._reading("read a journal") as db:
             rows = db.execute(self._sql.journal, (stream, after, bound)).fetchall()
         return [(int(seq), str(body)) for seq, body in rows]
+
+    def trim_journal(self, stream: str, *, through: int) -> int:
+        """Delete the entries of ``stream`` with sequence <= ``through`` in one ``BEGIN
+        IMMEDIATE`` transaction, first keeping the last deleted sequence in
+        ``journal_head`` so that later appends never reuse it."""
+        check_through(through)
+        with self._writing(f"trim journal {stream!r}") as db:
+            db.execute(self._sql.journal_keep_head, (stream, through))
+            return int(db.execute(self._sql.journal_trim, (stream, through)).rowcount)
 
     def save_campaigns(self, version: str, body: str) -> None:
         """Keep the canonical JSON of a campaign version (a no-op if kept already)."""
